@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make lab` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+LAB_ARGS ?=
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: lab test install frontend test-python test-js test-ui ui-deps chromium bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Python package (editable) with its frontend built by the hatch build hook, plus test extras.
+$(VENV)/.installed: $(BIN)/python pyproject.toml package.json
+	$(PY) -m pip install -e ".[test,serve]"
+	$(BIN)/jupyter-builder develop --overwrite .
+	$(BIN)/jupyter server extension enable jupyter_smops --sys-prefix
+	touch $@
+
+install: $(VENV)/.installed
+
+frontend: install
+	$(BIN)/jlpm install
+	$(BIN)/jlpm build
+
+lab: frontend
+	SMOPS_BACKEND=$${SMOPS_BACKEND:-local} $(BIN)/jupyter lab --notebook-dir=examples $(LAB_ARGS)
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium shellcheck; }
+	@command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; }
+
+ui-tests/node_modules/.installed: ui-tests/package.json
+	cd ui-tests && YARN_ENABLE_IMMUTABLE_INSTALLS=false ../$(BIN)/jlpm install
+	touch $@
+
+ui-deps: ui-tests/node_modules/.installed
+
+test-python: install
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+test-js: frontend
+	$(BIN)/jlpm test
+
+test-ui: frontend chromium ui-deps
+	cd ui-tests && ../$(BIN)/jlpm playwright test
+
+test: install frontend chromium ui-deps
+	@bash .ci/suites
+
+bench: install
+	$(PY) bench/packaging.py
+
+clean:
+	rm -rf lib jupyter_smops/labextension tsconfig.tsbuildinfo

@@ -1,0 +1,176 @@
+"""All settings in one traitlets ``Configurable``.
+
+Precedence: explicit constructor/traitlets config (``c.SmopsConfig.bucket = ...``) over the
+``SMOPS_*`` environment variables over the defaults. No Jupyter imports here: the core, the
+magics, the CLI and the server extension all build their settings from this class.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from traitlets import Bool, Float, Unicode, default, validate
+from traitlets.config import Configurable
+
+STUDIO_METADATA_PATH = "/opt/ml/metadata/resource-metadata.json"
+BACKENDS = ("auto", "local", "aws")
+
+
+def _env(name: str, fallback: Optional[str] = None) -> Optional[str]:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else fallback
+
+
+def _env_bool(name: str, fallback: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return fallback
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class StudioInfo:
+    """What SageMaker Studio tells an app about where it runs."""
+
+    domain_id: Optional[str] = None
+    user_profile_name: Optional[str] = None
+    space_name: Optional[str] = None
+    execution_role_arn: Optional[str] = None
+    resource_arn: Optional[str] = None
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.domain_id)
+
+
+def read_studio_metadata(path: str | os.PathLike) -> StudioInfo:
+    """Read Studio's resource metadata; an absent or unreadable file means "not in Studio"."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return StudioInfo()
+    if not isinstance(data, dict):
+        return StudioInfo()
+    return StudioInfo(
+        domain_id=data.get("DomainId"),
+        user_profile_name=data.get("UserProfileName"),
+        space_name=data.get("SpaceName"),
+        execution_role_arn=data.get("ExecutionRoleArn"),
+        resource_arn=data.get("ResourceArn"),
+    )
+
+
+class SmopsConfig(Configurable):
+    """Settings of jupyter_smops (each also read from the ``SMOPS_*`` variable named in its help)."""
+
+    backend = Unicode(help="Backend: auto (aws when boto3 finds credentials, else local), local or aws. SMOPS_BACKEND").tag(config=True)
+    home = Unicode(help="Local state: registry folder, endpoint state and logs. SMOPS_HOME, default ~/.smops").tag(config=True)
+    bucket = Unicode(help="S3 bucket of the registry (aws). SMOPS_BUCKET, default sagemaker-<region>-<account>").tag(config=True)
+    prefix = Unicode(help="Key prefix in the bucket. SMOPS_PREFIX").tag(config=True)
+    role_arn = Unicode(help="SageMaker execution role for models (aws). SMOPS_ROLE_ARN, else Studio's").tag(config=True)
+    owner = Unicode(help="Owner recorded and tagged on every resource. SMOPS_OWNER, else the Studio profile's tag, else the user name").tag(config=True)
+    owner_tag_key = Unicode(help="Tag key carrying the owner (ABAC). SMOPS_OWNER_TAG_KEY").tag(config=True)
+    region = Unicode(help="AWS region. SMOPS_REGION, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1").tag(config=True)
+    instance_type = Unicode(help="Default instance type for deploys. SMOPS_INSTANCE_TYPE").tag(config=True)
+    require_approval = Bool(help="Deploy only Approved versions. SMOPS_REQUIRE_APPROVAL").tag(config=True)
+    studio_metadata_path = Unicode(help="Studio resource metadata file. SMOPS_STUDIO_METADATA").tag(config=True)
+    validate_timeout = Float(help="Seconds the model may take to load and predict during validation. SMOPS_VALIDATE_TIMEOUT").tag(config=True)
+    invoke_timeout = Float(60.0, help="InvokeEndpoint's limit in seconds (SageMaker: 60)").tag(config=True)
+
+    @default("backend")
+    def _backend_default(self) -> str:
+        return _env("SMOPS_BACKEND", "auto")
+
+    @validate("backend")
+    def _check_backend(self, proposal):
+        value = proposal["value"].strip().lower()
+        if value not in BACKENDS:
+            from .core.errors import BadRequest
+
+            raise BadRequest(f"Unknown backend {proposal['value']!r}: use one of {', '.join(BACKENDS)}.")
+        return value
+
+    @default("home")
+    def _home_default(self) -> str:
+        return _env("SMOPS_HOME", str(Path.home() / ".smops"))
+
+    @default("bucket")
+    def _bucket_default(self) -> str:
+        return _env("SMOPS_BUCKET", "")
+
+    @default("prefix")
+    def _prefix_default(self) -> str:
+        return _env("SMOPS_PREFIX", "model-artifacts").strip("/")
+
+    @default("role_arn")
+    def _role_default(self) -> str:
+        return _env("SMOPS_ROLE_ARN", "") or (self.studio.execution_role_arn or "")
+
+    @default("owner")
+    def _owner_default(self) -> str:
+        return _env("SMOPS_OWNER", "")
+
+    @default("owner_tag_key")
+    def _owner_tag_default(self) -> str:
+        return _env("SMOPS_OWNER_TAG_KEY", "studiouserid")
+
+    @default("region")
+    def _region_default(self) -> str:
+        return _env("SMOPS_REGION") or _env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1"
+
+    @default("instance_type")
+    def _instance_default(self) -> str:
+        return _env("SMOPS_INSTANCE_TYPE", "ml.t2.medium")
+
+    @default("require_approval")
+    def _approval_default(self) -> bool:
+        return _env_bool("SMOPS_REQUIRE_APPROVAL", False)
+
+    @default("studio_metadata_path")
+    def _studio_default(self) -> str:
+        return _env("SMOPS_STUDIO_METADATA", STUDIO_METADATA_PATH)
+
+    @default("validate_timeout")
+    def _validate_timeout_default(self) -> float:
+        return float(_env("SMOPS_VALIDATE_TIMEOUT", "60"))
+
+    @property
+    def studio(self) -> StudioInfo:
+        return read_studio_metadata(self.studio_metadata_path)
+
+    @property
+    def home_path(self) -> Path:
+        return Path(os.path.expanduser(self.home))
+
+    def resolved_backend(self) -> str:
+        """``local`` or ``aws``; ``auto`` becomes ``aws`` only when boto3 finds credentials."""
+        if self.backend != "auto":
+            return self.backend
+        try:
+            import boto3
+
+            creds = boto3.Session().get_credentials()
+        except Exception:  # a broken AWS config must not break the local backend
+            creds = None
+        return "aws" if creds is not None else "local"
+
+    def default_owner(self) -> str:
+        """Explicit owner, else the login name (the aws backend may refine it from Studio tags)."""
+        if self.owner:
+            return self.owner
+        try:
+            name = getpass.getuser()
+        except Exception:
+            name = "user"
+        return re.sub(r"[^A-Za-z0-9_.@+=-]", "-", name) or "user"
+
+    def public(self) -> dict:
+        """Settings safe to show (no credentials are ever held here)."""
+        keys = ("backend", "home", "bucket", "prefix", "role_arn", "owner", "owner_tag_key", "region",
+                "instance_type", "require_approval", "studio_metadata_path", "validate_timeout", "invoke_timeout")
+        return {k: getattr(self, k) for k in keys}

@@ -1,0 +1,291 @@
+"""The operations every face calls: one ``Smops`` object over a registry and endpoints.
+
+A face parses input, calls one method here, renders the result. Backends are built lazily so
+that creating a ``Smops`` costs nothing (no boto3 client, no sklearn import).
+"""
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from ..config import SmopsConfig
+from .endpoints.base import MAX_PAYLOAD_BYTES, DeployOptions, Endpoints
+from .errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, validate_model_name
+from .registry.base import Progress, Registry, no_progress
+from .types import CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult
+
+
+class Smops:
+    """jupyter_smops' core service. Pass ``registry``/``endpoints`` to inject fakes in tests."""
+
+    def __init__(self, config: Optional[SmopsConfig] = None, *, registry: Optional[Registry] = None,
+                 endpoints: Optional[Endpoints] = None, local_endpoints: Optional[Endpoints] = None):
+        self.config = config or SmopsConfig()
+        self._registry = registry
+        self._endpoints = endpoints
+        self._local_endpoints = local_endpoints
+        self._backend: Optional[str] = None
+        self._owner: Optional[str] = None
+
+    # -- wiring -------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        if self._backend is None:
+            self._backend = self.config.resolved_backend()
+        return self._backend
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from .registry import make_registry
+
+            self._registry = make_registry(self.config, self.backend)
+        return self._registry
+
+    @property
+    def local_endpoints(self) -> Endpoints:
+        if self._local_endpoints is None:
+            if self.backend == "local" and self._endpoints is not None:
+                self._local_endpoints = self._endpoints
+            else:
+                from .endpoints import make_endpoints
+
+                self._local_endpoints = make_endpoints(self.config, "local")
+        return self._local_endpoints
+
+    @property
+    def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            if self.backend == "local":
+                self._endpoints = self.local_endpoints
+            else:
+                from .endpoints import make_endpoints
+
+                self._endpoints = make_endpoints(self.config, self.backend)
+        return self._endpoints
+
+    def _all_endpoint_backends(self) -> list[Endpoints]:
+        backends = [self.local_endpoints]
+        if self.endpoints is not self.local_endpoints:
+            backends.append(self.endpoints)
+        return backends
+
+    def _backend_of(self, name: str) -> Endpoints:
+        """Local endpoints are looked up first: their state is a file, a cheap check."""
+        validate_endpoint_name(name)
+        for backend in self._all_endpoint_backends():
+            if backend.exists(name):
+                return backend
+        raise NotFound(f"No endpoint named {name!r}. List them with %smops endpoints "
+                       f"(or jupyter smops endpoints).")
+
+    @property
+    def owner(self) -> str:
+        if self._owner is None:
+            owner = self.config.owner
+            if not owner and self.backend == "aws":
+                resolve = getattr(self.registry, "resolve_owner", None)
+                owner = resolve() if resolve else ""
+            self._owner = owner or self.config.default_owner()
+        return self._owner
+
+    # -- status -------------------------------------------------------------------------
+    def status(self) -> dict:
+        """Backend, region, bucket, owner, Studio info and versions, for the header and CLI."""
+        from .. import __version__
+
+        studio = self.config.studio
+        info: dict[str, Any] = {
+            "version": __version__,
+            "backend": self.backend,
+            "configured_backend": self.config.backend,
+            "owner": self.owner,
+            "owner_tag_key": self.config.owner_tag_key,
+            "region": self.config.region if self.backend == "aws" else None,
+            "bucket": None,
+            "prefix": self.config.prefix,
+            "home": str(self.config.home_path),
+            "instance_type": self.config.instance_type,
+            "require_approval": self.config.require_approval,
+            "studio": {"detected": studio.detected, "domain_id": studio.domain_id,
+                       "user_profile_name": studio.user_profile_name, "space_name": studio.space_name},
+            "registry": self.registry.describe(),
+        }
+        info["bucket"] = info["registry"].get("bucket")
+        info["account"] = info["registry"].get("account")
+        return info
+
+    # -- artifacts and registry ---------------------------------------------------------
+    def package(self, model: Any, *, inference: Optional[str] = None, requirements: Optional[str] = None,
+                sample: Any = None, out: Optional[str] = None, progress: Progress = no_progress) -> PackageResult:
+        """Build and validate a model.tar.gz (raises InvalidArtifact with every failed check)."""
+        from . import packaging
+
+        progress("packaging", None, None)
+        target = Path(out) if out else Path.cwd() / "model.tar.gz"
+        return packaging.build_package(model, inference=inference, requirements=requirements,
+                                       sample=sample, out=target, timeout=self.config.validate_timeout)
+
+    def validate(self, path: str) -> PackageResult:
+        """Validate an existing model.tar.gz without storing it."""
+        from . import packaging
+
+        return packaging.validate_package(Path(path), timeout=self.config.validate_timeout)
+
+    def push(self, model: Any, *, name: str, inference: Optional[str] = None, requirements: Optional[str] = None,
+             sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
+        """Package, validate and store a model as the next version of ``name``."""
+        validate_model_name(name)
+        with tempfile.TemporaryDirectory(prefix="smops-push-") as tmp:
+            package = self.package(model, inference=inference, requirements=requirements, sample=sample,
+                                   out=str(Path(tmp) / "model.tar.gz"), progress=progress)
+            return self.registry.push(package, name=name, owner=self.owner, source=source, progress=progress)
+
+    def push_package(self, path: str, *, name: str, source: Optional[str] = None,
+                     progress: Progress = no_progress) -> ModelVersion:
+        """Store an existing, validated model.tar.gz as the next version of ``name``."""
+        validate_model_name(name)
+        package = self.validate(path)
+        return self.registry.push(package, name=name, owner=self.owner, source=source, progress=progress)
+
+    def models(self, name: Optional[str] = None) -> list[Model]:
+        """Registry listing (all models, or one)."""
+        return self.registry.list_models(name)
+
+    def model_version(self, ref: str) -> ModelVersion:
+        name, version = parse_ref(ref)
+        return self.registry.get(name, version)
+
+    def set_approval(self, ref: str, status: str) -> ModelVersion:
+        name, version = parse_ref(ref)
+        if version is None:
+            raise BadRequest(f"Say which version to {'approve' if status == 'Approved' else 'reject'}: {name}:N.")
+        return self.registry.set_approval(name, version, status)
+
+    # -- endpoints ----------------------------------------------------------------------
+    def deploy(self, ref: str, *, endpoint: Optional[str] = None, local: bool = False,
+               options: Optional[DeployOptions] = None, progress: Progress = no_progress) -> Endpoint:
+        """Deploy a registry version (``NAME`` or ``NAME:V``) to a new endpoint."""
+        options = options or DeployOptions()
+        mv = self.model_version(ref)
+        name = validate_endpoint_name(endpoint or suggest_endpoint_name(mv.name, mv.version))
+        if self.config.require_approval and not local and mv.approval_status != "Approved":
+            raise Conflict(f"{mv.ref} is {mv.approval_status}; this deployment requires Approved versions. "
+                           f"Approve it first (%smops approve {mv.ref}).")
+        target = self.local_endpoints if local or self.backend == "local" else self.endpoints
+        for other in self._all_endpoint_backends():
+            if other is not target and other.exists(name):
+                raise Conflict(f"An endpoint named {name!r} already exists ({other.kind}). "
+                               f"Choose another name or delete it first.")
+        workdir = self.config.home_path / "cache"
+        workdir.mkdir(parents=True, exist_ok=True)
+
+        def fetch(version: ModelVersion) -> Path:
+            dest = Path(tempfile.mkdtemp(prefix=f"{version.name}-v{version.version}-", dir=workdir))
+            return self.registry.fetch(version, dest)
+
+        return target.deploy(mv, name=name, owner=self.owner, options=options, fetch=fetch, progress=progress)
+
+    def list_endpoints(self, all_owners: bool = False) -> list[Endpoint]:
+        """Endpoints on every backend in use (this owner's unless ``all_owners``)."""
+        owner = None if all_owners else self.owner
+        result: list[Endpoint] = []
+        for backend in self._all_endpoint_backends():
+            result.extend(backend.list(owner))
+        return sorted(result, key=lambda e: e.created_at, reverse=True)
+
+    def describe_endpoint(self, name: str) -> Endpoint:
+        return self._backend_of(name).describe(name)
+
+    def invoke(self, name: str, body: bytes, *, content_type: Optional[str] = None,
+               accept: Optional[str] = None) -> InvokeResult:
+        """InvokeEndpoint with SageMaker's limits (6 MiB payload, 60 s)."""
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLarge(
+                f"The request body is {len(body):,} bytes; InvokeEndpoint accepts at most "
+                f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
+        backend = self._backend_of(name)
+        return backend.invoke(name, body, content_type=content_type or "application/json",
+                              accept=accept, timeout=self.config.invoke_timeout)
+
+    def predict(self, name: str, data: Any, *, content_type: Optional[str] = None,
+                accept: Optional[str] = None) -> InvokeResult:
+        """Encode ``data`` as the container expects and invoke."""
+        body, ctype = encode_payload(data, content_type)
+        return self.invoke(name, body, content_type=ctype, accept=accept or "application/json")
+
+    def logs(self, name: str, tail: int = 200) -> str:
+        return self._backend_of(name).logs(name, tail=tail)
+
+    def delete(self, name: str, progress: Progress = no_progress) -> None:
+        """Delete an endpoint and what was created with it."""
+        self._backend_of(name).delete(name, progress=progress)
+
+    def cleanup(self, *, dry_run: bool = False, include_registry: bool = False) -> CleanupResult:
+        """Delete all of this owner's endpoints (and, if asked, registry versions)."""
+        total = CleanupResult(dry_run=dry_run)
+        for backend in self._all_endpoint_backends():
+            part = backend.cleanup(self.owner, dry_run=dry_run)
+            total.endpoints.extend(part.endpoints)
+            total.endpoint_configs.extend(part.endpoint_configs)
+            total.models.extend(part.models)
+            total.errors.extend(part.errors)
+        if include_registry:
+            for model in self.registry.list_models():
+                for mv in model.versions:
+                    if mv.created_by == self.owner:
+                        total.registry_versions.append(mv.ref)
+                        if not dry_run:
+                            self.registry.delete_version(mv.name, mv.version)
+        return total
+
+
+def encode_payload(data: Any, content_type: Optional[str] = None) -> tuple[bytes, str]:
+    """Python data -> (body, Content-Type), the way the scikit-learn container reads it.
+
+    bytes pass through; str is JSON (or CSV when asked); numpy arrays go as ``application/x-npy``
+    (exact dtype, no pickles); pandas frames as headerless CSV; lists and dicts as JSON.
+    """
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data), content_type or "application/json"
+    if isinstance(data, str):
+        text = data.strip()
+        if content_type in (None, "application/json"):
+            try:
+                json.loads(text)
+            except ValueError:
+                raise BadRequest("The input is not valid JSON. Pass a variable, a JSON document such as "
+                                 '{"instances": [[5.1, 3.5, 1.4, 0.2]]}, or --content-type text/csv.') from None
+        return text.encode(), content_type or "application/json"
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        frame = data.to_frame().T if data.ndim == 1 else data
+        return frame.to_csv(header=False, index=False).encode(), "text/csv"
+    if module == "numpy":
+        import numpy as np
+
+        array = np.asarray(data)
+        if content_type == "application/json":
+            return json.dumps(array.tolist()).encode(), content_type
+        if content_type == "text/csv":
+            buf = io.StringIO()
+            np.savetxt(buf, np.atleast_2d(array), delimiter=",", fmt="%r")
+            return buf.getvalue().encode(), content_type
+        buf = io.BytesIO()
+        np.save(buf, array, allow_pickle=False)
+        return buf.getvalue(), "application/x-npy"
+    try:
+        return json.dumps(data).encode(), content_type or "application/json"
+    except (TypeError, ValueError):
+        raise BadRequest(f"Cannot send a {type(data).__name__}: pass a list, dict, numpy array, "
+                         f"pandas DataFrame, JSON text or bytes.") from None
+
+
+def elapsed(start: float) -> float:
+    """Milliseconds since ``start`` (a ``time.perf_counter()`` value)."""
+    return (time.perf_counter() - start) * 1000.0

@@ -1,0 +1,81 @@
+"""The one endpoints interface; ``local`` and ``sagemaker`` implement it."""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from ..registry.base import Progress, no_progress
+from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
+
+# InvokeEndpoint's limits, enforced wherever invoking is emulated.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456
+INVOKE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """How to deploy a version; unset fields take the backend's defaults."""
+
+    instance_type: Optional[str] = None
+    count: int = 1
+    max_count: Optional[int] = None
+    serverless_memory_mb: Optional[int] = None
+    serverless_max_concurrency: int = 5
+    framework_version: Optional[str] = None
+    image_uri: Optional[str] = None
+    wait: bool = True
+    timeout: float = 1800.0
+
+
+# Returns the local path of a version's verified model.tar.gz (downloading it if needed).
+ArtifactFetcher = Callable[[ModelVersion], Path]
+
+
+class Endpoints(abc.ABC):
+    """Endpoints serving registry versions."""
+
+    kind: str = "abstract"
+
+    @abc.abstractmethod
+    def deploy(self, mv: ModelVersion, *, name: str, owner: str, options: DeployOptions,
+               fetch: ArtifactFetcher, progress: Progress = no_progress) -> Endpoint:
+        """Create an endpoint; Conflict if the name is taken; nothing left behind on failure."""
+
+    @abc.abstractmethod
+    def list(self, owner: Optional[str] = None) -> list[Endpoint]:
+        """Endpoints (of ``owner`` when given)."""
+
+    @abc.abstractmethod
+    def describe(self, name: str) -> Endpoint:
+        """One endpoint; NotFound when absent."""
+
+    def exists(self, name: str) -> bool:
+        from ..errors import NotFound
+
+        try:
+            self.describe(name)
+        except NotFound:
+            return False
+        return True
+
+    @abc.abstractmethod
+    def invoke(self, name: str, body: bytes, *, content_type: Optional[str] = None,
+               accept: Optional[str] = None, timeout: float = INVOKE_TIMEOUT_SECONDS) -> InvokeResult:
+        """InvokeEndpoint: returns 200 results; raises ModelError for container errors."""
+
+    @abc.abstractmethod
+    def logs(self, name: str, tail: int = 200) -> str:
+        """The last ``tail`` lines of the endpoint's log."""
+
+    @abc.abstractmethod
+    def delete(self, name: str, progress: Progress = no_progress) -> None:
+        """Delete the endpoint and what was created with it; NotFound if absent."""
+
+    @abc.abstractmethod
+    def cleanup(self, owner: str, dry_run: bool = False) -> CleanupResult:
+        """Delete every endpoint (and its config and model) of ``owner``."""
+
+    def describe_backend(self) -> dict:
+        return {"kind": self.kind}

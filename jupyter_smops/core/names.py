@@ -1,0 +1,49 @@
+"""Name rules shared by both backends (SageMaker's, so a local name is always valid on AWS)."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from .errors import BadRequest
+
+# SageMaker: EndpointName / ModelName / ModelPackageGroupName pattern, at most 63 characters.
+_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def validate_model_name(name: object) -> str:
+    """A registry model name: SageMaker's rule (letters, digits, hyphens; 1-63 characters)."""
+    return _validate(name, "model name", "iris or churn-model-2")
+
+
+def validate_endpoint_name(name: object) -> str:
+    """An endpoint name: SageMaker's rule (letters, digits, hyphens; 1-63 characters)."""
+    return _validate(name, "endpoint name", "iris-endpoint")
+
+
+def _validate(name: object, what: str, example: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise BadRequest(f"A {what} is required (letters, digits and hyphens, e.g. {example}).")
+    if not _SAGEMAKER_NAME.match(name):
+        raise BadRequest(
+            f"Invalid {what} {name!r}: use 1-63 letters, digits and hyphens, starting and ending "
+            f"with a letter or digit (SageMaker's rule), e.g. {example}.")
+    return name
+
+
+def parse_ref(ref: str) -> tuple[str, Optional[int]]:
+    """``NAME`` or ``NAME:VERSION`` (``latest`` allowed) -> (name, version or None)."""
+    if not isinstance(ref, str) or not ref:
+        raise BadRequest("A model reference is required: NAME or NAME:VERSION, e.g. iris:2.")
+    name, sep, version = ref.partition(":")
+    validate_model_name(name)
+    if not sep or version in ("", "latest"):
+        return name, None
+    if not version.isdigit() or int(version) < 1:
+        raise BadRequest(f"Invalid version {version!r} in {ref!r}: versions are 1, 2, 3..., e.g. {name}:1.")
+    return name, int(version)
+
+
+def suggest_endpoint_name(model: str, version: int) -> str:
+    """A valid endpoint name for a model version, e.g. ``iris-v3``."""
+    base = f"{model}-v{version}"
+    return base[:63].rstrip("-")

@@ -1,0 +1,15 @@
+"""Registries behind one interface, chosen by config."""
+from .base import Progress, Registry, no_progress
+
+__all__ = ["Progress", "Registry", "no_progress", "make_registry"]
+
+
+def make_registry(config, backend: str) -> Registry:
+    """The registry for a resolved backend (``local`` or ``aws``)."""
+    if backend == "aws":
+        from .s3 import S3Registry
+
+        return S3Registry(config)
+    from .local import LocalRegistry
+
+    return LocalRegistry(config.home_path / "registry")

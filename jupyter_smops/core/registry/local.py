@@ -1,0 +1,221 @@
+"""The local registry: ``<root>/<name>/v<N>/{model.tar.gz, smops.json}``.
+
+A push is staged in a temporary folder beside the versions and published with one atomic
+``rename``; a version number is claimed by that rename itself (renaming onto an existing,
+non-empty ``v<N>`` fails), so concurrent pushes from many processes get distinct numbers and a
+reader never sees a half-written version.
+"""
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from ..errors import BadRequest, NotFound, UpstreamError
+from ..names import validate_model_name
+from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
+from .base import Progress, Registry, no_progress
+
+ARTIFACT = "model.tar.gz"
+METADATA = "smops.json"
+_VERSION_DIR = re.compile(r"^v(\d+)$")
+_STALE_STAGING_SECONDS = 3600
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def version_from_metadata(data: dict, uri: str) -> ModelVersion:
+    """Build a ModelVersion from smops.json, ignoring keys a newer release may add."""
+    fields = {f.name for f in dataclasses.fields(ModelVersion)}
+    values = {k: v for k, v in data.items() if k in fields}
+    values["uri"] = uri
+    return ModelVersion(**values)
+
+
+class LocalRegistry(Registry):
+    """A folder of versions; safe for many processes at once."""
+
+    kind = "local"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "path": str(self.root)}
+
+    def _model_dir(self, name: str) -> Path:
+        return self.root / validate_model_name(name)
+
+    def _versions(self, name: str) -> list[int]:
+        d = self._model_dir(name)
+        try:
+            entries = os.listdir(d)
+        except FileNotFoundError:
+            return []
+        out = []
+        for entry in entries:
+            m = _VERSION_DIR.match(entry)
+            if m and (d / entry / METADATA).is_file():
+                out.append(int(m.group(1)))
+        return sorted(out)
+
+    def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
+             progress: Progress = no_progress) -> ModelVersion:
+        model_dir = self._model_dir(name)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        self._sweep_staging(model_dir)
+        staging = model_dir / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            progress("storing", 0, package.size)
+            shutil.copyfile(package.path, staging / ARTIFACT)
+            if sha256_file(staging / ARTIFACT) != package.sha256:
+                raise UpstreamError("The artifact changed while it was being stored; push again.")
+            progress("storing", package.size, package.size)
+            version = self._publish(model_dir, staging, package, name, owner, source)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return version
+
+    def _publish(self, model_dir: Path, staging: Path, package: PackageResult, name: str,
+                 owner: str, source: Optional[str]) -> ModelVersion:
+        candidate = (self._versions(name) or [0])[-1] + 1
+        while True:
+            meta = {
+                "name": name, "version": candidate, "sha256": package.sha256, "size": package.size,
+                "framework": package.framework, "framework_version": package.framework_version,
+                "serving_version": package.serving_version, "model_file": package.model_file,
+                "created_at": now_iso(), "created_by": owner, "source": source,
+                "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
+            }
+            _write_json(staging / METADATA, meta)
+            target = model_dir / f"v{candidate}"
+            try:
+                os.rename(staging, target)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    candidate += 1  # another process took this number first
+                    continue
+                raise
+            return version_from_metadata(meta, str(target / ARTIFACT))
+
+    def _sweep_staging(self, model_dir: Path) -> None:
+        """Remove staging folders left by crashed pushes (old enough to be surely dead)."""
+        cutoff = time.time() - _STALE_STAGING_SECONDS
+        for entry in model_dir.glob(".staging-*"):
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry, ignore_errors=True)
+            except FileNotFoundError:
+                pass
+
+    def _read(self, name: str, version: int) -> ModelVersion:
+        path = self._model_dir(name) / f"v{version}"
+        try:
+            data = json.loads((path / METADATA).read_text())
+        except FileNotFoundError:
+            raise NotFound(self._missing(name, version)) from None
+        return version_from_metadata(data, str(path / ARTIFACT))
+
+    def _missing(self, name: str, version: Optional[int]) -> str:
+        versions = self._versions(name)
+        if not versions:
+            known = [m.name for m in self.list_models()]
+            hint = f" Known models: {', '.join(known)}." if known else " The registry is empty: push one first (%smops push model --name NAME)."
+            return f"No model named {name!r} in the registry.{hint}"
+        return f"Model {name!r} has no version {version}; it has versions {', '.join(map(str, versions))}."
+
+    def list_models(self, name: Optional[str] = None) -> list[Model]:
+        if name is not None:
+            names = [validate_model_name(name)]
+        else:
+            try:
+                names = sorted(e for e in os.listdir(self.root) if not e.startswith("."))
+            except FileNotFoundError:
+                names = []
+        models = []
+        for n in names:
+            try:
+                versions = [self._read(n, v) for v in self._versions(n)]
+            except (BadRequest, NotFound):
+                continue
+            if versions:
+                models.append(Model(name=n, versions=versions))
+        if name is not None and not models:
+            raise NotFound(self._missing(name, None))
+        return models
+
+    def get(self, name: str, version: Optional[int] = None) -> ModelVersion:
+        if version is None:
+            versions = self._versions(name)
+            if not versions:
+                raise NotFound(self._missing(name, None))
+            version = versions[-1]
+        return self._read(name, version)
+
+    def fetch(self, mv: ModelVersion, dest_dir: Path) -> Path:
+        source = self._model_dir(mv.name) / f"v{mv.version}" / ARTIFACT
+        if not source.is_file():
+            raise NotFound(self._missing(mv.name, mv.version))
+        dest_dir = Path(dest_dir)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / ARTIFACT
+        shutil.copyfile(source, dest)
+        actual = sha256_file(dest)
+        if actual != mv.sha256:
+            dest.unlink(missing_ok=True)
+            raise UpstreamError(
+                f"{mv.ref} is corrupt: its sha256 is {actual[:12]}..., the registry recorded "
+                f"{mv.sha256[:12]}.... Push the model again as a new version.")
+        return dest
+
+    def delete_version(self, name: str, version: int) -> None:
+        path = self._model_dir(name) / f"v{version}"
+        if not path.exists():
+            return
+        # Rename first so readers never see a version without its metadata.
+        doomed = path.with_name(f".deleting-{version}-{uuid.uuid4().hex}")
+        try:
+            os.rename(path, doomed)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def set_approval(self, name: str, version: int, status: str) -> ModelVersion:
+        if status not in APPROVAL_STATUSES:
+            raise BadRequest(f"Unknown approval status {status!r}: use one of {', '.join(APPROVAL_STATUSES)}.")
+        mv = self._read(name, version)
+        path = self._model_dir(name) / f"v{version}" / METADATA
+        data = json.loads(path.read_text())
+        data["approval_status"] = status
+        _write_json(path, data)
+        return dataclasses.replace(mv, approval_status=status)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write JSON atomically (temp file + rename)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,217 @@
+"""Typed results shared by every face. Names follow AWS where AWS has one."""
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+ENDPOINT_STATUSES = ("Creating", "InService", "Failed", "Deleting", "Updating")
+APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
+
+
+class _Result:
+    """Mixin: ``to_dict`` for JSON, readable text and HTML displays for notebooks."""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), default=str)
+
+    def _summary(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(_short(v))}</td></tr>"
+            for k, v in self.to_dict().items() if v not in (None, "", [], {})
+        )
+        return f"<table><caption style='text-align:left'><b>{html.escape(type(self).__name__)}</b></caption>{rows}</table>"
+
+
+def _short(v: Any) -> str:
+    s = v if isinstance(v, str) else json.dumps(v, default=str)
+    return s if len(s) <= 200 else s[:197] + "..."
+
+
+@dataclass(frozen=True)
+class Check(_Result):
+    """One named validation check of an artifact."""
+
+    name: str
+    ok: bool
+    message: str = ""
+    # "error" fails the artifact; "warning" is reported but does not block.
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        mark = "ok" if self.ok else ("WARN" if self.severity == "warning" else "FAIL")
+        return f"[{mark}] {self.name}: {self.message}" if self.message else f"[{mark}] {self.name}"
+
+
+@dataclass(frozen=True)
+class PackageResult(_Result):
+    """A built and validated model.tar.gz."""
+
+    path: str
+    sha256: str
+    size: int
+    model_file: str
+    framework: str
+    framework_version: Optional[str]
+    serving_version: Optional[str]
+    checks: list = field(default_factory=list)
+    sample_input: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok or c.severity != "error" for c in self.checks)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["ok"] = self.ok
+        return d
+
+    def __str__(self) -> str:
+        lines = [f"model.tar.gz: {self.path} ({_human(self.size)}, sha256 {self.sha256[:12]})",
+                 f"framework: {self.framework} {self.framework_version or '?'} -> serving {self.serving_version or 'none'}"]
+        lines += [f"  {c}" for c in self.checks]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ModelVersion(_Result):
+    """One immutable registry version."""
+
+    name: str
+    version: int
+    sha256: str
+    size: int
+    framework: str
+    framework_version: Optional[str]
+    serving_version: Optional[str]
+    model_file: str
+    created_at: str
+    created_by: str
+    source: Optional[str] = None
+    approval_status: str = "PendingManualApproval"
+    sample_input: Any = None
+    uri: str = ""
+    model_package_arn: Optional[str] = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def __str__(self) -> str:
+        return (f"{self.ref}  {_human(self.size)}  sha256 {self.sha256[:12]}  "
+                f"sklearn {self.framework_version or '?'}  {self.approval_status}  {self.created_at}")
+
+
+@dataclass(frozen=True)
+class Model(_Result):
+    """A registry name and its versions, oldest first."""
+
+    name: str
+    versions: list = field(default_factory=list)
+
+    @property
+    def latest(self) -> Optional[ModelVersion]:
+        return self.versions[-1] if self.versions else None
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.name} ({len(self.versions)} version{'s' if len(self.versions) != 1 else ''})"]
+                         + [f"  {v}" for v in self.versions])
+
+
+@dataclass(frozen=True)
+class Endpoint(_Result):
+    """An endpoint on either backend; ``url`` is set for local endpoints."""
+
+    name: str
+    status: str
+    backend: str
+    model: str
+    version: int
+    created_at: str
+    owner: str = ""
+    instance_type: Optional[str] = None
+    instance_count: Optional[int] = None
+    max_count: Optional[int] = None
+    serverless_memory_mb: Optional[int] = None
+    url: Optional[str] = None
+    failure_reason: Optional[str] = None
+    cost_per_hour: Optional[float] = None
+    cost_so_far: Optional[float] = None
+    image_uri: Optional[str] = None
+    arn: Optional[str] = None
+
+    def __str__(self) -> str:
+        where = self.url or self.instance_type or ""
+        cost = f"  ${self.cost_per_hour:.3f}/h (${self.cost_so_far or 0:.2f} so far)" if self.cost_per_hour else ""
+        reason = f"\n    reason: {self.failure_reason}" if self.failure_reason else ""
+        return f"{self.name}  {self.status}  {self.model}:{self.version}  {self.backend} {where}{cost}{reason}"
+
+
+@dataclass(frozen=True)
+class InvokeResult(_Result):
+    """What InvokeEndpoint gave back."""
+
+    endpoint: str
+    status: int
+    body: bytes
+    content_type: str
+    latency_ms: float
+
+    def decoded(self) -> Any:
+        """JSON bodies decoded, CSV as text, anything else as bytes."""
+        ct = (self.content_type or "").split(";")[0].strip()
+        if ct == "application/json":
+            return json.loads(self.body)
+        if ct.startswith("text/"):
+            return self.body.decode("utf-8")
+        if ct == "application/x-npy":
+            import io
+
+            import numpy as np
+
+            return np.load(io.BytesIO(self.body), allow_pickle=False)
+        return self.body
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["body"] = self.body.decode("utf-8", "replace")
+        return d
+
+
+@dataclass(frozen=True)
+class CleanupResult(_Result):
+    """What cleanup removed (or would remove, on a dry run)."""
+
+    dry_run: bool
+    endpoints: list = field(default_factory=list)
+    endpoint_configs: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+    registry_versions: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        parts = []
+        for label, items in (("endpoints", self.endpoints), ("endpoint configs", self.endpoint_configs),
+                             ("models", self.models), ("registry versions", self.registry_versions)):
+            if items:
+                parts.append(f"{verb} {len(items)} {label}: {', '.join(map(str, items))}")
+        parts += [f"error: {e}" for e in self.errors]
+        return "\n".join(parts) or "nothing to clean up"
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
