@@ -1,0 +1,64 @@
+"""Shared fixtures: an isolated SMOPS_HOME, the seed's iris model, and a moto server."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Tests must never reach real AWS or pick up a developer's credentials.
+for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_var, None)
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def smops_home(tmp_path, monkeypatch):
+    """A fresh local backend: SMOPS_HOME in tmp, owner ``tester``, no Studio metadata."""
+    home = tmp_path / "smops-home"
+    monkeypatch.setenv("SMOPS_HOME", str(home))
+    monkeypatch.setenv("SMOPS_BACKEND", "local")
+    monkeypatch.setenv("SMOPS_OWNER", "tester")
+    monkeypatch.setenv("SMOPS_STUDIO_METADATA", str(tmp_path / "no-studio.json"))
+    return home
+
+
+@pytest.fixture(scope="session")
+def iris_model():
+    """The seed's model: a DecisionTreeClassifier fitted on iris."""
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    iris = load_iris()
+    return DecisionTreeClassifier(random_state=0).fit(iris.data, iris.target)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A moto server on 127.0.0.1 for the whole session; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(moto_server, monkeypatch, tmp_path):
+    """boto3 pointed at a freshly reset moto server, with dummy credentials and the aws backend."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("SMOPS_BACKEND", "aws")
+    monkeypatch.setenv("SMOPS_OWNER", "tester")
+    monkeypatch.setenv("SMOPS_HOME", str(tmp_path / "smops-home"))
+    monkeypatch.setenv("SMOPS_STUDIO_METADATA", str(tmp_path / "no-studio.json"))
+    return moto_server
