@@ -65,6 +65,15 @@ def read_studio_metadata(path: str | os.PathLike) -> StudioInfo:
     )
 
 
+def _check_backend_name(value: str) -> str:
+    name = value.strip().lower()
+    if name not in BACKENDS:
+        from .core.errors import BadRequest
+
+        raise BadRequest(f"Unknown backend {value!r}: use one of {', '.join(BACKENDS)} (SMOPS_BACKEND).")
+    return name
+
+
 class SmopsConfig(Configurable):
     """Settings of jupyter_smops (each also read from the ``SMOPS_*`` variable named in its help)."""
 
@@ -84,16 +93,12 @@ class SmopsConfig(Configurable):
 
     @default("backend")
     def _backend_default(self) -> str:
-        return _env("SMOPS_BACKEND", "auto")
+        # Defaults skip @validate, so the environment's value is checked here too.
+        return _check_backend_name(_env("SMOPS_BACKEND", "auto"))
 
     @validate("backend")
     def _check_backend(self, proposal):
-        value = proposal["value"].strip().lower()
-        if value not in BACKENDS:
-            from .core.errors import BadRequest
-
-            raise BadRequest(f"Unknown backend {proposal['value']!r}: use one of {', '.join(BACKENDS)}.")
-        return value
+        return _check_backend_name(proposal["value"])
 
     @default("home")
     def _home_default(self) -> str:

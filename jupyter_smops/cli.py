@@ -1,0 +1,70 @@
+"""``jupyter smops``: the terminal face (also used by admins for lifecycle configs and domains)."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+from .commands import Face, HelpShown, ResultList, build_parser, run
+from .core.errors import SmopsError
+
+
+def _extra(subparsers) -> None:
+    """Admin verbs live in their own module (lifecycle-config, admin)."""
+    try:
+        from . import cli_admin
+    except ImportError:
+        return
+    cli_admin.register(subparsers)
+
+
+def _render(result, as_json: bool) -> Optional[str]:
+    if result is None:
+        return None
+    if as_json:
+        data = result.to_dict() if hasattr(result, "to_dict") else result
+        return json.dumps(data, indent=2, default=str)
+    if isinstance(result, (dict, list)) and not isinstance(result, ResultList):
+        return json.dumps(result)
+    return str(result)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input(question).strip().lower() in ("y", "yes")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point of ``jupyter-smops`` (``jupyter smops``). Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    if as_json:
+        argv.remove("--json")
+    parser = build_parser("jupyter smops", extra=_extra)
+    parser.epilog = "Add --json to any verb for machine-readable output."
+    try:
+        args = parser.parse_args(argv)
+        from .core.api import Smops
+
+        result = run(args, Smops(), Face(echo=lambda m: print(m, file=sys.stderr), confirm=_confirm))
+    except HelpShown as shown:
+        print(shown.text or parser.format_help())
+        return 0
+    except SmopsError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        for check in getattr(exc, "checks", None) or []:
+            if not check.ok:
+                print(f"  {check}", file=sys.stderr)
+        return 2 if exc.status == 400 else 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    text = _render(result, as_json)
+    if text:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

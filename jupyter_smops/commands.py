@@ -1,0 +1,310 @@
+"""The verbs shared by ``%smops`` and ``jupyter smops``: one argparse grammar, one dispatcher.
+
+No IPython or Jupyter imports here: the magics and the CLI each supply how to resolve a name
+(a notebook variable or a path), how to print, and how to ask for confirmation.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from .core.errors import BadRequest, SmopsError
+
+VERBS_HELP = {
+    "push": "package, validate and store a model as the next registry version",
+    "package": "build and validate model.tar.gz only",
+    "validate": "validate an existing model.tar.gz",
+    "models": "list registry models and versions",
+    "approve": "approve a version (NAME:V)",
+    "reject": "reject a version (NAME:V)",
+    "deploy": "deploy a registry version to an endpoint",
+    "predict": "send data to an endpoint and return the predictions",
+    "endpoints": "list endpoints",
+    "describe": "describe one endpoint",
+    "logs": "show an endpoint's log",
+    "delete": "delete an endpoint",
+    "cleanup": "delete all of your endpoints",
+    "config": "show or set settings",
+    "status": "backend, owner, bucket and versions",
+}
+
+
+class UsageError(SmopsError):
+    """Bad command-line usage; the message includes the usage line."""
+
+    status = 400
+    code = "Usage"
+
+
+class HelpShown(Exception):
+    """``--help`` was asked for; ``text`` is the help to print."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting (a magic must never kill the kernel)."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message}\n{self.format_usage().strip()}\nTry {self.prog} --help.")
+
+    def exit(self, status: int = 0, message: Optional[str] = None):
+        if status:
+            raise UsageError((message or "").strip() or "invalid usage")
+        raise HelpShown("")
+
+    def print_help(self, file=None):
+        raise HelpShown(self.format_help())
+
+
+def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = None) -> argparse.ArgumentParser:
+    """The grammar of every verb; ``extra(subparsers)`` may add more (the CLI's admin verbs)."""
+    parser = _Parser(prog=prog, description="SageMaker MLOps from JupyterLab: push, deploy, test and clean up models.")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    def add(verb: str) -> argparse.ArgumentParser:
+        return sub.add_parser(verb, help=VERBS_HELP[verb], description=VERBS_HELP[verb])
+
+    for verb in ("push", "package"):
+        p = add(verb)
+        p.add_argument("model", help="a notebook variable holding a fitted estimator, or a model file (.joblib, .pkl, .skops)")
+        if verb == "push":
+            p.add_argument("--name", required=True, help="registry model name, e.g. iris")
+        p.add_argument("--inference", help="your inference.py (default: a generated one)")
+        p.add_argument("--requirements", help="a requirements.txt for the endpoint")
+        p.add_argument("--sample", help="sample input as JSON (or a variable), stored with the version")
+        if verb == "package":
+            p.add_argument("--out", default="model.tar.gz", help="where to write the archive (default model.tar.gz)")
+    add("validate").add_argument("path", help="a model.tar.gz")
+    add("models").add_argument("name", nargs="?", help="only this model")
+    for verb in ("approve", "reject"):
+        add(verb).add_argument("ref", help="NAME:VERSION")
+    p = add("deploy")
+    p.add_argument("ref", help="NAME or NAME:VERSION (latest when omitted)")
+    p.add_argument("--endpoint", help="endpoint name (default NAME-vVERSION)")
+    p.add_argument("--instance-type", help="e.g. ml.t2.medium (the default)")
+    p.add_argument("--count", type=int, default=1, help="initial instance count")
+    p.add_argument("--max-count", type=int, help="enable autoscaling up to this many instances")
+    p.add_argument("--serverless", type=int, metavar="MEMORY_MB", help="serverless endpoint with this memory")
+    p.add_argument("--serverless-max-concurrency", type=int, default=5)
+    p.add_argument("--framework-version", help="scikit-learn serving version, e.g. 1.2-1")
+    p.add_argument("--image-uri", help="serving image to use instead of the scikit-learn one")
+    p.add_argument("--local", action="store_true", help="deploy to a local endpoint on 127.0.0.1")
+    p.add_argument("--wait", dest="wait", action="store_true", default=True, help="wait until InService (default)")
+    p.add_argument("--no-wait", dest="wait", action="store_false", help="return while Creating")
+    p = add("predict")
+    p.add_argument("endpoint")
+    p.add_argument("data", nargs="?", help="a variable, JSON text, or @file")
+    p.add_argument("--content-type", help="default: chosen from the data (JSON, CSV for frames, npy for arrays)")
+    p.add_argument("--accept", default="application/json")
+    p = add("endpoints")
+    p.add_argument("--all", action="store_true", help="every owner's endpoints")
+    add("describe").add_argument("endpoint")
+    p = add("logs")
+    p.add_argument("endpoint")
+    p.add_argument("--tail", type=int, default=100)
+    add("delete").add_argument("endpoint")
+    p = add("cleanup")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--include-registry", action="store_true", help="also delete your registry versions")
+    add("config").add_argument("settings", nargs="*", metavar="KEY=VALUE")
+    add("status")
+    if extra:
+        extra(sub)
+    return parser
+
+
+@dataclass
+class Face:
+    """What a face supplies to the dispatcher."""
+
+    resolve: Callable[[str], Any] = lambda text: text  # variable name -> object
+    echo: Callable[[str], None] = print
+    confirm: Callable[[str], bool] = lambda question: False
+    config_target: Any = None  # the SmopsConfig that ``config KEY=VALUE`` changes
+    on_config_change: Callable[[], None] = lambda: None
+    source: Optional[str] = None
+
+
+class ResultList(list):
+    """A list of results that prints and displays as a table."""
+
+    def __init__(self, items, title: str, empty: str):
+        super().__init__(items)
+        self.title, self.empty = title, empty
+
+    def __str__(self) -> str:
+        return "\n".join(str(x) for x in self) if self else self.empty
+
+    def _repr_html_(self) -> str:
+        if not self:
+            return f"<p>{html.escape(self.empty)}</p>"
+        return "".join(x._repr_html_() for x in self)
+
+    def to_dict(self) -> list:
+        return [x.to_dict() for x in self]
+
+
+@dataclass
+class Settings:
+    """Displayable settings (``config``)."""
+
+    values: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        width = max(len(k) for k in self.values)
+        return "\n".join(f"{k.ljust(width)}  {v}" for k, v in self.values.items())
+
+    def to_dict(self) -> dict:
+        return dict(self.values)
+
+
+def parse_json_arg(text: Optional[str], face: Face) -> Any:
+    """A JSON literal, ``@file``, or a variable name resolved by the face."""
+    if text is None:
+        return None
+    if text.startswith("@"):
+        with open(text[1:], "rb") as fh:
+            return fh.read()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    value = face.resolve(text)
+    if value is text:
+        raise BadRequest(f"{text!r} is neither JSON nor a known variable. Pass JSON such as "
+                         '{"instances": [[5.1, 3.5, 1.4, 0.2]]} or the name of a variable.')
+    return value
+
+
+def run(args: argparse.Namespace, smops, face: Face) -> Any:
+    """Carry out one parsed verb against a ``Smops`` and return its result object."""
+    if not args.verb:
+        raise HelpShown(build_parser().format_help())
+    handler = _HANDLERS.get(args.verb)
+    if handler is None:  # a verb added by ``extra`` carries its own function
+        return args.func(args)
+    return handler(args, smops, face)
+
+
+def _push(args, smops, face):
+    model = face.resolve(args.model)
+    sample = parse_json_arg(args.sample, face)
+    mv = smops.push(model, name=args.name, inference=args.inference, requirements=args.requirements,
+                    sample=sample, source=face.source or (args.model if isinstance(model, str) else None),
+                    progress=_phase_printer(face))
+    face.echo(f"pushed {mv.ref} ({mv.sha256[:12]}, {mv.uri})")
+    return mv
+
+
+def _package(args, smops, face):
+    result = smops.package(face.resolve(args.model), inference=args.inference, requirements=args.requirements,
+                           sample=parse_json_arg(args.sample, face), out=args.out)
+    return result
+
+
+def _deploy(args, smops, face):
+    from .core.endpoints.base import DeployOptions
+
+    options = DeployOptions(instance_type=args.instance_type, count=args.count, max_count=args.max_count,
+                            serverless_memory_mb=args.serverless,
+                            serverless_max_concurrency=args.serverless_max_concurrency,
+                            framework_version=args.framework_version, image_uri=args.image_uri, wait=args.wait)
+    start = time.perf_counter()
+    endpoint = smops.deploy(args.ref, endpoint=args.endpoint, local=args.local, options=options,
+                            progress=_phase_printer(face))
+    face.echo(f"{endpoint.name}: {endpoint.status} after {time.perf_counter() - start:.1f} s"
+              + (f" at {endpoint.url}" if endpoint.url else ""))
+    return endpoint
+
+
+def _predict(args, smops, face):
+    if args.data is None:
+        raise BadRequest("Say what to send: %smops predict ENDPOINT <variable or JSON>, e.g. "
+                         '%smops predict iris-v1 {"instances": [[5.1, 3.5, 1.4, 0.2]]}')
+    data = parse_json_arg(args.data, face)
+    if isinstance(data, (dict, list)) and not args.content_type and args.data.lstrip()[:1] in "[{":
+        data = args.data  # send the user's JSON text exactly as typed
+    result = smops.predict(args.endpoint, data, content_type=args.content_type, accept=args.accept)
+    face.echo(f"{result.endpoint}: HTTP {result.status} in {result.latency_ms:.1f} ms")
+    return result.decoded()
+
+
+def _cleanup(args, smops, face):
+    plan = smops.cleanup(dry_run=True, include_registry=args.include_registry)
+    if args.dry_run or not (plan.endpoints or plan.registry_versions):
+        return plan
+    if not args.yes and not face.confirm(f"{plan}\nDelete all of this? [y/N] "):
+        raise BadRequest("Nothing was deleted. Run with --yes to delete without asking, or --dry-run to list.")
+    return smops.cleanup(dry_run=False, include_registry=args.include_registry)
+
+
+def _config(args, smops, face):
+    target = face.config_target or smops.config
+    for item in args.settings:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in target.public():
+            raise BadRequest(f"Use KEY=VALUE with a KEY among: {', '.join(target.public())}.")
+        trait = target.traits()[key]
+        try:
+            setattr(target, key, trait.from_string(value))
+        except Exception as exc:  # traitlets' own message names the expected type
+            raise BadRequest(f"Invalid value for {key}: {exc}") from None
+    if args.settings:
+        face.on_config_change()
+    return Settings(target.public())
+
+
+def _deleted(args, smops, face):
+    smops.delete(args.endpoint, progress=_phase_printer(face))
+    face.echo(f"deleted {args.endpoint}")
+    return None
+
+
+_HANDLERS: dict[str, Callable] = {
+    "push": _push,
+    "package": _package,
+    "validate": lambda a, s, f: s.validate(a.path),
+    "models": lambda a, s, f: ResultList(s.models(a.name), "Models", "The registry is empty: push a model first."),
+    "approve": lambda a, s, f: s.set_approval(a.ref, "Approved"),
+    "reject": lambda a, s, f: s.set_approval(a.ref, "Rejected"),
+    "deploy": _deploy,
+    "predict": _predict,
+    "endpoints": lambda a, s, f: ResultList(s.list_endpoints(all_owners=a.all), "Endpoints", "No endpoints."),
+    "describe": lambda a, s, f: s.describe_endpoint(a.endpoint),
+    "logs": lambda a, s, f: s.logs(a.endpoint, tail=a.tail),
+    "delete": _deleted,
+    "cleanup": _cleanup,
+    "config": _config,
+    "status": lambda a, s, f: Settings(_flatten(s.status())),
+}
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _phase_printer(face: Face) -> Callable:
+    """Progress callback printing each new phase once (byte counts are for the panel)."""
+    seen: list[str] = []
+
+    def progress(phase: str, done=None, total=None) -> None:
+        if not seen or seen[-1] != phase:
+            seen.append(phase)
+            face.echo(f"  {phase}...")
+
+    return progress

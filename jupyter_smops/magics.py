@@ -1,0 +1,70 @@
+"""``%smops``: the notebook face. Parses a line, calls the core, prints a short summary and
+returns the result object (rich display, plain attributes)."""
+from __future__ import annotations
+
+import os
+import shlex
+
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from .commands import Face, HelpShown, build_parser, run
+from .config import SmopsConfig
+from .core.api import Smops
+from .core.errors import SmopsError
+
+
+def split_line(line: str) -> list[str]:
+    """Shell-like split, except that inline JSON (from the first ``{`` or ``[``) stays one
+    argument, so ``%smops predict ep {"instances": [[5.1, 3.5]]}`` works unquoted."""
+    starts = [i for i in (line.find("{"), line.find("[")) if i >= 0]
+    if starts and line.lstrip().startswith("predict"):
+        cut = min(starts)
+        return shlex.split(line[:cut]) + [line[cut:].strip()]
+    return shlex.split(line)
+
+
+@magics_class
+class SmopsMagics(Magics):
+    """The ``%smops`` line magic."""
+
+    def __init__(self, shell, smops: Smops | None = None):
+        super().__init__(shell)
+        self.config_obj = SmopsConfig()
+        self.smops = smops or Smops(self.config_obj)
+
+    def _face(self) -> Face:
+        ns = self.shell.user_ns
+
+        def resolve(text: str):
+            return ns[text] if text.isidentifier() and text in ns else text
+
+        def reset():
+            self.smops = Smops(self.config_obj)
+
+        return Face(resolve=resolve, echo=print, confirm=lambda q: input(q).strip().lower() in ("y", "yes"),
+                    config_target=self.config_obj, on_config_change=reset,
+                    source=ns.get("__session__") or os.environ.get("JPY_SESSION_NAME"))
+
+    @line_magic
+    def smops(self, line: str):
+        """SageMaker MLOps: %smops VERB ... (%smops --help for the list)."""
+        try:
+            args = build_parser("%smops").parse_args(split_line(line))
+            return run(args, self.smops, self._face())
+        except HelpShown as shown:
+            print(shown.text or build_parser("%smops").format_help())
+        except SmopsError as exc:
+            # A clear message, never a traceback: the error says what to do next.
+            print(f"Error: {exc}")
+            checks = getattr(exc, "checks", None)
+            for check in checks or []:
+                if not check.ok:
+                    print(f"  {check}")
+        except ValueError as exc:  # e.g. unbalanced quotes from shlex
+            print(f"Error: {exc}. Check the quotes in the command line.")
+        return None
+
+
+def register(ipython) -> None:
+    """Register ``%smops`` with an IPython shell."""
+    ipython.register_magics(SmopsMagics(ipython))
