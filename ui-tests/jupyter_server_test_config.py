@@ -1,0 +1,36 @@
+"""JupyterLab server for the Galata tests.
+
+Galata's helper removes authentication and opens port 8888. On top of it: the local backend with
+its state in a temp dir (tests never touch ~/.smops), a fixed server root holding the seed's
+trained iris model (``iris.joblib``) for the file-browser push test, and root allowed (CI).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyterlab.galata import configure_jupyter_server
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+configure_jupyter_server(c)
+
+_root = Path(os.environ.get("JUPYTERLAB_GALATA_ROOT_DIR") or tempfile.mkdtemp(prefix="galata-smops-"))
+_root.mkdir(parents=True, exist_ok=True)
+c.ServerApp.root_dir = str(_root)
+c.ServerApp.allow_root = True
+
+os.environ["SMOPS_BACKEND"] = os.environ.get("SMOPS_UI_BACKEND", "local")
+os.environ["SMOPS_HOME"] = tempfile.mkdtemp(prefix="galata-smops-home-")
+os.environ["SMOPS_OWNER"] = "galata"
+os.environ["SMOPS_STUDIO_METADATA"] = str(Path(os.environ["SMOPS_HOME"]) / "no-studio.json")
+
+# The seed's model, trained in a child process so sklearn stays out of the server process.
+_TRAIN = """
+import sys, joblib
+from sklearn.datasets import load_iris
+from sklearn.tree import DecisionTreeClassifier
+iris = load_iris()
+joblib.dump(DecisionTreeClassifier(random_state=0).fit(iris.data, iris.target), sys.argv[1])
+"""
+subprocess.run([sys.executable, "-c", _TRAIN, str(_root / "iris.joblib")], check=True)

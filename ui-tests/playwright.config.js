@@ -1,0 +1,38 @@
+/**
+ * Galata configuration: Debian's chromium, no video (no Playwright ffmpeg here), and a
+ * JupyterLab started from jupyter_server_test_config.py on port 8888.
+ */
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+module.exports = {
+  ...baseConfig,
+  // One worker: the tests share one server and one SMOPS_HOME, and the machine has 2 cores.
+  workers: 1,
+  retries: 0,
+  timeout: 120 * 1000,
+  reporter: [['list'], ['html', { open: 'never' }]],
+  use: {
+    ...baseConfig.use,
+    video: 'off',
+    trace: 'off',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync'
+      ]
+    }
+  },
+  webServer: {
+    command: 'jlpm start',
+    url: 'http://localhost:8888/lab',
+    timeout: 120 * 1000,
+    reuseExistingServer: !process.env.CI
+  }
+};

@@ -1,0 +1,33 @@
+import { expect, test } from '@jupyterlab/galata';
+
+/**
+ * Do not override the page fixture: the console listener must be attached before JupyterLab
+ * boots so that errors thrown during plugin activation are caught too.
+ */
+test.use({ autoGoto: false });
+
+test('JupyterLab loads with jupyter-smops active and no console errors', async ({
+  page
+}) => {
+  const errors: string[] = [];
+  const logs: string[] = [];
+  page.on('console', message => {
+    if (message.type() === 'error') {
+      errors.push(message.text());
+    }
+    logs.push(message.text());
+  });
+  page.on('pageerror', error => errors.push(`pageerror: ${error.message}`));
+
+  await page.goto();
+
+  // The plugin announces its activation once JupyterLab has started it.
+  await expect
+    .poll(() => logs.filter(l => l.includes('jupyter-smops is activated')).length)
+    .toBeGreaterThan(0);
+  const activated = await page.evaluate(() =>
+    (window as any).jupyterapp.isPluginActivated('jupyter-smops:plugin')
+  );
+  expect(activated).toBe(true);
+  expect(errors).toEqual([]);
+});
