@@ -90,6 +90,18 @@ class SmopsConfig(Configurable):
     studio_metadata_path = Unicode(help="Studio resource metadata file. SMOPS_STUDIO_METADATA").tag(config=True)
     validate_timeout = Float(help="Seconds the model may take to load and predict during validation. SMOPS_VALIDATE_TIMEOUT").tag(config=True)
     invoke_timeout = Float(60.0, help="InvokeEndpoint's limit in seconds (SageMaker: 60)").tag(config=True)
+    registry_class = Unicode(help="Dotted name of a Registry class to use instead of the backend's "
+                             "(fakes for UI work and tests). SMOPS_REGISTRY_CLASS").tag(config=True)
+    endpoints_class = Unicode(help="Dotted name of an Endpoints class to use instead of the backend's, "
+                              "e.g. jupyter_smops.core.fakes.FakeEndpoints. SMOPS_ENDPOINTS_CLASS").tag(config=True)
+
+    @default("registry_class")
+    def _registry_class_default(self) -> str:
+        return _env("SMOPS_REGISTRY_CLASS", "")
+
+    @default("endpoints_class")
+    def _endpoints_class_default(self) -> str:
+        return _env("SMOPS_ENDPOINTS_CLASS", "")
 
     @default("backend")
     def _backend_default(self) -> str:

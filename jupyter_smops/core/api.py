@@ -55,7 +55,7 @@ class Smops:
             else:
                 from .endpoints import make_endpoints
 
-                self._local_endpoints = make_endpoints(self.config, "local")
+                self._local_endpoints = make_endpoints(self.config, "local", allow_override=self.backend == "local")
         return self._local_endpoints
 
     @property

@@ -4,8 +4,13 @@ from .base import INVOKE_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, DeployOptions, Endp
 __all__ = ["DeployOptions", "Endpoints", "INVOKE_TIMEOUT_SECONDS", "MAX_PAYLOAD_BYTES", "make_endpoints"]
 
 
-def make_endpoints(config, backend: str) -> Endpoints:
-    """The endpoints implementation for ``local`` or ``aws``."""
+def make_endpoints(config, backend: str, *, allow_override: bool = True) -> Endpoints:
+    """The endpoints for ``local`` or ``aws``, or ``config.endpoints_class`` (which replaces the
+    configured backend's endpoints, not the local ones used by ``--local`` beside aws)."""
+    if config.endpoints_class and allow_override:
+        from traitlets.utils.importstring import import_item
+
+        return import_item(config.endpoints_class)(config)
     if backend == "aws":
         from .sagemaker import SageMakerEndpoints
 
