@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Optional
 
@@ -60,6 +61,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: still no traceback unless asked for
+        if os.environ.get("SMOPS_DEBUG"):
+            raise
+        print(f"Unexpected error ({type(exc).__name__}: {exc}). Run again with SMOPS_DEBUG=1 for the "
+              f"traceback and report it.", file=sys.stderr)
+        return 1
     text = _render(result, as_json)
     if text:
         print(text)

@@ -62,6 +62,11 @@ class SmopsMagics(Magics):
                     print(f"  {check}")
         except ValueError as exc:  # e.g. unbalanced quotes from shlex
             print(f"Error: {exc}. Check the quotes in the command line.")
+        except Exception as exc:  # a bug of ours: the kernel lives on, the user gets one line
+            if os.environ.get("SMOPS_DEBUG"):
+                raise
+            print(f"Unexpected error ({type(exc).__name__}: {exc}). Set SMOPS_DEBUG=1 for the traceback "
+                  f"and report it.")
         return None
 
 
