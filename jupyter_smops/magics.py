@@ -49,7 +49,12 @@ class SmopsMagics(Magics):
     def smops(self, line: str):
         """SageMaker MLOps: %smops VERB ... (%smops --help for the list)."""
         try:
-            args = build_parser("%smops").parse_args(split_line(line))
+            argv = split_line(line)
+        except ValueError as exc:  # unbalanced quotes
+            print(f"Error: {exc}. Check the quotes in the command line.")
+            return None
+        try:
+            args = build_parser("%smops").parse_args(argv)
             return run(args, self.smops, self._face())
         except HelpShown as shown:
             print(shown.text or build_parser("%smops").format_help())
@@ -60,8 +65,6 @@ class SmopsMagics(Magics):
             for check in checks or []:
                 if not check.ok:
                     print(f"  {check}")
-        except ValueError as exc:  # e.g. unbalanced quotes from shlex
-            print(f"Error: {exc}. Check the quotes in the command line.")
         except Exception as exc:  # a bug of ours: the kernel lives on, the user gets one line
             if os.environ.get("SMOPS_DEBUG"):
                 raise

@@ -67,3 +67,60 @@ def mismatch_advice(sklearn_version: str) -> str:
 def _pin(serving_version: str) -> str:
     mm = _major_minor(serving_version)
     return f"{mm[0]}.{mm[1]}.*" if mm else serving_version
+
+
+# ECR's DNS suffix per partition (the SDK derives the same from botocore's partition data).
+_ECR_DOMAINS = (("cn-", "amazonaws.com.cn"), ("us-isob-", "sc2s.sgov.gov"), ("us-isof-", "csp.hci.ic.gov"),
+                ("us-iso-", "c2s.ic.gov"), ("eu-isoe-", "cloud.adc-e.uk"))
+# Graviton (arm64) instance families: ml.m6g, ml.c7g, ml.r6gd, ml.c6gn, ...
+_GRAVITON = re.compile(r"^ml\.[a-z]+\d+g[a-z]*\.")
+# GPU and accelerator families: the scikit-learn images are CPU-only.
+_ACCELERATED = re.compile(r"^ml\.(p\d|g\d|inf\d|trn\d|dl\d)")
+
+
+def is_graviton(instance_type: Optional[str]) -> bool:
+    """True for arm64 (Graviton) instance types such as ``ml.m6g.large`` or ``ml.c7g.xlarge``."""
+    return bool(instance_type and _GRAVITON.match(instance_type))
+
+
+def image_uri(region: str, framework_version: str, instance_type: Optional[str] = None) -> str:
+    """The scikit-learn serving image for a region, serving version and instance type.
+
+    Equals ``sagemaker.core.image_uris.retrieve(framework="sklearn", ...)`` wherever that answer is
+    right, without the SDK's ~3 s import. Where the SDK would silently answer something else (a
+    Graviton type gets an arm64 ``1.0-1`` image whatever was asked) this raises ``BadRequest``
+    with the choices spelled out; so do unknown regions, versions and GPU types.
+    """
+    from .errors import BadRequest
+
+    scope = "inference"
+    if is_graviton(instance_type):
+        graviton = sklearn_image_config().get("inference_graviton", {}).get("versions", {})
+        if framework_version not in graviton:
+            raise BadRequest(
+                f"{instance_type} is a Graviton (arm64) type; the only scikit-learn image for it is "
+                f"{', '.join(graviton) or '1.0-1'} (arm64), which cannot serve a model built for "
+                f"{framework_version}. Choose an x86 type (e.g. ml.m5.large, ml.c5.large, ml.t2.medium), "
+                f"or pass --image-uri with an arm64 image that has this scikit-learn version.")
+        scope = "inference_graviton"
+    if instance_type and _ACCELERATED.match(instance_type):
+        raise BadRequest(f"The scikit-learn serving images are CPU-only, so {instance_type} cannot run them. "
+                         f"Choose a CPU type (e.g. ml.m5.large, ml.c5.large, ml.t2.medium) or pass --image-uri.")
+    versions = sklearn_image_config().get(scope, {}).get("versions", {})
+    if not versions:
+        raise BadRequest("The SageMaker SDK's image list (sagemaker.core image_uri_config/sklearn.json) is not "
+                         "installed: pip install sagemaker, or pass --image-uri.")
+    if framework_version not in versions:
+        raise BadRequest(f"No scikit-learn serving image {framework_version!r}: the versions are "
+                         f"{', '.join(versions)}. Pass one of them as --framework-version, or --image-uri.")
+    entry = versions[framework_version]
+    account = entry.get("registries", {}).get(region)
+    if not account:
+        raise BadRequest(f"The scikit-learn serving image is not published in region {region!r}. Use one of "
+                         f"{', '.join(sorted(entry.get('registries', {})))}, or pass --image-uri.")
+    domain = next((d for p, d in _ECR_DOMAINS if region.startswith(p)), "amazonaws.com")
+    processor = "cpu"
+    arch = "arm64-" if scope == "inference_graviton" else ""
+    py = (entry.get("py_versions") or ["py3"])[0]
+    return (f"{account}.dkr.ecr.{region}.{domain}/{entry.get('repository', 'sagemaker-scikit-learn')}:"
+            f"{framework_version}-{arch}{processor}-{py}")
