@@ -1,0 +1,63 @@
+"""The server extension: thin HTTP over the core at ``/smops/api/...``.
+
+``ROUTES`` is the one route table: ``setup_handlers`` registers it, ``docs/openapi.yaml``
+documents it, and the tests walk it (every route refuses unauthenticated requests, every route
+is in the OpenAPI document and vice versa).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from jupyter_server.utils import url_path_join
+
+from ..config import SmopsConfig
+from ..core.api import Smops
+from ..jobs import JobManager
+from .endpoints import (CleanupHandler, EndpointHandler, EndpointsHandler, InvocationsHandler,
+                        LogsHandler)
+from .models import ApprovalHandler, ModelHandler, ModelsHandler, PackagesHandler
+from .status import JobHandler, JobsHandler, StatusHandler
+
+# OpenAPI-style templates; ``{param}`` matches one path segment.
+ROUTES = [
+    ("/smops/api/status", StatusHandler),
+    ("/smops/api/models", ModelsHandler),
+    ("/smops/api/models/{name}", ModelHandler),
+    ("/smops/api/models/{name}/versions/{version}/approval", ApprovalHandler),
+    ("/smops/api/packages", PackagesHandler),
+    ("/smops/api/endpoints", EndpointsHandler),
+    ("/smops/api/endpoints/{name}", EndpointHandler),
+    ("/smops/api/endpoints/{name}/invocations", InvocationsHandler),
+    ("/smops/api/endpoints/{name}/logs", LogsHandler),
+    ("/smops/api/cleanup", CleanupHandler),
+    ("/smops/api/jobs", JobsHandler),
+    ("/smops/api/jobs/{id}", JobHandler),
+]
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def route_regex(template: str) -> str:
+    return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+
+
+def route_methods(handler) -> list[str]:
+    """The HTTP methods a handler class implements itself (not tornado's 405 defaults)."""
+    from tornado.web import RequestHandler
+
+    return [m for m in HTTP_METHODS if getattr(handler, m) is not getattr(RequestHandler, m)]
+
+
+def setup_handlers(server_app, *, smops: Optional[Smops] = None,
+                   jobs: Optional[JobManager] = None) -> tuple[Smops, JobManager]:
+    """Build the services once and register every route; ``smops``/``jobs`` inject fakes in tests."""
+    config = SmopsConfig(config=server_app.config)
+    smops = smops or Smops(config)
+    jobs = jobs or JobManager()
+    web_app = server_app.web_app
+    base_url = web_app.settings["base_url"]
+    services = {"smops": smops, "jobs": jobs, "root_dir": str(server_app.root_dir)}
+    handlers = [(url_path_join(base_url, route_regex(t)), cls, services) for t, cls in ROUTES]
+    web_app.add_handlers(".*$", handlers)
+    return smops, jobs

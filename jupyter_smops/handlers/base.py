@@ -1,0 +1,129 @@
+"""The base of every smops handler: services, authentication, JSON in and out, errors mapped once."""
+from __future__ import annotations
+
+import json
+import re
+from http import HTTPStatus
+from typing import Any, Callable, Optional, TypeVar
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..core.api import Smops
+from ..core.errors import BadRequest, SmopsError
+from ..jobs import Job, JobManager
+from .paths import relative_to_root, resolve_in_root
+from .requests import parse
+
+T = TypeVar("T")
+
+# Codes for errors raised by Jupyter Server or tornado themselves (auth, XSRF, 404 routes...).
+_HTTP_CODES = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+               409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType"}
+_HTTP_HINTS = {
+    403: "Jupyter refused the request: send the server's token (Authorization: token ...) or the "
+         "_xsrf cookie and X-XSRFToken header on POST/DELETE, and check your permissions.",
+    405: "This route does not take that method; see docs/openapi.yaml.",
+}
+# Whatever a message carries, it must never echo AWS key material.
+_SECRETS = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b|(?i:(secret|session)[_ -]?(access[_ -]?)?(key|token)\s*[=:]\s*)\S+")
+# Browsers' fetch() sends text/plain for string bodies; JupyterLab's client sends JSON.
+_JSON_TYPES = ("application/json", "text/plain")
+
+
+def redact(message: str) -> str:
+    return _SECRETS.sub("[redacted]", message)
+
+
+class SmopsHandler(APIHandler):
+    """Every route subclasses this: ``auth_resource`` names our resource for ``@authorized``."""
+
+    auth_resource = "smops"
+
+    def initialize(self, smops: Smops, jobs: JobManager, root_dir: str) -> None:
+        self.smops = smops
+        self.jobs = jobs
+        self.root_dir = root_dir
+
+    # -- input --------------------------------------------------------------------------
+    def body_as(self, cls: type[T]) -> T:
+        """The JSON body parsed into request model ``cls`` (400 on any problem)."""
+        ctype = (self.request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype and ctype not in _JSON_TYPES:
+            raise web.HTTPError(415, f"This route takes a JSON body with Content-Type: application/json, "
+                                     f"not {ctype}.")
+        raw = self.request.body or b"{}"
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BadRequest("The request body is not UTF-8 text; send a JSON object.") from None
+        except ValueError as exc:
+            raise BadRequest(f"The request body is not valid JSON ({exc.msg} at line {exc.lineno} "
+                             f"column {exc.colno}); send a JSON object.") from None
+        return parse(cls, data)
+
+    def in_root(self, rel: str, *, field: str = "path", must_exist: bool = True) -> str:
+        return str(resolve_in_root(self.root_dir, rel, field=field, must_exist=must_exist))
+
+    def rel(self, path: str) -> str:
+        return relative_to_root(self.root_dir, path)
+
+    # -- output -------------------------------------------------------------------------
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, default=str))
+
+    def accepted(self, job: Job, **extra: Any) -> None:
+        """202 with the job, and Location pointing at where to poll it."""
+        self.set_header("Location", self.base_url.rstrip("/") + f"/smops/api/jobs/{job.id}")
+        self.reply({"job": job.to_dict(), **extra}, status=202)
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking core call off the event loop (boto3 and disk I/O block)."""
+        import asyncio
+        import functools
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.jobs.call_pool, functools.partial(fn, *args, **kwargs))
+
+    # -- errors -------------------------------------------------------------------------
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        if isinstance(exc, SmopsError):
+            status, error = exc.status, exc.to_dict()
+        elif isinstance(exc, web.HTTPError):
+            status = exc.status_code
+            message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+            error = {"code": _HTTP_CODES.get(status, _phrase(status).replace(" ", "")),
+                     "message": message or _HTTP_HINTS.get(status) or _phrase(status)}
+            if status == 403 and not exc.log_message:
+                error["message"] = _HTTP_HINTS[403]
+        else:
+            # Details stay in the server log (log_exception); the client gets what to do.
+            status, error = 500, {"code": "InternalError",
+                                  "message": "jupyter_smops hit an unexpected error; the Jupyter server log "
+                                             "has the details. Try again, or report it if it repeats."}
+        error["message"] = redact(str(error["message"]))
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": error}, default=str))
+
+    def log_exception(self, typ, value, tb) -> None:  # noqa: ANN001
+        if isinstance(value, SmopsError):
+            # Expected outcomes (404, 409, ...): one line, no traceback.
+            self.log.info("smops %s %s -> %s %s", self.request.method, self.request.path,
+                          value.status, value.code)
+            return
+        super().log_exception(typ, value, tb)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def path_arg(value: Optional[str]) -> str:
+    """A path group as text (tornado has already percent-decoded it: never decode twice)."""
+    return value or ""

@@ -1,0 +1,163 @@
+"""Endpoint routes: deploy, list, describe, delete, invoke, logs, and cleanup.
+
+The backends are the source of truth for endpoints: a describe or a listing always asks them,
+never the job table, so after a server restart in the middle of a deploy the endpoint shows
+the status SageMaker (or the local endpoint's state file) reports.
+"""
+from __future__ import annotations
+
+import time
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..core.endpoints.base import MAX_PAYLOAD_BYTES, DeployOptions
+from ..core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from ..core.names import parse_ref, suggest_endpoint_name, validate_endpoint_name
+from .base import SmopsHandler, path_arg
+from .requests import CleanupRequest, DeployRequest
+
+MAX_LOG_LINES = 10_000
+
+
+def _target(name: str) -> str:
+    return f"endpoint:{name}"
+
+
+class EndpointsHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """This owner's endpoints on every backend in use (``?all_owners=true`` for everyone's)."""
+        all_owners = self.get_query_argument("all_owners", "false").lower() in ("1", "true", "yes")
+        endpoints = await self.call(self.smops.list_endpoints, all_owners)
+        self.reply({"endpoints": [e.to_dict() for e in endpoints]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Deploy a registry version to a new endpoint, as a job (202 with the endpoint's name)."""
+        req = self.body_as(DeployRequest)
+        model, version = parse_ref(req.model)
+        if req.version is not None and version is not None and req.version != version:
+            raise BadRequest(f"'model' says version {version} but 'version' says {req.version}; give one.")
+        version = req.version or version
+        if req.count and req.max_count and req.max_count < req.count:
+            raise BadRequest(f"'max_count' ({req.max_count}) must be at least 'count' ({req.count}).")
+        if req.serverless_memory_mb is not None and req.serverless_memory_mb % 1024:
+            raise BadRequest("'serverless_memory_mb' must be 1024, 2048, 3072, 4096, 5120 or 6144 (SageMaker's sizes).")
+        # Resolve the version now: an unknown model is a 404 here, not a failed job later.
+        mv = await self.call(self.smops.model_version, f"{model}:{version}" if version else model)
+        name = validate_endpoint_name(req.name or suggest_endpoint_name(mv.name, mv.version))
+        await self._refuse_taken(name)
+        options = DeployOptions(instance_type=req.instance_type, count=req.count or 1, max_count=req.max_count,
+                                serverless_memory_mb=req.serverless_memory_mb,
+                                framework_version=req.framework_version, image_uri=req.image_uri, wait=True)
+        smops, ref, local = self.smops, mv.ref, req.local
+
+        def work(progress):
+            return smops.deploy(ref, endpoint=name, local=local, options=options, progress=progress)
+
+        job = self.jobs.submit("deploy", work, target=_target(name), exclusive=True)
+        self.accepted(job, endpoint=name, model=mv.name, version=mv.version)
+
+    async def _refuse_taken(self, name: str) -> None:
+        running = self.jobs.running_for(_target(name))
+        if running:
+            raise Conflict(f"Endpoint {name!r} is being worked on by job {running.id} ({running.kind}); "
+                           f"wait for it or choose another name.")
+        try:
+            existing = await self.call(self.smops.describe_endpoint, name)
+        except NotFound:
+            return
+        raise Conflict(f"An endpoint named {name!r} already exists ({existing.status}, "
+                       f"{existing.model}:{existing.version}). Choose another 'name' or delete it first.")
+
+
+class EndpointHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        """One endpoint, as its backend describes it now."""
+        name = validate_endpoint_name(path_arg(name))
+        endpoint = await self.call(self.smops.describe_endpoint, name)
+        self.reply(endpoint.to_dict())
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        """Delete the endpoint, its config and its model, as a job (202)."""
+        name = validate_endpoint_name(path_arg(name))
+        running = self.jobs.running_for(_target(name))
+        if running:
+            raise Conflict(f"Endpoint {name!r} is being worked on by job {running.id} ({running.kind}); "
+                           f"wait for it to finish, then delete.")
+        await self.call(self.smops.describe_endpoint, name)  # 404 now rather than a failed job
+        smops = self.smops
+
+        def work(progress):
+            progress("deleting", 0, 1)
+            smops.delete(name, progress=progress)
+            return {"deleted": name}
+
+        job = self.jobs.submit("delete", work, target=_target(name), exclusive=True)
+        self.accepted(job, endpoint=name)
+
+
+class InvocationsHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        """InvokeEndpoint: raw body in, the model's body and Content-Type out (424 ModelError)."""
+        name = validate_endpoint_name(path_arg(name))
+        body = self.request.body or b""
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLarge(
+                f"The request body is {len(body):,} bytes; InvokeEndpoint accepts at most "
+                f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
+        if not body:
+            raise BadRequest('The request body is empty; send the model\'s input, e.g. '
+                             '{"instances": [[5.1, 3.5, 1.4, 0.2]]}.')
+        content_type = self.request.headers.get("Content-Type") or "application/json"
+        accept = self.request.headers.get("Accept")
+        if accept in ("", "*/*"):
+            accept = None
+        start = time.perf_counter()
+        result = await self.call(self.smops.invoke, name, body, content_type=content_type, accept=accept)
+        latency = getattr(result, "latency_ms", None) or (time.perf_counter() - start) * 1000.0
+        self.set_header("X-Smops-Latency-Ms", f"{latency:.2f}")
+        self.set_status(200)
+        self.finish(result.body, set_content_type=result.content_type or "application/octet-stream")
+
+
+class LogsHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        """The last ``tail`` lines (default 200) of the endpoint's log."""
+        name = validate_endpoint_name(path_arg(name))
+        raw = self.get_query_argument("tail", "200")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LOG_LINES:
+            raise BadRequest(f"Query 'tail' must be an integer from 1 to {MAX_LOG_LINES}, got {raw!r}.")
+        text = await self.call(self.smops.logs, name, int(raw))
+        self.reply({"endpoint": name, "tail": int(raw), "logs": text})
+
+
+class CleanupHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Delete this owner's endpoints (and registry versions if asked); a dry run answers at once."""
+        req = self.body_as(CleanupRequest)
+        if req.dry_run:
+            result = await self.call(self.smops.cleanup, dry_run=True, include_registry=req.include_registry)
+            self.reply(result.to_dict())
+            return
+        smops, include = self.smops, req.include_registry
+
+        def work(progress):
+            progress("deleting", None, None)
+            return smops.cleanup(dry_run=False, include_registry=include)
+
+        job = self.jobs.submit("cleanup", work, target="cleanup", exclusive=True)
+        self.accepted(job)
