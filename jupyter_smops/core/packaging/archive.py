@@ -1,0 +1,174 @@
+"""Writing reproducible model.tar.gz files and extracting untrusted ones safely.
+
+Reproducible: entries sorted, fixed mtime/owner/mode, gzip header without mtime or file name,
+so the same inputs give the same sha256 on any machine, in any directory, at any time.
+
+Compression is ISA-L's deflate at level 2 (``isal``): bench/packaging.py measured it more than
+50x faster than tarfile's default level 9 for ~25% larger files. The threaded writer compresses
+fixed-size blocks, each primed with the previous block's last 32 KiB, so its output does not
+depend on the number of threads (only on the block size, which is fixed here).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Optional
+
+from ..errors import InvalidArtifact
+from ..types import Check
+
+# 1980-01-01: the zip epoch reproducible-build tools use; GNU tar warns about mtime 0.
+FIXED_MTIME = 315532800
+COMPRESS_LEVEL = 2
+BLOCK_SIZE = 1 << 20
+_COPY_BUFSIZE = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def compress_threads() -> int:
+    """Threads for the ISA-L writer: the output is the same whatever this returns."""
+    try:
+        return max(1, min(4, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not on Linux
+        return max(1, min(4, os.cpu_count() or 1))
+
+
+def open_gzip_writer(path: Path, threads: Optional[int] = None):
+    """A binary writer that gzips into ``path`` with ISA-L (header mtime 0, no file name)."""
+    from isal import igzip_threaded
+
+    return igzip_threaded.open(str(path), "wb", compresslevel=COMPRESS_LEVEL,
+                               threads=threads or compress_threads(), block_size=BLOCK_SIZE)
+
+
+def _tarinfo(name: str, *, size: int = 0, directory: bool = False) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.mtime = FIXED_MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if directory:
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    else:
+        info.size = size
+        info.mode = 0o644
+    return info
+
+
+def write_archive(out: Path, files: dict[str, Path], threads: Optional[int] = None) -> None:
+    """Write ``{archive name: source file}`` as a reproducible ``.tar.gz`` at ``out``.
+
+    Parent directories get their own entries; everything is sorted by name.
+    """
+    dirs = {str(p) for name in files for p in PurePosixPath(name).parents if str(p) != "."}
+    entries = sorted([(d, None) for d in dirs] + list(files.items()))
+    with open_gzip_writer(out, threads) as gz, \
+            tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT,
+                         bufsize=_COPY_BUFSIZE) as tar:
+        for name, source in entries:
+            if source is None:
+                tar.addfile(_tarinfo(name, directory=True))
+                continue
+            with open(source, "rb") as fh:
+                tar.addfile(_tarinfo(name, size=os.fstat(fh.fileno()).st_size), fh)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_COPY_BUFSIZE), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- reading untrusted archives ---------------------------------------------------------------
+
+def _member_problem(member: tarfile.TarInfo) -> Optional[str]:
+    """Why a member may not be extracted, or None when it is a plain file or directory."""
+    name = member.name
+    path = PurePosixPath(name)
+    if name.startswith(("/", "\\")) or path.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        return f"{name!r} is an absolute path"
+    if ".." in path.parts or ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return f"{name!r} leaves the archive ('..')"
+    if member.issym():
+        return f"{name!r} is a symbolic link (to {member.linkname!r})"
+    if member.islnk():
+        return f"{name!r} is a hard link (to {member.linkname!r})"
+    if member.isdev():
+        return f"{name!r} is a device or FIFO"
+    if not (member.isfile() or member.isdir()):
+        return f"{name!r} is not a regular file or directory"
+    return None
+
+
+def _open_tar_stream(tar_path: Path):
+    """(raw file, tarfile in stream mode); ISA-L decompresses several times faster than zlib."""
+    from isal import igzip
+
+    raw = open(tar_path, "rb")
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic != _GZIP_MAGIC:
+            raise InvalidArtifact(
+                f"{tar_path.name} is not gzip-compressed: SageMaker needs a .tar.gz. "
+                f"Build it with %smops package or tarfile.open(..., 'w:gz').",
+                [Check("archive-safe", False, "not a gzip file")])
+        return raw, tarfile.open(fileobj=igzip.IGzipFile(fileobj=raw, mode="rb"), mode="r|")
+    except BaseException:
+        raw.close()
+        raise
+
+
+def safe_extract(tar_path: Path, dest: Path) -> list[tarfile.TarInfo]:
+    """Extract a user's ``.tar.gz`` into ``dest``, refusing anything that could escape it.
+
+    Absolute paths, ``..``, symbolic and hard links, devices and FIFOs are refused with an
+    ``InvalidArtifact`` naming every such member (safe members may already be extracted then;
+    ``dest`` should be a fresh temporary folder). tarfile's ``data`` filter is applied on top.
+    Returns the extracted members in archive order.
+    """
+    tar_path, dest = Path(tar_path), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    members: list[tarfile.TarInfo] = []
+    raw, tar = _open_tar_stream(tar_path)
+    try:
+        with raw, tar:
+            for member in tar:
+                problem = _member_problem(member)
+                if problem:
+                    problems.append(problem)
+                    continue
+                try:
+                    tar.extract(member, dest, filter="data")
+                except tarfile.FilterError as exc:
+                    problems.append(f"{member.name!r}: {exc}")
+                    continue
+                members.append(member)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        if isinstance(exc, tarfile.FilterError):
+            raise
+        raise InvalidArtifact(
+            f"{tar_path.name} is not a readable .tar.gz ({type(exc).__name__}: {exc}). "
+            f"Rebuild it, e.g. with %smops package.",
+            [Check("archive-safe", False, f"unreadable archive: {exc}")]) from None
+    if problems:
+        message = (f"{tar_path.name} has unsafe entries, refused: " + "; ".join(problems)
+                   + ". An artifact may hold only regular files and folders with relative paths.")
+        raise InvalidArtifact(message, [Check("archive-safe", False, "; ".join(problems))])
+    return members
+
+
+def list_names(members: Iterable[tarfile.TarInfo]) -> dict[str, int]:
+    """``{normalised file name: size}`` for the regular files among ``members``."""
+    out = {}
+    for m in members:
+        if m.isfile():
+            # PurePosixPath drops "./" prefixes, which hand-made archives often have.
+            out[str(PurePosixPath(m.name))] = m.size
+    return out

@@ -1,0 +1,117 @@
+"""Building a model.tar.gz from a model object or file, then validating it before returning."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from ..errors import BadRequest, InvalidArtifact
+from ..types import PackageResult
+from . import default_inference
+from .archive import write_archive
+from .validate import normalize_sample, validate_package
+
+OBJECT_MODEL_FILE = "model.joblib"
+
+
+def build_package(model: Any, *, inference: Optional[str | Path] = None, requirements: Optional[str | Path] = None,
+                  sample: Any = None, out: Path, timeout: float = 60) -> PackageResult:
+    """Build a reproducible, validated ``model.tar.gz`` at ``out``.
+
+    ``model`` is a fitted estimator (saved as ``model.joblib``) or the path of a model file
+    (.joblib/.pkl/.pickle via joblib, .skops via skops; kept under its own name). Without
+    ``inference`` a default ``code/inference.py`` is generated. On a failed check ``out`` is
+    deleted and ``InvalidArtifact`` names every failed check.
+    """
+    out = Path(out)
+    sample = normalize_sample(sample)
+    inference_path = _existing(inference, "inference script") if inference else None
+    requirements_path = _existing(requirements, "requirements file") if requirements else None
+    with tempfile.TemporaryDirectory(prefix="smops-build-") as tmp:
+        stage = Path(tmp)
+        model_path, model_name = _stage_model(model, stage)
+        files = {model_name: model_path}
+        if inference_path:
+            files["code/inference.py"] = inference_path
+        else:
+            files["code/inference.py"] = _generate_inference(model_path, model_name, stage)
+            if requirements_path is None and model_name.endswith(".skops"):
+                requirements_path = _skops_requirements(stage)
+        if requirements_path:
+            files["code/requirements.txt"] = requirements_path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+        try:
+            write_archive(partial, files)
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+    try:
+        return validate_package(out, timeout=timeout, sample=sample)
+    except BaseException:
+        # An artifact that failed validation must not be mistaken for a good one later.
+        out.unlink(missing_ok=True)
+        raise
+
+
+def _existing(value: str | Path, what: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise BadRequest(f"The {what} {str(value)!r} does not exist or is not a file.")
+    return path
+
+
+def _stage_model(model: Any, stage: Path) -> tuple[Path, str]:
+    """(file to archive, its name in the archive) for a model object or a model file."""
+    if isinstance(model, (str, os.PathLike)):
+        path = _existing(model, "model file")
+        if path.name.endswith((".tar.gz", ".tgz")):
+            raise BadRequest(f"{path.name} is already an archive: validate or push it as a package "
+                             f"instead of packaging it again.")
+        if path.name in ("inference.py", "code"):
+            raise BadRequest(f"{path.name} cannot be the model file name; rename it.")
+        return path, path.name
+    if isinstance(model, type):
+        raise BadRequest(f"{model.__name__} is a class, not a fitted model: pass the fitted object.")
+    target = stage / OBJECT_MODEL_FILE
+    try:
+        import joblib
+
+        joblib.dump(model, target)
+    except Exception as exc:  # pickling runs arbitrary __reduce__ code; any failure is the user's object
+        raise BadRequest(f"The model could not be saved with joblib ({type(exc).__name__}: {exc}). Objects "
+                         f"holding open files, locks, lambdas or notebook-defined functions cannot be pickled.") \
+            from None
+    return target, OBJECT_MODEL_FILE
+
+
+def _generate_inference(model_path: Path, model_name: str, stage: Path) -> Path:
+    if model_name.endswith(".skops"):
+        source = default_inference.render(model_name, loader="skops", trusted=_skops_types(model_path))
+    else:
+        source = default_inference.render(model_name)
+    target = stage / "inference.py"
+    target.write_text(source, encoding="utf-8")
+    return target
+
+
+def _skops_types(path: Path) -> list[str]:
+    """The types a skops file needs; packaging it is the user's decision to trust them."""
+    try:
+        from skops.io import get_untrusted_types
+    except ImportError:
+        raise BadRequest("Packaging a .skops model needs the skops package: pip install skops.") from None
+    try:
+        return list(get_untrusted_types(file=path))
+    except Exception as exc:  # a corrupt file: say so now rather than at deploy time
+        raise InvalidArtifact(f"{path.name} is not a readable skops file ({type(exc).__name__}: {exc}).") from None
+
+
+def _skops_requirements(stage: Path) -> Path:
+    """The container has no skops: the generated code needs it installed, at the local version."""
+    import importlib.metadata
+
+    target = stage / "requirements.txt"
+    target.write_text(f"skops=={importlib.metadata.version('skops')}\n", encoding="utf-8")
+    return target
