@@ -1,0 +1,468 @@
+"""The S3 registry: ``s3://<bucket>/<prefix>/<name>/v<N>/{model.tar.gz, smops.json}``.
+
+A push (1) claims ``v<N>`` by writing ``v<N>/.claim`` with ``IfNoneMatch='*'`` (S3 answers 412
+when another push holds it, so the next number is tried: concurrent pushes from many notebooks
+get distinct versions); (2) uploads the artifact with boto3's transfer manager (parallel parts,
+SHA-256 checksums S3 verifies, owner and ``smops:*`` tags); (3) registers a SageMaker Model
+Package in group ``<name>`` (``PendingManualApproval``); (4) writes ``smops.json`` last. A
+version exists only once its ``smops.json`` does, so an interrupted push leaves nothing
+visible; its multipart upload, objects and package are removed on the way out.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import logging
+import re
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Optional
+
+from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_list
+from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
+from ..names import validate_model_name
+from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
+from .base import Progress, Registry, no_progress
+from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata
+
+log = logging.getLogger("jupyter_smops")
+
+CLAIM = ".claim"
+_META_KEY = re.compile(r"^(?P<name>[^/]+)/v(?P<version>\d+)/" + re.escape(METADATA) + "$")
+
+
+class S3Registry(Registry):
+    """Versions in S3 plus a SageMaker Model Package per version."""
+
+    kind = "s3"
+
+    def __init__(self, config, clients=None):
+        self.config = config
+        self.clients = clients or clients_for(config)
+        self.prefix = (config.prefix or "").strip("/")
+        self._bucket: Optional[str] = config.bucket or None
+        self._bucket_ready = False
+        self._lock = threading.Lock()
+
+    # -- where things are -----------------------------------------------------------------
+    @property
+    def region(self) -> str:
+        return self.clients.region_name
+
+    @property
+    def bucket(self) -> str:
+        """The configured bucket, else SageMaker's default ``sagemaker-<region>-<account>``."""
+        if self._bucket is None:
+            self._bucket = f"sagemaker-{self.region}-{self.clients.account()}"
+        return self._bucket
+
+    @property
+    def s3(self):
+        return self.clients.client("s3")
+
+    @property
+    def sagemaker(self):
+        return self.clients.client("sagemaker")
+
+    def _base(self) -> str:
+        return f"{self.prefix}/" if self.prefix else ""
+
+    def key(self, name: str, version: int, leaf: str = ARTIFACT) -> str:
+        """The object key of a version's file."""
+        return f"{self._base()}{name}/v{version}/{leaf}"
+
+    def uri(self, name: str, version: int, leaf: str = ARTIFACT) -> str:
+        return f"s3://{self.bucket}/{self.key(name, version, leaf)}"
+
+    def describe(self) -> dict:
+        """Bucket, prefix, region and account, for the status route (never raises)."""
+        info: dict[str, Any] = {"kind": self.kind, "bucket": self._bucket, "prefix": self.prefix,
+                                "region": self.region, "account": None}
+        try:
+            info["account"] = self.clients.account()
+            info["bucket"] = self.bucket
+        except SmopsError as exc:
+            info["error"] = exc.message
+        return info
+
+    def resolve_owner(self) -> str:
+        """The Studio user profile's owner tag (e.g. ``studiouserid``), or "" outside Studio."""
+        studio = self.config.studio
+        if not (studio.detected and studio.user_profile_name):
+            return ""
+        try:
+            with aws_errors("reading the Studio user profile", "sagemaker"):
+                arn = self.sagemaker.describe_user_profile(
+                    DomainId=studio.domain_id, UserProfileName=studio.user_profile_name)["UserProfileArn"]
+                tags = self.sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+        except SmopsError as exc:
+            log.info("jupyter_smops: cannot read the Studio profile's tags (%s); using the user name", exc)
+            return ""
+        return next((t["Value"] for t in tags if t["Key"] == self.config.owner_tag_key), "")
+
+    def tagging(self, owner: str, name: str, version: int) -> str:
+        """S3 ``Tagging`` header value: owner tag plus ``smops:model`` and ``smops:version``."""
+        return urllib.parse.urlencode({t["Key"]: t["Value"] for t in self._tags(owner, name, version)})
+
+    def _tags(self, owner: str, name: str, version: int) -> list[dict]:
+        return tag_list(self.config.owner_tag_key, owner, model=name, version=version)
+
+    # -- bucket ---------------------------------------------------------------------------
+    def ensure_bucket(self, progress: Progress = no_progress) -> str:
+        """Check the bucket; create the default one on first use (a configured one must exist)."""
+        if self._bucket_ready:
+            return self.bucket
+        bucket = self.bucket
+        try:
+            with aws_errors(f"checking bucket {bucket}", "s3"):
+                self.s3.head_bucket(Bucket=bucket)
+        except NotFound:
+            if self.config.bucket:
+                raise NotFound(f"The configured bucket {bucket!r} (SMOPS_BUCKET) does not exist. Create it "
+                               f"(aws s3 mb s3://{bucket}) or unset SMOPS_BUCKET to use "
+                               f"sagemaker-{self.region}-<account>.") from None
+            self._create_default_bucket(bucket, progress)
+        self._bucket_ready = True
+        return bucket
+
+    def _create_default_bucket(self, bucket: str, progress: Progress) -> None:
+        log.warning("jupyter_smops: creating the registry bucket s3://%s (first push in %s; set SMOPS_BUCKET "
+                    "to use another bucket)", bucket, self.region)
+        progress("creating-bucket", None, None)
+        args: dict[str, Any] = {"Bucket": bucket}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            with aws_errors(f"creating the registry bucket {bucket}", "s3"):
+                self.s3.create_bucket(**args)
+        except SmopsError as exc:
+            if exc.code != "Conflict":  # BucketAlreadyOwnedByYou: a concurrent first push made it
+                raise
+        with aws_errors(f"blocking public access on {bucket}", "s3"):
+            self.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True})
+
+    # -- push -----------------------------------------------------------------------------
+    def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
+             progress: Progress = no_progress) -> ModelVersion:
+        """Upload a validated package as the next version; all or nothing."""
+        validate_model_name(name)
+        path = Path(package.path)
+        if not path.is_file():
+            raise BadRequest(f"The package {package.path} does not exist; build it again (%smops package).")
+        self.ensure_bucket(progress)
+        version = self.claim_version(name, owner)
+        try:
+            from .s3_upload import upload_file
+
+            progress("uploading", 0, package.size)
+            upload_file(self, path, self.key(name, version), package, owner=owner, name=name,
+                        version=version, progress=progress)
+            return self.publish(package, name=name, version=version, owner=owner, source=source,
+                                progress=progress)
+        except BaseException:
+            self.rollback(name, version)
+            raise
+
+    def push_stream(self, chunks, package: PackageResult, *, name: str, owner: str,
+                    source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
+        """Upload an artifact while it is being produced (``chunks``: an iterable of bytes).
+
+        ``package`` carries the artifact's facts (framework, model file, sample); its ``sha256``
+        and ``size`` are computed from the stream (when given, they must match). Lets packaging
+        and upload overlap: the total is about the slower of the two, not their sum.
+        """
+        validate_model_name(name)
+        self.ensure_bucket(progress)
+        version = self.claim_version(name, owner)
+        try:
+            from .s3_upload import upload_stream
+
+            sha, size = upload_stream(self, chunks, self.key(name, version), owner=owner, name=name,
+                                      version=version, progress=progress)
+            if (package.sha256 and package.sha256 != sha) or (package.size and package.size != size):
+                raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
+            package = dataclasses.replace(package, sha256=sha, size=size)
+            return self.publish(package, name=name, version=version, owner=owner, source=source,
+                                progress=progress)
+        except BaseException:
+            self.rollback(name, version)
+            raise
+
+    def _claimed(self, name: str) -> list[int]:
+        """Every ``v<N>`` prefix under the model (claimed, in progress or published)."""
+        found = []
+        with aws_errors(f"listing versions of {name}", "s3"):
+            pages = self.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=f"{self._base()}{name}/", Delimiter="/")
+            for page in pages:
+                for cp in page.get("CommonPrefixes", []):
+                    m = re.search(r"/v(\d+)/$", cp["Prefix"])
+                    if m:
+                        found.append(int(m.group(1)))
+        return sorted(found)
+
+    def claim_version(self, name: str, owner: str) -> int:
+        """Atomically take the next free version number (``IfNoneMatch='*'`` on ``v<N>/.claim``)."""
+        candidate = (self._claimed(name) or [0])[-1] + 1
+        for attempt in range(1000):
+            body = json.dumps({"owner": owner, "claimed_at": now_iso()}).encode()
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=self.key(name, candidate, CLAIM), Body=body,
+                                   IfNoneMatch="*", Tagging=self.tagging(owner, name, candidate))
+                return candidate
+            except Exception as exc:  # noqa: BLE001 - sorted by error code below
+                code = error_code(exc)
+                if code == "PreconditionFailed":
+                    candidate += 1  # another push holds this number
+                elif code == "ConditionalRequestConflict":
+                    time.sleep(0.05 * (attempt + 1))  # a concurrent write to the same key: retry it
+                else:
+                    with aws_errors(f"claiming version {candidate} of {name}", "s3"):
+                        raise
+        raise UpstreamError(f"Could not claim a version number for {name} after 1000 tries; try again.")
+
+    def publish(self, package: PackageResult, *, name: str, version: int, owner: str,
+                source: Optional[str], progress: Progress = no_progress) -> ModelVersion:
+        """Register the Model Package, then write ``smops.json``: the version becomes visible."""
+        progress("registering", None, None)
+        meta = {
+            "name": name, "version": version, "sha256": package.sha256, "size": package.size,
+            "framework": package.framework, "framework_version": package.framework_version,
+            "serving_version": package.serving_version, "model_file": package.model_file,
+            "created_at": now_iso(), "created_by": owner, "source": source,
+            "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
+            "model_package_arn": None,
+        }
+        meta["model_package_arn"] = self._register_package(meta, owner)
+        with aws_errors(f"writing the metadata of {name}:{version}", "s3"):
+            self.s3.put_object(Bucket=self.bucket, Key=self.key(name, version, METADATA),
+                               Body=json.dumps(meta, indent=2, default=str).encode(),
+                               ContentType="application/json", IfNoneMatch="*",
+                               Tagging=self.tagging(owner, name, version))
+        self._delete_quietly([self.key(name, version, CLAIM)])
+        progress("done", package.size, package.size)
+        return version_from_metadata(meta, self.uri(name, version))
+
+    def _register_package(self, meta: dict, owner: str) -> str:
+        name, version = meta["name"], meta["version"]
+        tags = self._tags(owner, name, version)
+        self._ensure_group(name, owner)
+        args: dict[str, Any] = {
+            "ModelPackageGroupName": name,
+            "ModelPackageDescription": f"{name}:{version} pushed by jupyter_smops (sha256 {meta['sha256'][:12]})",
+            "ModelApprovalStatus": "PendingManualApproval",
+            "CustomerMetadataProperties": {"smops:version": str(version), "sha256": meta["sha256"],
+                                           "artifact": self.uri(name, version)},
+            "Tags": tags,
+        }
+        spec = self._inference_spec(meta)
+        if spec:
+            args["InferenceSpecification"] = spec
+        with aws_errors(f"registering {name}:{version} in the SageMaker Model Registry", "sagemaker"):
+            return self.sagemaker.create_model_package(**args)["ModelPackageArn"]
+
+    def _inference_spec(self, meta: dict) -> Optional[dict]:
+        from ..images import image_uri
+
+        try:
+            image = image_uri(self.region, meta.get("serving_version") or "")
+        except BadRequest:
+            return None  # no matching image: the package still records the artifact
+        container = {"Image": image, "ModelDataUrl": self.uri(meta["name"], meta["version"]),
+                     "Environment": serving_environment(self.region), "Framework": "SKLEARN",
+                     "FrameworkVersion": meta["serving_version"]}
+        return {"Containers": [container],
+                "SupportedContentTypes": ["application/json", "text/csv", "application/x-npy"],
+                "SupportedResponseMIMETypes": ["application/json", "text/csv"]}
+
+    def _ensure_group(self, name: str, owner: str) -> None:
+        try:
+            with aws_errors(f"reading model package group {name}", "sagemaker"):
+                self.sagemaker.describe_model_package_group(ModelPackageGroupName=name)
+            return
+        except NotFound:
+            pass
+        except SmopsError as exc:
+            if exc.code != "ValidationException":
+                raise
+        try:
+            with aws_errors(f"creating model package group {name}", "sagemaker"):
+                self.sagemaker.create_model_package_group(
+                    ModelPackageGroupName=name, Tags=tag_list(self.config.owner_tag_key, owner, model=name),
+                    ModelPackageGroupDescription=f"Versions of {name} pushed by jupyter_smops")
+        except SmopsError as exc:
+            if exc.code not in ("Conflict", "ValidationException"):  # a concurrent push created it
+                raise
+
+    def rollback(self, name: str, version: int) -> None:
+        """Undo a failed push: abort its multipart uploads, delete its objects (best effort)."""
+        prefix = self.key(name, version, "")
+        try:
+            self._abort_uploads(prefix)
+            self._delete_quietly(self._keys_under(prefix))
+        except Exception as exc:  # noqa: BLE001 - never hide the error that caused the rollback
+            log.warning("jupyter_smops: could not clean up %s after a failed push: %s", prefix, exc)
+
+    def _abort_uploads(self, prefix: str) -> list[str]:
+        aborted = []
+        pages = self.s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                self.s3.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted.append(upload["Key"])
+        return aborted
+
+    def _keys_under(self, prefix: str) -> list[str]:
+        keys = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        return keys
+
+    def _delete_quietly(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            try:
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except Exception as exc:  # noqa: BLE001 - cleanup is best effort
+                log.warning("jupyter_smops: could not delete %d objects: %s", len(batch), exc)
+
+    # -- read -----------------------------------------------------------------------------
+    def _published(self, name: Optional[str]) -> dict[str, list[int]]:
+        """{name: [versions with smops.json]} from one listing."""
+        base = self._base()
+        prefix = f"{base}{name}/" if name else base
+        found: dict[str, list[int]] = {}
+        with aws_errors("listing the registry", "s3"):
+            try:
+                pages = list(self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix))
+            except Exception as exc:
+                if error_code(exc) in ("NoSuchBucket", "404") and not self.config.bucket:
+                    return {}  # the default bucket appears on the first push
+                raise
+        for page in pages:
+            for obj in page.get("Contents", []):
+                m = _META_KEY.match(obj["Key"][len(base):])
+                if m and (name is None or m.group("name") == name):
+                    found.setdefault(m.group("name"), []).append(int(m.group("version")))
+        return {n: sorted(v) for n, v in sorted(found.items())}
+
+    def _read(self, name: str, version: int) -> ModelVersion:
+        try:
+            with aws_errors(f"reading {name}:{version}", "s3"):
+                body = self.s3.get_object(Bucket=self.bucket, Key=self.key(name, version, METADATA))["Body"].read()
+        except NotFound:
+            raise NotFound(self._missing(name, version)) from None
+        return version_from_metadata(json.loads(body), self.uri(name, version))
+
+    def _missing(self, name: str, version: Optional[int]) -> str:
+        versions = self._published(name).get(name, [])
+        if not versions:
+            known = list(self._published(None))
+            hint = (f" Known models: {', '.join(known)}." if known
+                    else " The registry is empty: push one first (%smops push model --name NAME).")
+            return f"No model named {name!r} in s3://{self.bucket}/{self._base()}.{hint}"
+        return f"Model {name!r} has no version {version}; it has versions {', '.join(map(str, versions))}."
+
+    def list_models(self, name: Optional[str] = None) -> list[Model]:
+        """Every model (or ``name``) with its published versions, oldest first."""
+        if name is not None:
+            validate_model_name(name)
+        published = self._published(name)
+        if name is not None and not published:
+            raise NotFound(self._missing(name, None))
+        jobs = [(n, v) for n, versions in published.items() for v in versions]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            read = list(pool.map(lambda nv: self._read_or_none(*nv), jobs))
+        models = []
+        for n in published:
+            versions = [mv for (jn, _), mv in zip(jobs, read) if jn == n and mv is not None]
+            if versions:
+                models.append(Model(name=n, versions=versions))
+        return models
+
+    def _read_or_none(self, name: str, version: int) -> Optional[ModelVersion]:
+        try:
+            return self._read(name, version)
+        except NotFound:
+            return None  # deleted between listing and reading
+
+    def get(self, name: str, version: Optional[int] = None) -> ModelVersion:
+        """One version (the latest when ``version`` is None); NotFound if absent."""
+        validate_model_name(name)
+        if version is None:
+            versions = self._published(name).get(name, [])
+            if not versions:
+                raise NotFound(self._missing(name, None))
+            version = versions[-1]
+        return self._read(name, version)
+
+    def fetch(self, mv: ModelVersion, dest_dir: Path) -> Path:
+        """Download the artifact into ``dest_dir`` and verify its sha256."""
+        dest_dir = Path(dest_dir)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / ARTIFACT
+        from .s3_upload import transfer_config
+
+        try:
+            with aws_errors(f"downloading {mv.ref}", "s3"):
+                self.s3.download_file(self.bucket, self.key(mv.name, mv.version), str(dest),
+                                      Config=transfer_config(mv.size))
+        except NotFound:
+            raise NotFound(self._missing(mv.name, mv.version)) from None
+        actual = sha256_file(dest)
+        if actual != mv.sha256:
+            dest.unlink(missing_ok=True)
+            raise UpstreamError(f"{mv.ref} is corrupt: its sha256 is {actual[:12]}..., the registry recorded "
+                                f"{mv.sha256[:12]}.... Push the model again as a new version.")
+        return dest
+
+    # -- change ---------------------------------------------------------------------------
+    def delete_version(self, name: str, version: int) -> None:
+        """Remove a version's objects (metadata first, so it vanishes at once) and its package."""
+        validate_model_name(name)
+        arn = None
+        try:
+            arn = self._read(name, version).model_package_arn
+        except NotFound:
+            pass
+        with aws_errors(f"deleting {name}:{version}", "s3"):
+            self.s3.delete_object(Bucket=self.bucket, Key=self.key(name, version, METADATA))
+            prefix = self.key(name, version, "")
+            self._abort_uploads(prefix)
+            self._delete_quietly(self._keys_under(prefix))
+        if arn:
+            try:
+                with aws_errors(f"deleting model package {arn}", "sagemaker"):
+                    self.sagemaker.delete_model_package(ModelPackageName=arn)
+            except SmopsError as exc:
+                log.warning("jupyter_smops: %s:%s is deleted from S3 but its model package %s stays: %s",
+                            name, version, arn, exc)
+
+    def set_approval(self, name: str, version: int, status: str) -> ModelVersion:
+        """Update the Model Package's approval status, then ``smops.json``."""
+        if status not in APPROVAL_STATUSES:
+            raise BadRequest(f"Unknown approval status {status!r}: use one of {', '.join(APPROVAL_STATUSES)}.")
+        mv = self._read(name, version)
+        if mv.model_package_arn:
+            with aws_errors(f"setting {mv.ref} to {status}", "sagemaker"):
+                self.sagemaker.update_model_package(ModelPackageArn=mv.model_package_arn,
+                                                   ModelApprovalStatus=status)
+        key = self.key(name, version, METADATA)
+        with aws_errors(f"updating the metadata of {mv.ref}", "s3"):
+            data = json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            data["approval_status"] = status
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(data, indent=2, default=str).encode(),
+                               ContentType="application/json",
+                               Tagging=self.tagging(data.get("created_by", ""), name, version))
+        return dataclasses.replace(mv, approval_status=status)
+
+
+def checksum_b64(hex_sha256: str) -> str:
+    """S3's ``ChecksumSHA256`` form (base64 of the digest) of a hex sha256."""
+    return base64.b64encode(bytes.fromhex(hex_sha256)).decode()

@@ -1,0 +1,146 @@
+"""Uploads for the S3 registry: a file through boto3's transfer manager, or a stream of bytes
+as it is produced. Both send SHA-256 checksums that S3 verifies, tag the object, report
+progress, and abort their multipart upload when anything fails (including a progress callback
+raising, which is how a caller cancels)."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Iterable, Optional
+
+from ..aws import aws_errors
+from ..errors import UpstreamError
+from ..types import PackageResult
+from .base import Progress
+
+MIB = 1024 * 1024
+PART_SIZE = 16 * MIB
+MAX_PARTS = 9000  # S3 allows 10,000 parts; keep a margin
+CONCURRENCY = 8
+
+
+def part_size_for(size: Optional[int]) -> int:
+    """16 MiB parts, larger when needed to stay under S3's part-count limit."""
+    if not size:
+        return PART_SIZE
+    needed = -(-size // MAX_PARTS)
+    return max(PART_SIZE, -(-needed // MIB) * MIB)
+
+
+def transfer_config(size: Optional[int] = None):
+    """A TransferConfig tuned for artifacts: 16 MiB parts, 8 in flight."""
+    from boto3.s3.transfer import TransferConfig
+
+    part = part_size_for(size)
+    return TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=CONCURRENCY,
+                          use_threads=True)
+
+
+class _Progress:
+    """Sums the transfer manager's per-part byte counts (called from its worker threads)."""
+
+    def __init__(self, progress: Progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, amount: int) -> None:
+        with self.lock:
+            self.done += amount
+            done = self.done
+        self.progress("uploading", min(done, self.total), self.total)
+
+
+def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner: str, name: str,
+                version: int, progress: Progress) -> None:
+    """Upload ``path`` to ``key`` (multipart above 16 MiB) with checksums, tags and progress."""
+    from s3transfer.manager import TransferManager
+    from s3transfer.subscribers import BaseSubscriber
+
+    size = path.stat().st_size
+    if package.size and size != package.size:
+        raise UpstreamError(f"{path} changed after it was packaged ({size} bytes, expected {package.size}); "
+                            f"package it again.")
+    config = transfer_config(size)
+    extra = {"ChecksumAlgorithm": "SHA256", "Tagging": registry.tagging(owner, name, version),
+             "ContentType": "application/gzip", "Metadata": {"sha256": package.sha256}}
+    if size < config.multipart_threshold and package.sha256:
+        # One PUT: S3 checks the whole object against the package's own sha256.
+        from .s3 import checksum_b64
+
+        extra["ChecksumSHA256"] = checksum_b64(package.sha256)
+    counter = _Progress(progress, size)
+
+    class Subscriber(BaseSubscriber):
+        def on_progress(self, future, bytes_transferred, **kwargs):
+            counter(bytes_transferred)
+
+    with aws_errors(f"uploading {name}:{version} ({size:,} bytes)", "s3"):
+        with TransferManager(registry.s3, config) as manager:
+            future = manager.upload(str(path), registry.bucket, key, extra_args=extra, subscribers=[Subscriber()])
+            try:
+                future.result()
+            except BaseException:
+                future.cancel()
+                raise
+
+
+def _rechunk(chunks: Iterable[bytes], size: int) -> Iterable[bytes]:
+    """Regroup arbitrary chunks into parts of exactly ``size`` bytes (the last may be shorter)."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= size:
+            yield bytes(buf[:size])
+            del buf[:size]
+    if buf:
+        yield bytes(buf)
+
+
+def upload_stream(registry, chunks: Iterable[bytes], key: str, *, owner: str, name: str, version: int,
+                  progress: Progress, part_size: int = PART_SIZE) -> tuple[str, int]:
+    """Multipart-upload bytes as they arrive; returns (sha256 hex, size).
+
+    At most ``CONCURRENCY`` parts are in flight, so memory stays bounded however large the
+    artifact; the sha256 is computed in order while parts upload in parallel.
+    """
+    s3, bucket = registry.s3, registry.bucket
+    with aws_errors(f"starting the upload of {name}:{version}", "s3"):
+        upload_id = s3.create_multipart_upload(
+            Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256", ContentType="application/gzip",
+            Tagging=registry.tagging(owner, name, version))["UploadId"]
+    digest, size, parts = hashlib.sha256(), 0, {}
+    counter = _Progress(progress, 0)
+    try:
+        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+            pending: set[Future] = set()
+            for number, body in enumerate(_rechunk(chunks, part_size), start=1):
+                digest.update(body)
+                size += len(body)
+                counter.total = size  # the total grows as the producer goes
+                while len(pending) >= CONCURRENCY:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        f.result()
+                pending.add(pool.submit(_upload_part, s3, bucket, key, upload_id, number, body, parts, counter))
+            for f in pending:
+                f.result()
+        meta = {"Parts": [parts[n] for n in sorted(parts)]}
+        with aws_errors(f"completing the upload of {name}:{version}", "s3"):
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload=meta)
+    except BaseException:
+        try:
+            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except Exception:  # noqa: BLE001 - the registry's rollback sweeps what is left
+            pass
+        raise
+    return digest.hexdigest(), size
+
+
+def _upload_part(s3, bucket, key, upload_id, number, body, parts, counter) -> None:
+    with aws_errors(f"uploading part {number}", "s3"):
+        answer = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body,
+                                ChecksumAlgorithm="SHA256")
+    parts[number] = {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]}
+    counter(len(body))
