@@ -60,11 +60,13 @@ def _sklearn_version(caught):
     return local, local
 
 
-def _default_sample(model):
+def _default_sample(model, user_input_fn):
+    """A row of zeros, shaped for the input_fn that will read it."""
     n = getattr(model, "n_features_in_", None)
-    if isinstance(n, int) and n > 0:
-        return {"instances": [[0.0] * n]}
-    return None
+    if not (isinstance(n, int) and n > 0):
+        return None
+    # The container's default input_fn reads a bare list of rows, not {"instances": ...}.
+    return {"instances": [[0.0] * n]} if user_input_fn else [[0.0] * n]
 
 
 def run(model_dir, result_path, sample_path):
@@ -98,7 +100,7 @@ def run(model_dir, result_path, sample_path):
         with open(sample_path) as fh:
             sample = json.load(fh)
     state["sample_defaulted"] = sample is None
-    sample = sample if sample is not None else _default_sample(model)
+    sample = sample if sample is not None else _default_sample(model, "input_fn" in state["handlers"])
     state["sample"] = sample
     if sample is None:
         state["stage"] = "no-sample"
@@ -121,6 +123,10 @@ def main(argv):
         run(model_dir, result_path, sample_path)
     except BaseException as exc:  # report anything, including SystemExit from user code
         state["error"] = _describe(exc, model_dir)
+        # Where it broke matters more than what: garbage bytes make unpicklers raise anything.
+        frames = [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+        state["in_unpickler"] = any(("joblib" in f or "pickle" in f or "skops" in f) for f in frames) \
+            or isinstance(exc, __import__("pickle").UnpicklingError)
         state["error_type"] = type(exc).__name__
         _save(result_path)
     return 0

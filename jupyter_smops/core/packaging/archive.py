@@ -114,10 +114,9 @@ def _open_tar_stream(tar_path: Path):
         magic = raw.read(2)
         raw.seek(0)
         if magic != _GZIP_MAGIC:
-            raise InvalidArtifact(
-                f"{tar_path.name} is not gzip-compressed: SageMaker needs a .tar.gz. "
-                f"Build it with %smops package or tarfile.open(..., 'w:gz').",
-                [Check("archive-safe", False, "not a gzip file")])
+            message = (f"{tar_path.name} is not gzip-compressed: SageMaker needs a .tar.gz. "
+                       f"Build it with %smops package or tarfile.open(..., 'w:gz').")
+            raise InvalidArtifact(message, [Check("archive-safe", False, message)])
         return raw, tarfile.open(fileobj=igzip.IGzipFile(fileobj=raw, mode="rb"), mode="r|")
     except BaseException:
         raw.close()
@@ -153,10 +152,9 @@ def safe_extract(tar_path: Path, dest: Path) -> list[tarfile.TarInfo]:
     except (tarfile.TarError, EOFError, OSError) as exc:
         if isinstance(exc, tarfile.FilterError):
             raise
-        raise InvalidArtifact(
-            f"{tar_path.name} is not a readable .tar.gz ({type(exc).__name__}: {exc}). "
-            f"Rebuild it, e.g. with %smops package.",
-            [Check("archive-safe", False, f"unreadable archive: {exc}")]) from None
+        message = (f"{tar_path.name} is not a readable .tar.gz ({type(exc).__name__}: {exc}). "
+                   f"Rebuild it, e.g. with %smops package.")
+        raise InvalidArtifact(message, [Check("archive-safe", False, message)]) from None
     if problems:
         message = (f"{tar_path.name} has unsafe entries, refused: " + "; ".join(problems)
                    + ". An artifact may hold only regular files and folders with relative paths.")

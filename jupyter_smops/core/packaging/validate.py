@@ -188,7 +188,7 @@ def _probe_checks(report: dict, elapsed: float, timeout: float, defaulted: bool)
     if stage in ("start", "import"):
         return [Check("model-loads", False, f"importing code/inference.py failed: {error}" + _import_hint(error))]
     if stage == "model":
-        return [Check("model-loads", False, f"model_fn failed: {error}" + _load_hint(error))]
+        return [Check("model-loads", False, f"model_fn failed: {error}" + _load_hint(error, report))]
     kind = report.get("model_type_short", "object")
     if stage == "model-type":
         what = "None" if kind == "NoneType" else f"a {kind}"
@@ -201,7 +201,10 @@ def _probe_checks(report: dict, elapsed: float, timeout: float, defaulted: bool)
         return [loads, Check("predicts-sample", False, "not run: the model does not say how many features it takes; "
                              "pass a sample input (--sample '{\"instances\": [[...]]}')", severity="warning")]
     if stage == "predict":
-        hint = " (the sample was a row of zeros: pass a real row with --sample)" if defaulted else ""
+        hint = " (the sample was a guessed row of zeros: pass a real row with --sample)" if defaulted else ""
+        if "input_fn" not in report.get("handlers", []) and isinstance(report.get("sample"), dict):
+            hint += ("; inference.py has no input_fn and the container's default reads a bare JSON list of "
+                     "rows, not {\"instances\": ...}: add an input_fn or send a list")
         if not report.get("has_predict"):
             hint += f"; the model is a {kind}, which has no predict method"
         return [loads, Check("predicts-sample", False, f"predicting the sample failed: {error}{hint}")]
@@ -215,14 +218,17 @@ def _import_hint(error: Optional[str]) -> str:
     return ""
 
 
-def _load_hint(error: Optional[str]) -> str:
+def _load_hint(error: Optional[str], report: dict) -> str:
     error = error or ""
-    if error.startswith(("UnpicklingError", "EOFError", "KeyError", "ValueError")):
-        return (". The model file is not a valid joblib/pickle file (truncated, or written by another tool); "
-                "save it again with joblib.dump")
     if "on <module '__main__'" in error:
         return (". The model uses a class defined in the notebook; move that class into a module and add it "
                 "to code/, or use only library classes")
+    if error.startswith("ModuleNotFoundError"):
+        return (". The model needs a package that is not installed here; install it and list it in "
+                "code/requirements.txt")
+    if report.get("in_unpickler") or error.startswith(("UnpicklingError", "EOFError")):
+        return (". The model file is not a valid joblib/pickle file (truncated, or written by another tool); "
+                "save it again with joblib.dump")
     if error.startswith("FileNotFoundError"):
         return ". model_fn opens a file that is not in the archive"
     return ""

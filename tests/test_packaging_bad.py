@@ -1,0 +1,215 @@
+"""Every bad artifact gets its own clear message (DESIGN.md "The artifact", issue 2)."""
+from __future__ import annotations
+
+import io
+import pickle
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from jupyter_smops.core.errors import InvalidArtifact
+from jupyter_smops.core.packaging import build_package, safe_extract, validate_package
+from jupyter_smops.core.packaging.validate import _framework_check
+
+# The seed tutorial's inference.py, verbatim.
+SEED_INFERENCE = textwrap.dedent('''
+    import joblib
+    import os
+    import json
+
+    def model_fn(model_dir):
+        """Load model from model directory"""
+        model = joblib.load(os.path.join(model_dir, "iris-model.pkl"))
+        return model
+
+
+    def input_fn(request_body, request_content_type):
+        """Process input data"""
+        data = json.loads(request_body)
+        return data["instances"]
+
+
+    def predict_fn(input_data, model):
+        """Make predictions"""
+        return model.predict(input_data)
+
+
+    def output_fn(prediction, content_type):
+        """Format output"""
+        return json.dumps({"predictions": prediction.tolist()})
+''')
+LOADER = 'import os, joblib\ndef model_fn(model_dir):\n    return joblib.load(os.path.join(model_dir, "model.joblib"))\n'
+
+
+def make_tar(path: Path, entries: dict) -> Path:
+    """A hand-made user tarball: ``{name: bytes | str | TarInfo-tweaking callable}``."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, content in entries.items():
+            info = tarfile.TarInfo(name)
+            if callable(content):
+                content(info)
+                tar.addfile(info)
+                continue
+            data = content.encode() if isinstance(content, str) else content
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_bytes(iris_model):
+    buf = io.BytesIO()
+    import joblib
+
+    joblib.dump(iris_model, buf)
+    return buf.getvalue()
+
+
+def failure(path: Path, **kw) -> InvalidArtifact:
+    with pytest.raises(InvalidArtifact) as info:
+        validate_package(path, **kw)
+    return info.value
+
+
+def failed(exc: InvalidArtifact) -> dict:
+    return {c.name: c.message for c in exc.checks if not c.ok and c.severity == "error"}
+
+
+def test_seed_mistake_wrong_file_name_names_both(iris_model, tmp_path):
+    """The seed dumps iris-model.pkl but ships iris_model.pkl."""
+    import joblib
+
+    joblib.dump(iris_model, tmp_path / "iris_model.pkl")
+    tar = make_tar(tmp_path / "model.tar.gz", {"iris_model.pkl": (tmp_path / "iris_model.pkl").read_bytes(),
+                                               "code/inference.py": SEED_INFERENCE})
+    exc = failure(tar)
+    message = failed(exc)["model-file"]
+    assert "'iris-model.pkl'" in message and "'iris_model.pkl'" in message
+    assert "model-file" in str(exc) and "iris_model.pkl" in str(exc)
+
+
+def test_seed_layout_top_level_inference_must_move_under_code(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "model.tar.gz", {"iris-model.pkl": model_bytes, "inference.py": SEED_INFERENCE})
+    assert "Move it to code/inference.py" in failed(failure(tar))["layout"]
+
+
+def test_missing_model_fn(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes,
+                                           "code/inference.py": "def predict_fn(data, model):\n    return data\n"})
+    assert "model_fn(model_dir) is missing" in failed(failure(tar))["handlers"]
+
+
+def test_syntax_error_says_where(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes,
+                                           "code/inference.py": LOADER + "def predict_fn(data, model)\n    pass\n"})
+    message = failed(failure(tar))["inference-syntax"]
+    assert "syntax error at line 4" in message and "code/inference.py" in message
+
+
+def test_transform_fn_mixed_with_predict_fn(tmp_path, model_bytes):
+    source = LOADER + "def transform_fn(model, body, ctype, accept):\n    pass\n" \
+                      "def predict_fn(data, model):\n    return model.predict(data)\n"
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
+    assert "transform_fn is defined together with predict_fn" in failed(failure(tar))["handlers"]
+
+
+def test_handler_with_the_wrong_signature(tmp_path, model_bytes):
+    source = LOADER + "def predict_fn(data):\n    return data\n"
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
+    assert "predict_fn takes 1 required argument(s) but the container calls it with 2" in failed(failure(tar))["handlers"]
+
+
+def test_empty_model_file(tmp_path):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": b"", "code/inference.py": LOADER})
+    assert "model.joblib is empty (0 bytes)" in failed(failure(tar))["model-file"]
+
+
+def test_unloadable_model(tmp_path):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": b"this is not a pickle", "code/inference.py": LOADER})
+    message = failed(failure(tar))["model-loads"]
+    assert message.startswith("model_fn failed:") and "not a valid joblib/pickle file" in message
+    assert "inference.py line 3" in message
+
+
+def test_non_model_pickle(tmp_path):
+    payload = pickle.dumps({"weights": [1, 2, 3]})
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": payload, "code/inference.py": LOADER})
+    assert "model_fn loaded a dict, which has no predict" in failed(failure(tar))["model-loads"]
+
+
+def test_non_model_object_is_refused_at_build_and_the_output_is_deleted(tmp_path):
+    out = tmp_path / "model.tar.gz"
+    with pytest.raises(InvalidArtifact, match="loaded a dict, which has no predict"):
+        build_package({"not": "a model"}, out=out)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name, tweak, expected", [
+    ("../evil.py", None, "'../evil.py' leaves the archive ('..')"),
+    ("/etc/evil.py", None, "'/etc/evil.py' is an absolute path"),
+    ("code/link.py", lambda i: (setattr(i, "type", tarfile.SYMTYPE), setattr(i, "linkname", "/etc/passwd")),
+     "'code/link.py' is a symbolic link (to '/etc/passwd')"),
+    ("hard", lambda i: (setattr(i, "type", tarfile.LNKTYPE), setattr(i, "linkname", "model.joblib")),
+     "'hard' is a hard link (to 'model.joblib')"),
+    ("dev/null", lambda i: setattr(i, "type", tarfile.CHRTYPE), "'dev/null' is a device or FIFO"),
+])
+def test_unsafe_members_are_refused_by_name(tmp_path, model_bytes, name, tweak, expected):
+    entries = {"model.joblib": model_bytes, "code/inference.py": LOADER, name: tweak or "x = 1\n"}
+    tar = make_tar(tmp_path / "m.tar.gz", entries)
+    exc = failure(tar)
+    assert expected in failed(exc)["archive-safe"] and expected in str(exc)
+    dest = tmp_path / "dest"
+    with pytest.raises(InvalidArtifact, match="unsafe entries"):
+        safe_extract(tar, dest)
+    assert not (tmp_path / "evil.py").exists() and not (dest / "code" / "link.py").exists()
+
+
+def test_not_a_gzip_file(tmp_path):
+    path = tmp_path / "model.tar.gz"
+    with tarfile.open(path, "w") as tar:  # uncompressed
+        tar.addfile(tarfile.TarInfo("x"))
+    assert "is not gzip-compressed" in str(failure(path))
+
+
+def test_missing_import_points_to_requirements(tmp_path, model_bytes):
+    source = "import surely_not_installed_pkg\n" + LOADER
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
+    message = failed(failure(tar))["model-loads"]
+    assert "No module named 'surely_not_installed_pkg'" in message and "code/requirements.txt" in message
+
+
+def test_failing_predict_names_the_line(tmp_path, model_bytes):
+    source = LOADER + "def predict_fn(data, model):\n    raise RuntimeError('boom')\n"
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
+    message = failed(failure(tar))["predicts-sample"]
+    assert "RuntimeError: boom (code/inference.py line 5)" in message
+
+
+def test_slow_model_fn_times_out(tmp_path, model_bytes):
+    source = "import time\n" + LOADER.replace("    return", "    time.sleep(30)\n    return")
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
+    assert "model_fn did not finish within 1 s" in failed(failure(tar, timeout=1))["model-loads"]
+
+
+def test_model_pickled_with_an_unserved_sklearn_version_is_a_warning(iris_model, tmp_path):
+    import sklearn
+
+    current = sklearn.__version__.encode()
+    data = pickle.dumps(iris_model)
+    fake = b"1.5.2"[:len(current)].ljust(len(current), b"0")  # same length keeps the pickle valid
+    assert data.count(b"\x8c" + bytes([len(current)]) + current) == 1
+    path = tmp_path / "old.pkl"
+    path.write_bytes(data.replace(b"\x8c" + bytes([len(current)]) + current, b"\x8c" + bytes([len(fake)]) + fake))
+    r = build_package(path, out=tmp_path / "model.tar.gz")
+    check = {c.name: c for c in r.checks}["framework-version"]
+    assert r.ok and not check.ok and check.severity == "warning"
+    assert r.framework_version == fake.decode() and r.serving_version is None
+    assert "has no SageMaker serving image" in check.message and "Retrain" in check.message
+
+
+def test_framework_check_maps_versions():
+    assert _framework_check("1.9.1", "1.9.1").ok
+    warning = _framework_check("1.5.0", "1.5.0")
+    assert not warning.ok and warning.severity == "warning" and "scikit-learn 1.5.0 has no" in warning.message
