@@ -1,0 +1,361 @@
+"""Local endpoints: one detached serving process per endpoint, state in files under ``root``.
+
+``root`` is ``$SMOPS_HOME/endpoints``; ``root/<name>/`` holds ``state.json`` (written by this
+class: model, version, owner, pid...), ``runtime.json`` (written by the endpoint process:
+port, url, InService/Failed and why), ``endpoint.log`` and the unpacked ``model/``. Any process
+(kernel, Jupyter server, CLI) reads the same files, so every face sees every endpoint and an
+endpoint outlives the kernel that deployed it. A name is claimed by ``os.mkdir`` (atomic), and a
+per-name ``flock`` orders deploy against delete so a process is never started for a name that is
+being deleted (or the reverse). A process that died shows ``Failed``, never ``InService``.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import http.client
+import os
+import shutil
+import signal
+import socket
+import tarfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+
+from ..errors import BadRequest, Conflict, InvalidArtifact, ModelError, NotFound, SmopsError, Timeout, UpstreamError
+from ..names import validate_endpoint_name
+from ..registry.base import Progress, no_progress
+from ..serving import zygote
+from ..serving.process import read_json, write_json
+from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
+from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
+
+STATE, RUNTIME, LOG = "state.json", "runtime.json", "endpoint.log"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def process_start(pid: int) -> Optional[str]:
+    """The kernel's start time of ``pid`` (tells a live endpoint from a reused pid); None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        if not os.path.isdir("/proc"):  # no procfs (macOS): existence is all we can check
+            try:
+                os.kill(pid, 0)
+                return "?"
+            except ProcessLookupError:
+                return None
+            except PermissionError:
+                return "?"
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def alive(pid: Optional[int], start: Optional[str]) -> bool:
+    if not pid:
+        return False
+    now = process_start(pid)
+    return now is not None and (start in (None, "?") or now == "?" or now == start)
+
+
+class LocalEndpoints(Endpoints):
+    """Endpoints served by local processes (see the module docstring)."""
+
+    kind = "local"
+    kill_grace = 30.0  # seconds between SIGTERM and SIGKILL on delete
+
+    def __init__(self, root: Path, *, workers: Optional[int] = None):
+        self.root = Path(root)
+        env_workers = os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS")
+        self.workers = workers or (int(env_workers) if env_workers else min(2, os.cpu_count() or 1))
+        self._local = threading.local()
+
+    def describe_backend(self) -> dict:
+        return {"kind": self.kind, "path": str(self.root), "workers": self.workers}
+
+    def warm(self) -> bool:
+        """Start the pre-imported fork server now so the next deploy is fast (non-essential)."""
+        return zygote.warm(self.root)
+
+    def shutdown(self) -> None:
+        """Stop the fork server (endpoints keep running)."""
+        zygote.stop(self.root)
+
+    # -- deploy -----------------------------------------------------------------------
+    def deploy(self, mv: ModelVersion, *, name: str, owner: str, options: DeployOptions,
+               fetch: ArtifactFetcher, progress: Progress = no_progress) -> Endpoint:
+        """Start a process serving ``mv``; Creating -> InService, or Failed with the reason."""
+        validate_endpoint_name(name)
+        d = self.root / name
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(name):
+            try:
+                os.mkdir(d)
+            except FileExistsError:
+                raise Conflict(f"An endpoint named {name!r} already exists. Choose another name "
+                               f"(--endpoint NAME) or delete it first (%smops delete {name}).") from None
+            try:
+                self._launch(d, mv, name, owner, fetch, progress)
+            except BaseException as exc:
+                shutil.rmtree(d, ignore_errors=True)
+                if isinstance(exc, SmopsError) or not isinstance(exc, Exception):
+                    raise
+                raise UpstreamError(f"Could not start a local endpoint for {mv.ref}: {exc}") from exc
+        if not options.wait:
+            return self.describe(name)
+        return self._wait(name, options.timeout, progress)
+
+    def _launch(self, d: Path, mv: ModelVersion, name: str, owner: str, fetch: ArtifactFetcher,
+                progress: Progress) -> None:
+        uid = uuid.uuid4().hex
+        state = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "owner": owner,
+                 "status": "Creating", "created_at": _now(), "sha256": mv.sha256, "workers": self.workers,
+                 "deployer_pid": os.getpid(), "deployer_start": process_start(os.getpid()),
+                 "log": str(d / LOG)}
+        write_json(d / STATE, state)
+        progress("fetching", None, None)
+        tarball = fetch(mv)
+        progress("extracting", None, None)
+        _extract(Path(tarball), d / "model")
+        spec = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "dir": str(d),
+                "model_dir": str(d / "model"), "log": str(d / LOG), "workers": self.workers,
+                "host": "127.0.0.1", "port": 0, "envs_root": str(self.root / ".envs")}
+        write_json(d / "spec.json", spec)
+        progress("starting", None, None)
+        pid = zygote.spawn(self.root, d / "spec.json")
+        state.update(pid=pid, pid_start=process_start(pid))
+        write_json(d / STATE, state)
+
+    def _wait(self, name: str, timeout: float, progress: Progress) -> Endpoint:
+        progress("waiting", None, None)
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            ep = self.describe(name)
+            if ep.status == "Failed":
+                return ep
+            if ep.status == "InService" and ep.url and _ping(ep.url):
+                return ep
+            if time.monotonic() > deadline:
+                raise Timeout(f"Endpoint {name} is still {ep.status} after {timeout:g} s; it keeps starting "
+                              f"in the background. Check %smops logs {name}, or delete it.")
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.1)
+
+    # -- read -------------------------------------------------------------------------
+    def describe(self, name: str) -> Endpoint:
+        """One endpoint; a dead process is reported as Failed."""
+        validate_endpoint_name(name)
+        d = self.root / name
+        state = read_json(d / STATE)
+        if state is None:
+            raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
+        runtime = read_json(d / RUNTIME) or {}
+        status, reason = self._status(d, state, runtime)
+        return Endpoint(name=name, status=status, backend=self.kind, model=state.get("model", ""),
+                        version=int(state.get("version") or 0), created_at=state.get("created_at", ""),
+                        owner=state.get("owner", ""), instance_type="local",
+                        instance_count=state.get("workers"),
+                        url=runtime.get("url") if status == "InService" else None, failure_reason=reason)
+
+    def _status(self, d: Path, state: dict, runtime: dict) -> tuple[str, Optional[str]]:
+        if state.get("status") == "Deleting":
+            return "Deleting", None
+        if runtime.get("status") == "Failed":
+            return "Failed", runtime.get("failure_reason") or "The endpoint process failed; see its log."
+        pid = state.get("pid")
+        if pid and not alive(pid, state.get("pid_start")):
+            last = " | ".join(self._tail(d / LOG, 5).splitlines()[-5:])
+            return "Failed", (f"The endpoint process (pid {pid}) is no longer running: it crashed or was "
+                              f"killed. Delete the endpoint and deploy again. Last log lines: {last}")
+        if not pid and not alive(state.get("deployer_pid"), state.get("deployer_start")):
+            return "Failed", "The deployment was interrupted before the process started. Delete and deploy again."
+        if runtime.get("status") == "InService":
+            return "InService", None
+        return "Creating", None
+
+    def list(self, owner: Optional[str] = None) -> list[Endpoint]:
+        """Every local endpoint (of ``owner`` when given), newest first."""
+        out = []
+        try:
+            names = sorted(os.listdir(self.root))
+        except FileNotFoundError:
+            return []
+        for name in names:
+            if name.startswith("."):
+                continue
+            try:
+                ep = self.describe(name)
+            except (NotFound, BadRequest):
+                continue
+            if owner is None or ep.owner == owner:
+                out.append(ep)
+        return sorted(out, key=lambda e: e.created_at, reverse=True)
+
+    def logs(self, name: str, tail: int = 200) -> str:
+        """The last ``tail`` lines of the endpoint's log (requests, prints, tracebacks)."""
+        validate_endpoint_name(name)
+        d = self.root / name
+        if not (d / STATE).exists():
+            raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
+        return self._tail(d / LOG, tail)
+
+    @staticmethod
+    def _tail(path: Path, lines: int) -> str:
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                block, data = 65536, b""
+                while size > 0 and data.count(b"\n") <= lines:
+                    step = min(block, size)
+                    size -= step
+                    fh.seek(size)
+                    data = fh.read(step) + data
+        except FileNotFoundError:
+            return ""
+        text = data.decode("utf-8", "replace")
+        return "\n".join(text.splitlines()[-lines:]) if lines > 0 else ""
+
+    # -- invoke -----------------------------------------------------------------------
+    def invoke(self, name: str, body: bytes, *, content_type: Optional[str] = None,
+               accept: Optional[str] = None, timeout: float = INVOKE_TIMEOUT_SECONDS) -> InvokeResult:
+        """POST /invocations; ModelError for the container's errors, Timeout past ``timeout``."""
+        ep = self.describe(name)
+        if ep.status != "InService" or not ep.url:
+            why = f": {ep.failure_reason}" if ep.failure_reason else ""
+            raise BadRequest(f"Endpoint {name} is {ep.status}, not InService{why}")
+        port = int(ep.url.rsplit(":", 1)[1])
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if accept:
+            headers["Accept"] = accept
+        start = time.perf_counter()
+        status, ctype, data = self._post(name, port, body, headers, timeout)
+        latency = (time.perf_counter() - start) * 1000.0
+        if status != 200:
+            text = data.decode("utf-8", "replace")[:2000]
+            raise ModelError(f"Received server error ({status}) from the local endpoint {name} with message "
+                             f"\"{text}\". See %smops logs {name}.", original_status=status,
+                             log_stream=str(self.root / name / LOG))
+        return InvokeResult(endpoint=name, status=status, body=data, content_type=ctype, latency_ms=latency)
+
+    def _post(self, name: str, port: int, body: bytes, headers: dict, timeout: float) -> tuple[int, str, bytes]:
+        pool = self._local.__dict__.setdefault("conns", {})
+        for attempt in range(2):
+            conn = pool.pop(port, None) or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            conn.timeout = timeout
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
+            try:
+                conn.request("POST", "/invocations", body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (socket.timeout, TimeoutError):
+                conn.close()
+                raise Timeout(f"Endpoint {name} did not answer within {timeout:g} s (InvokeEndpoint's limit). "
+                              f"The request may still be running; make the model faster or send fewer rows. "
+                              f"See %smops logs {name}.") from None
+            except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                conn.close()
+                if attempt == 0:
+                    continue  # a kept-alive connection to a restarted worker: retry once on a new one
+                raise UpstreamError(f"Endpoint {name} is not answering ({exc}). Check %smops endpoints and "
+                                    f"%smops logs {name}.") from None
+            if not resp.will_close:
+                pool[port] = conn
+            else:
+                conn.close()
+            return resp.status, resp.getheader("Content-Type", ""), data
+        raise AssertionError("unreachable")
+
+    # -- delete -----------------------------------------------------------------------
+    def delete(self, name: str, progress: Progress = no_progress) -> None:
+        """SIGTERM the process group, SIGKILL after ``kill_grace`` s, then remove the state."""
+        validate_endpoint_name(name)
+        d = self.root / name
+        with self._lock(name):
+            state = read_json(d / STATE)
+            if state is None:
+                raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
+            state["status"] = "Deleting"
+            write_json(d / STATE, state)
+        progress("stopping", None, None)
+        _terminate(state.get("pid"), state.get("pid_start"), self.kill_grace)
+        progress("removing", None, None)
+        with self._lock(name):
+            current = read_json(d / STATE)
+            if current is None or current.get("uid") != state.get("uid"):
+                return  # a concurrent delete finished first
+            tomb = self.root / f".deleted-{name}-{uuid.uuid4().hex[:8]}"
+            os.rename(d, tomb)
+        shutil.rmtree(tomb, ignore_errors=True)
+
+    def cleanup(self, owner: str, dry_run: bool = False) -> CleanupResult:
+        """Delete every local endpoint of ``owner`` (or list them on a dry run)."""
+        names = [e.name for e in self.list(owner)]
+        if dry_run:
+            return CleanupResult(dry_run=True, endpoints=names)
+        done, errors = [], []
+        for name in names:
+            try:
+                self.delete(name)
+                done.append(name)
+            except NotFound:
+                pass
+            except SmopsError as exc:
+                errors.append(f"{name}: {exc}")
+        return CleanupResult(dry_run=False, endpoints=done, errors=errors)
+
+    @contextlib.contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        locks = self.root / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{name}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+
+
+def _extract(tarball: Path, dest: Path) -> None:
+    """Unpack as SageMaker does into /opt/ml/model, refusing paths that leave ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(tarball, "r:*") as tar:
+            tar.extractall(dest, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise InvalidArtifact(f"Cannot unpack {tarball.name}: {exc}. Rebuild it with %smops package.") from None
+
+
+def _ping(url: str) -> bool:
+    try:
+        conn = http.client.HTTPConnection(url.split("//", 1)[1], timeout=2)
+        conn.request("GET", "/ping")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+def _terminate(pid: Optional[int], start: Optional[str], grace: float) -> None:
+    """SIGTERM the endpoint's process group, then SIGKILL it if it outlives ``grace``."""
+    if not pid or not alive(pid, start):
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)  # the supervisor leads its own session: this reaches the workers too
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 5.0)
+        while time.monotonic() < deadline:
+            if not alive(pid, start):
+                return
+            time.sleep(0.01)

@@ -1,0 +1,237 @@
+"""A warm fork server for endpoint processes (deploy -> InService well under a second).
+
+Importing numpy + scikit-learn costs about a second and ~190 MB; an endpoint forked from a
+process that already did it only pays for its own model. The zygote is started on first use
+(or by ``LocalEndpoints.warm()``), detached from the caller (its own session, so it outlives a
+kernel restart), listens on an abstract Unix socket named after the endpoints folder and the
+serving code's fingerprint (a changed install gets a new zygote), and exits after
+``SMOPS_ZYGOTE_IDLE`` seconds without requests (default 1800) or when the folder is removed.
+``SMOPS_ZYGOTE=0`` turns it off: each endpoint then starts a fresh interpreter.
+Model code never runs in the zygote itself, only in its forked children.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+PRELOAD = ("numpy", "joblib", "sklearn", "sklearn.base", "sklearn.utils.validation", "sklearn.tree",
+           "sklearn.ensemble", "sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing",
+           "uvloop", "httptools", "jupyter_smops.core.serving.process", "jupyter_smops.core.serving.app")
+# One BLAS/OpenMP thread per worker process: N workers x M threads on a few cores only thrash.
+THREAD_LIMITS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_CONNECT_TIMEOUT = 120.0
+_children: list = []  # direct-spawn Popen objects, kept so Python reaps them
+
+
+class ZygoteUnavailable(Exception):
+    pass
+
+
+def fingerprint() -> str:
+    """Changes when the interpreter or the serving code changes."""
+    digest = hashlib.sha256(f"{sys.executable}|{sys.version}".encode())
+    here = Path(__file__).parent
+    for path in sorted(here.glob("*.py")):
+        st = path.stat()
+        digest.update(f"{path.name}:{st.st_mtime_ns}:{st.st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def address(root: Path, fp: Optional[str] = None) -> str:
+    key = hashlib.sha256(f"{Path(root).resolve()}|{fp or fingerprint()}".encode()).hexdigest()[:24]
+    if sys.platform.startswith("linux"):
+        return f"\0smops-zygote-{key}"
+    return str(Path(root) / ".zygote" / f"{key}.sock")
+
+
+def child_env(env: Optional[dict] = None) -> dict:
+    out = dict(os.environ if env is None else env)
+    for k, v in THREAD_LIMITS.items():
+        out.setdefault(k, v)
+    return out
+
+
+# -- client ----------------------------------------------------------------------------
+def spawn(root: Path, spec_path: Path, env: Optional[dict] = None) -> int:
+    """Start an endpoint process for ``spec_path``; returns its pid (the endpoint's supervisor)."""
+    env = child_env(env)
+    if os.environ.get("SMOPS_ZYGOTE", "1") not in ("0", "false", "no", "off"):
+        try:
+            return _request(root, {"cmd": "spawn", "spec": str(spec_path), "env": env})["pid"]
+        except ZygoteUnavailable:
+            pass
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter_smops.core.serving", "run", str(spec_path)],
+                            env=env, start_new_session=True, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True)
+    _children.append(proc)
+    _children[:] = [p for p in _children if p.poll() is None]
+    return proc.pid
+
+
+def warm(root: Path) -> bool:
+    """Make sure a zygote is running for ``root`` (returns False when it cannot start)."""
+    try:
+        _connect(root, start=True).close()
+        return True
+    except ZygoteUnavailable:
+        return False
+
+
+def stop(root: Path) -> None:
+    """Ask the zygote of ``root`` (if any) to exit."""
+    try:
+        _request(root, {"cmd": "exit"}, start=False)
+    except ZygoteUnavailable:
+        pass
+
+
+def _request(root: Path, message: dict, start: bool = True) -> dict:
+    sock = _connect(root, start=start)
+    try:
+        sock.sendall(json.dumps(message).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise ZygoteUnavailable(str(exc)) from None
+    finally:
+        sock.close()
+    try:
+        reply = json.loads(data)
+    except ValueError:
+        raise ZygoteUnavailable("no reply") from None
+    if "error" in reply:
+        raise ZygoteUnavailable(reply["error"])
+    return reply
+
+
+def _connect(root: Path, start: bool) -> socket.socket:
+    addr = address(root)
+    for attempt in range(2):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(_CONNECT_TIMEOUT)
+        try:
+            sock.connect(addr)
+            return sock
+        except OSError:
+            sock.close()
+        if not start or attempt:
+            break
+        _start(root)
+    raise ZygoteUnavailable(f"no zygote at {root}")
+
+
+def _start(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".zygote.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(address(root))
+            return  # another caller started it meanwhile
+        except OSError:
+            pass
+        finally:
+            probe.close()
+        log = open(root / ".zygote.log", "ab")
+        # The launcher binds, forks the zygote and exits at once: nobody keeps a zombie.
+        proc = subprocess.run([sys.executable, "-m", "jupyter_smops.core.serving", "zygote", str(root), fingerprint()],
+                              env=child_env(), start_new_session=True, stdin=subprocess.DEVNULL,
+                              stdout=log, stderr=log, close_fds=True, timeout=60)
+        log.close()
+        if proc.returncode != 0:
+            raise ZygoteUnavailable(f"zygote failed to start (see {root / '.zygote.log'})")
+
+
+# -- server ----------------------------------------------------------------------------
+def main(root: str, fp: str) -> None:
+    """``python -m jupyter_smops.core.serving zygote ROOT FP``: bind, daemonize, preload, serve."""
+    root_path = Path(root)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    addr = address(root_path, fp)
+    if not addr.startswith("\0"):
+        Path(addr).parent.mkdir(parents=True, exist_ok=True)
+        Path(addr).unlink(missing_ok=True)
+    try:
+        listener.bind(addr)
+    except OSError as exc:
+        print(f"zygote: cannot bind: {exc}", file=sys.stderr)
+        sys.exit(0 if exc.errno == 98 else 1)  # EADDRINUSE: one is already running
+    listener.listen(128)
+    if os.fork():
+        os._exit(0)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    _serve(listener, root_path)
+
+
+def _serve(listener: socket.socket, root: Path) -> None:
+    idle = float(os.environ.get("SMOPS_ZYGOTE_IDLE", "1800"))
+    listener.settimeout(2.0)
+    last = time.monotonic()
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            if time.monotonic() - last > idle or not root.is_dir():
+                os._exit(0)
+            continue
+        last = time.monotonic()
+        conn.settimeout(10)
+        try:
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = conn.recv(1 << 20)
+                if not chunk:
+                    break
+                data += chunk
+            message = json.loads(data)
+            if message.get("cmd") == "exit":
+                conn.sendall(b'{"ok": true}\n')
+                os._exit(0)
+            pid = _fork_endpoint(listener, conn, message)
+            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            with open(root / ".zygote.spawned", "a") as fh:
+                fh.write(f"{pid} {message['spec']}\n")
+        except Exception as exc:  # a bad request must not kill the zygote
+            try:
+                conn.sendall(json.dumps({"error": repr(exc)}).encode() + b"\n")
+            except OSError:
+                pass
+        finally:
+            conn.close()
+
+
+def _fork_endpoint(listener: socket.socket, conn: socket.socket, message: dict) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        listener.close()
+        conn.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.environ.clear()
+        os.environ.update(message.get("env") or {})
+        from .process import run_spec
+
+        run_spec(message["spec"])
+    finally:
+        os._exit(1)
