@@ -54,8 +54,13 @@ def api(jp_fetch):
     return call
 
 
-async def wait_job(api, job_id: str, timeout: float = 120.0) -> dict:
-    """Poll a job the way a client would, until it leaves ``running``."""
+@pytest.fixture
+def wait_job(api):
+    """``await wait_job(id)``: poll a job the way a client would, until it leaves ``running``."""
+    return lambda job_id, timeout=120.0: _wait_job(api, job_id, timeout)
+
+
+async def _wait_job(api, job_id: str, timeout: float) -> dict:
     import asyncio
     import time
 
@@ -67,3 +72,32 @@ async def wait_job(api, job_id: str, timeout: float = 120.0) -> dict:
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(f"job {job_id} still running after {timeout}s: {job}")
+
+
+@pytest.fixture
+def store_version(smops_home, tmp_path):
+    """``store_version("iris")``: a version put straight into the local registry (for tests
+    where packaging is not under test)."""
+    return lambda name, payload=b"not-a-real-archive": _store_version(smops_home, tmp_path, name, payload)
+
+
+def _store_version(home, tmp_path, name: str, payload: bytes) -> None:
+    import hashlib
+
+    from jupyter_smops.core.registry.local import LocalRegistry
+    from jupyter_smops.core.types import PackageResult
+
+    art = tmp_path / f"{name}-{hashlib.sha1(payload).hexdigest()[:8]}.tar.gz"
+    art.write_bytes(payload)
+    pkg = PackageResult(path=str(art), sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
+                        model_file="model.joblib", framework="sklearn", framework_version="1.9.1",
+                        serving_version="1.9-0")
+    LocalRegistry(home / "registry").push(pkg, name=name, owner="tester")
+
+
+@pytest.fixture
+def fake_endpoints(monkeypatch):
+    """The fault-injecting endpoints backend (core/fakes.py) in place of local processes."""
+    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "jupyter_smops.core.fakes.FakeEndpoints")
+    monkeypatch.setenv("SMOPS_FAKE_DEPLOY_SECONDS", "0.2")
+    return "fake"
