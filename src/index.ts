@@ -1,16 +1,85 @@
 import {
+  ILabShell,
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { SmopsActions } from './actions';
+import { SmopsClient } from './api';
+import { addCommands, CommandIDs } from './commands';
+import { smopsIcon } from './icons';
+import { SmopsModel } from './model';
+import { DEFAULT_SETTINGS, ISmopsSettings, readSettings } from './settings';
+import { FRONTEND_VERSION } from './version';
+import { SmopsPanel } from './widget';
+
+export { CommandIDs } from './commands';
+
+const PLUGIN_ID = 'jupyter-smops:plugin';
 
 /**
- * Placeholder activation until the panel lands: proves the extension loads.
+ * The SageMaker MLOps sidebar, its commands and file-browser actions. Services (API client,
+ * model, actions) are built here once and handed to the components.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyter-smops:plugin',
+  id: PLUGIN_ID,
   description: 'SageMaker MLOps panel, commands and file-browser actions.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd) => {
+  optional: [ICommandPalette, IFileBrowserFactory, ISettingRegistry, ILayoutRestorer, ILabShell],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    browsers: IFileBrowserFactory | null,
+    settingRegistry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const client = new SmopsClient({ serverSettings: app.serviceManager.serverSettings });
+    const model = new SmopsModel(client);
+    let settings: ISmopsSettings = DEFAULT_SETTINGS;
+    const actions = new SmopsActions(model, () => app.shell.activateById(panel.id));
+    const panel = new SmopsPanel({
+      model,
+      actions,
+      onPush: () => void app.commands.execute(CommandIDs.push)
+    });
+    panel.title.icon = smopsIcon;
+    panel.title.caption = 'SageMaker MLOps';
+    app.shell.add(panel, 'left', { rank: 600 });
+    restorer?.add(panel, 'jupyter-smops');
+
+    addCommands(app, {
+      panel,
+      actions,
+      settings: () => settings,
+      browsers,
+      palette
+    });
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(loaded => {
+          const apply = () => {
+            settings = readSettings(loaded);
+            panel.settings = settings;
+          };
+          apply();
+          loaded.changed.connect(apply);
+        })
+        .catch(reason => console.warn('jupyter-smops: settings not loaded', reason));
+    }
+
+    // The server check is not awaited: JupyterLab's start never waits on our server.
+    void model.checkServer(FRONTEND_VERSION).then(ok => {
+      if (ok) {
+        return model.load();
+      }
+      console.warn(`jupyter-smops: ${model.statusError?.message}`);
+    });
     console.log('jupyter-smops is activated');
   }
 };

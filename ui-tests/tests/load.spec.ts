@@ -29,5 +29,13 @@ test('JupyterLab loads with jupyter-smops active and no console errors', async (
     (window as any).jupyterapp.isPluginActivated('jupyter-smops:plugin')
   );
   expect(activated).toBe(true);
+
+  // The sidebar tab opens the panel, whose header says where things go: the server
+  // extension answered with the frontend's version (no mismatch banner, no error).
+  await page.getByRole('tab', { name: 'SageMaker MLOps' }).click();
+  const panel = page.locator('#jp-smops-panel');
+  await expect(panel.getByTestId('smops-backend')).toHaveText('Local');
+  await expect(panel.getByRole('alert')).toHaveCount(0);
+  await expect(panel.getByRole('heading', { name: 'Models' })).toBeVisible();
   expect(errors).toEqual([]);
 });

@@ -1,0 +1,299 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { Poll } from '@lumino/polling';
+
+import { Smops } from './types';
+
+/**
+ * The one error type of the frontend: the server's `{"error": {code, message}}` (or a
+ * network failure) with the HTTP status. `message` always says what to do next.
+ */
+export class SmopsApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number = 0,
+    readonly details?: unknown
+  ) {
+    super(message);
+    this.name = 'SmopsApiError';
+  }
+
+  /** Any thrown value as a SmopsApiError, so callers handle one type. */
+  static from(reason: unknown): SmopsApiError {
+    if (reason instanceof SmopsApiError) {
+      return reason;
+    }
+    const message = reason instanceof Error ? reason.message : String(reason);
+    return new SmopsApiError('ClientError', message);
+  }
+
+  /** Text for a "details" dialog: code, status and whatever details the server gave. */
+  describe(): string {
+    const lines = [`${this.code} (HTTP ${this.status || 'n/a'})`, this.message];
+    if (this.details !== undefined) {
+      lines.push(JSON.stringify(this.details, null, 2));
+    }
+    return lines.join('\n\n');
+  }
+}
+
+/** What a request sent to an endpoint gave back. */
+export interface IInvokeResponse {
+  status: number;
+  body: string;
+  contentType: string;
+  latencyMs: number;
+}
+
+/** Progress of a job as the UI shows it. */
+export type JobProgress = (job: Smops.IJob) => void;
+
+const API = 'smops/api';
+
+/**
+ * Client of the jupyter_smops REST API (`/smops/api/...`). Built once by the plugin and
+ * passed to the components; it holds no UI state.
+ */
+export class SmopsClient {
+  constructor(options: SmopsClient.IOptions = {}) {
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+    this._jobInterval = options.jobInterval ?? 500;
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  status(): Promise<Smops.IStatus> {
+    return this.json('status');
+  }
+
+  async models(): Promise<Smops.IModel[]> {
+    const body = await this.json<{ models: Smops.IModel[] } | Smops.IModel[]>(
+      'models'
+    );
+    return Array.isArray(body) ? body : body.models;
+  }
+
+  /** Starts a push; the job's result is the new ModelVersion. */
+  push(request: Smops.IPushRequest): Promise<{ job: Smops.IJob }> {
+    return this.json('models', { method: 'POST', body: request });
+  }
+
+  /** Builds and validates (or validates an existing model.tar.gz). */
+  package(request: {
+    path: string;
+    inference?: string;
+  }): Promise<Smops.IPackageResult> {
+    return this.json('packages', { method: 'POST', body: request });
+  }
+
+  async endpoints(): Promise<Smops.IEndpoint[]> {
+    const body = await this.json<
+      { endpoints: Smops.IEndpoint[] } | Smops.IEndpoint[]
+    >('endpoints');
+    return Array.isArray(body) ? body : body.endpoints;
+  }
+
+  endpoint(name: string): Promise<Smops.IEndpoint> {
+    return this.json(`endpoints/${encodeURIComponent(name)}`);
+  }
+
+  deploy(
+    request: Smops.IDeployRequest
+  ): Promise<{ job: Smops.IJob; endpoint?: string | Smops.IEndpoint }> {
+    return this.json('endpoints', { method: 'POST', body: request });
+  }
+
+  /** Deletes an endpoint, its config and model; answers a job or nothing. */
+  deleteEndpoint(name: string): Promise<{ job?: Smops.IJob } | null> {
+    return this.json(`endpoints/${encodeURIComponent(name)}`, {
+      method: 'DELETE'
+    });
+  }
+
+  async logs(name: string): Promise<string> {
+    const body = await this.json<{ logs: string } | string>(
+      `endpoints/${encodeURIComponent(name)}/logs`
+    );
+    return typeof body === 'string' ? body : body.logs;
+  }
+
+  /** Cleanup, synchronous or as a job depending on the server; both give a CleanupResult. */
+  async cleanup(dryRun: boolean): Promise<Smops.ICleanupResult> {
+    const body = await this.json<
+      Smops.ICleanupResult | { job: Smops.IJob }
+    >('cleanup', { method: 'POST', body: { dry_run: dryRun } });
+    if ('job' in body && body.job) {
+      const job = await this.waitForJob(body.job);
+      return job.result as Smops.ICleanupResult;
+    }
+    return body as Smops.ICleanupResult;
+  }
+
+  job(id: string): Promise<Smops.IJob> {
+    return this.json(`jobs/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Sends a body to an endpoint like InvokeEndpoint. A model error (424) or any other error
+   * rejects with SmopsApiError; success gives the model's body, content type and latency.
+   */
+  async invoke(
+    name: string,
+    body: string,
+    contentType = 'application/json'
+  ): Promise<IInvokeResponse> {
+    const url = this.url(`endpoints/${encodeURIComponent(name)}/invocations`);
+    const start = performance.now();
+    const response = await this.fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': contentType, Accept: 'application/json' }
+    });
+    const text = await response.text();
+    const latencyMs = performance.now() - start;
+    if (!response.ok) {
+      throw Private.errorFrom(response.status, text);
+    }
+    return {
+      status: response.status,
+      body: text,
+      contentType: response.headers.get('Content-Type') ?? '',
+      latencyMs
+    };
+  }
+
+  /**
+   * Resolves with the finished job (rejects with its error when it failed), polling with a
+   * lumino Poll that backs off; `onProgress` sees every state the server reports.
+   */
+  waitForJob(job: Smops.IJob, onProgress?: JobProgress): Promise<Smops.IJob> {
+    if (job.state !== 'running') {
+      return Private.settle(job);
+    }
+    return new Promise<Smops.IJob>((resolve, reject) => {
+      const poll = new Poll<Smops.IJob, SmopsApiError>({
+        factory: async () => this.job(job.id),
+        frequency: {
+          interval: this._jobInterval,
+          backoff: true,
+          max: 10 * 1000
+        },
+        standby: 'never',
+        name: `smops:job:${job.id}`
+      });
+      poll.ticked.connect((_, tick) => {
+        if (tick.phase === 'resolved' && tick.payload) {
+          const current = tick.payload as Smops.IJob;
+          onProgress?.(current);
+          if (current.state !== 'running') {
+            poll.dispose();
+            Private.settle(current).then(resolve, reject);
+          }
+        } else if (tick.phase === 'rejected') {
+          const error = tick.payload as unknown as SmopsApiError;
+          // A job the server forgot (restart) never finishes: stop and say so.
+          if (error?.status === 404) {
+            poll.dispose();
+            reject(error);
+          }
+        }
+      });
+    });
+  }
+
+  private url(path: string): string {
+    return URLExt.join(this.serverSettings.baseUrl, API, path);
+  }
+
+  private async fetch(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await ServerConnection.makeRequest(url, init, this.serverSettings);
+    } catch (reason) {
+      throw new SmopsApiError(
+        'NetworkError',
+        `Cannot reach the Jupyter server (${String(reason)}). Check that it is running.`
+      );
+    }
+  }
+
+  private async json<T>(
+    path: string,
+    options: { method?: string; body?: unknown } = {}
+  ): Promise<T> {
+    const init: RequestInit = { method: options.method ?? 'GET' };
+    if (options.body !== undefined) {
+      init.body = JSON.stringify(options.body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    const response = await this.fetch(this.url(path), init);
+    const text = await response.text();
+    if (!response.ok) {
+      throw Private.errorFrom(response.status, text);
+    }
+    if (!text) {
+      return null as T;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SmopsApiError(
+        'BadResponse',
+        `The server answered ${path} with something that is not JSON; is the jupyter_smops server extension enabled?`,
+        response.status
+      );
+    }
+  }
+
+  private _jobInterval: number;
+}
+
+export namespace SmopsClient {
+  export interface IOptions {
+    serverSettings?: ServerConnection.ISettings;
+    /** Milliseconds between job polls before backing off. */
+    jobInterval?: number;
+  }
+}
+
+namespace Private {
+  export function errorFrom(status: number, text: string): SmopsApiError {
+    let body: { error?: Smops.IErrorBody; message?: string } | undefined;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (body?.error?.message) {
+      const { code, message, details } = body.error;
+      return new SmopsApiError(code || 'Error', message, status, details);
+    }
+    if (status === 404) {
+      return new SmopsApiError(
+        'NotFound',
+        'The jupyter_smops server extension did not answer (404). Is it installed and enabled? ' +
+          'Run `jupyter server extension list` and restart JupyterLab.',
+        status
+      );
+    }
+    return new SmopsApiError(
+      'HTTPError',
+      body?.message || `The server answered HTTP ${status}.`,
+      status
+    );
+  }
+
+  export function settle(job: Smops.IJob): Promise<Smops.IJob> {
+    if (job.state === 'failed') {
+      const error = job.error ?? {
+        code: 'JobFailed',
+        message: `The ${job.kind} failed.`
+      };
+      return Promise.reject(
+        new SmopsApiError(error.code, error.message, 0, error.details)
+      );
+    }
+    return Promise.resolve(job);
+  }
+}

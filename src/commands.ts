@@ -1,0 +1,287 @@
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { Dialog, ICommandPalette, InputDialog, showDialog } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { Contents } from '@jupyterlab/services';
+import { Widget } from '@lumino/widgets';
+
+import { SmopsActions } from './actions';
+import { suggestEndpointName } from './format';
+import { smopsIcon } from './icons';
+import { IPushChoice, PushDialogBody } from './pushDialog';
+import { ISmopsSettings } from './settings';
+import { Smops } from './types';
+import { FRONTEND_VERSION } from './version';
+import { SmopsPanel } from './widget';
+
+export namespace CommandIDs {
+  export const openPanel = 'smops:open-panel';
+  export const refresh = 'smops:refresh';
+  export const checkServer = 'smops:check-server';
+  export const push = 'smops:push';
+  export const validate = 'smops:validate-package';
+  export const deploy = 'smops:deploy';
+  export const test = 'smops:test-endpoint';
+  export const logs = 'smops:show-logs';
+  export const deleteEndpoint = 'smops:delete-endpoint';
+  export const cleanup = 'smops:cleanup';
+}
+
+const CATEGORY = 'SageMaker MLOps';
+const MODEL_FILE = /\.(pkl|pickle|joblib|skops)$/i;
+const PACKAGE_FILE = /(^|\/)model\.tar\.gz$/i;
+
+export interface ICommandDeps {
+  panel: SmopsPanel;
+  actions: SmopsActions;
+  settings: () => ISmopsSettings;
+  browsers: IFileBrowserFactory | null;
+  palette: ICommandPalette | null;
+}
+
+/** Registers every action as a command, in the palette and (for files) the file browser. */
+export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
+  const { commands } = app;
+  const { panel, actions } = deps;
+  const model = actions.model;
+  const show = () => app.shell.activateById(panel.id);
+  const selectedPath = (test: RegExp): string | null => {
+    const item = deps.browsers?.tracker.currentWidget?.selectedItems().next();
+    const path = item && !item.done ? item.value.path : null;
+    return path && test.test(path) ? path : null;
+  };
+
+  commands.addCommand(CommandIDs.openPanel, {
+    label: 'Open SageMaker MLOps Panel',
+    icon: smopsIcon,
+    execute: show
+  });
+  commands.addCommand(CommandIDs.refresh, {
+    label: 'Refresh Models and Endpoints',
+    execute: () => Promise.all([model.refreshModels(), model.refreshEndpoints()])
+  });
+  commands.addCommand(CommandIDs.checkServer, {
+    label: 'Check the SageMaker MLOps Server Extension',
+    execute: async () => {
+      const ok = await model.checkServer(FRONTEND_VERSION);
+      if (!ok) {
+        actions.report('SageMaker MLOps server extension', model.statusError);
+      } else if (model.versionMismatch) {
+        actions.report('Version mismatch', model.versionMismatch);
+      }
+      return ok;
+    }
+  });
+
+  commands.addCommand(CommandIDs.push, {
+    label: args => (args.path ? 'Push to model registry…' : 'Push a Model File to the Registry…'),
+    caption: 'Package, validate and store a model file as a new registry version',
+    icon: args => (args.path || selectedPath(MODEL_FILE) ? smopsIcon : undefined),
+    isVisible: args => !!(args.path || selectedPath(MODEL_FILE) || !args.fromBrowser),
+    execute: async args => {
+      let path = (args.path as string) || (args.fromBrowser ? selectedPath(MODEL_FILE) : null);
+      if (!path) {
+        const answer = await InputDialog.getText({
+          title: 'Push a model file',
+          label: 'Path of a .joblib, .pkl or .skops file (relative to the server root)',
+          placeholder: 'iris.joblib'
+        });
+        path = answer.value?.trim() || null;
+      }
+      if (!path) {
+        return;
+      }
+      const choice = await Private.askPush(app, path);
+      if (!choice) {
+        return;
+      }
+      show();
+      return actions.push({ path, ...choice }).catch(() => undefined);
+    }
+  });
+
+  commands.addCommand(CommandIDs.validate, {
+    label: args => (args.path || args.fromBrowser ? 'Validate SageMaker package' : 'Validate a model.tar.gz…'),
+    caption: 'Check that a model.tar.gz would load and serve on SageMaker',
+    isVisible: args => !!(args.path || selectedPath(PACKAGE_FILE) || !args.fromBrowser),
+    execute: async args => {
+      let path = (args.path as string) || (args.fromBrowser ? selectedPath(PACKAGE_FILE) : null);
+      if (!path) {
+        const answer = await InputDialog.getText({
+          title: 'Validate a SageMaker package',
+          label: 'Path of a model.tar.gz (relative to the server root)',
+          placeholder: 'model.tar.gz'
+        });
+        path = answer.value?.trim() || null;
+      }
+      return path ? actions.validate(path).catch(() => undefined) : undefined;
+    }
+  });
+
+  commands.addCommand(CommandIDs.deploy, {
+    label: 'Deploy the Selected Model Version',
+    caption: 'Deploy (args: model, version, name, local, instance_type, ...) or the panel selection',
+    execute: async args => {
+      const request = Private.deployRequest(args, model.selected, deps.settings());
+      if (!request) {
+        show();
+        actions.report('Deploy', 'Push a model and select a version in the panel first.');
+        return;
+      }
+      show();
+      return actions.deploy(request).catch(() => undefined);
+    }
+  });
+
+  commands.addCommand(CommandIDs.test, {
+    label: 'Test an Endpoint',
+    execute: async args => {
+      const name = (args.name as string) || (await Private.pickEndpoint(model.endpoints, 'Test'));
+      if (name) {
+        model.selectEndpoint(name);
+        show();
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.logs, {
+    label: 'Show Endpoint Logs',
+    execute: async args => {
+      const name = (args.name as string) || (await Private.pickEndpoint(model.endpoints, 'Logs of'));
+      if (!name) {
+        return;
+      }
+      try {
+        const text = await model.client.logs(name);
+        await showDialog({
+          title: `Logs of ${name}`,
+          body: Private.pre(text || '(no log lines yet)'),
+          buttons: [Dialog.okButton({ label: 'Close' })]
+        });
+      } catch (reason) {
+        actions.report(`Logs of ${name}`, reason);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.deleteEndpoint, {
+    label: 'Delete an Endpoint…',
+    execute: async args => {
+      const name = (args.name as string) || (await Private.pickEndpoint(model.endpoints, 'Delete'));
+      return name ? actions.deleteEndpoint(name).catch(() => false) : false;
+    }
+  });
+
+  commands.addCommand(CommandIDs.cleanup, {
+    label: 'Clean Up Endpoints…',
+    caption: 'List what would be deleted, then delete it after you confirm',
+    execute: async () => {
+      const plan = await actions.cleanup(true).catch(() => null);
+      if (!plan) {
+        return;
+      }
+      const items = [...plan.endpoints, ...plan.endpoint_configs, ...plan.models];
+      if (!items.length) {
+        await showDialog({
+          title: 'Clean up',
+          body: 'Nothing to clean up.',
+          buttons: [Dialog.okButton()]
+        });
+        return;
+      }
+      const answer = await showDialog({
+        title: 'Clean up',
+        body: Private.pre(`Delete:\n${items.join('\n')}`),
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete all' })]
+      });
+      if (answer.button.accept) {
+        return actions.cleanup(false).catch(() => undefined);
+      }
+    }
+  });
+
+  for (const command of Object.values(CommandIDs)) {
+    deps.palette?.addItem({ command, category: CATEGORY });
+  }
+  app.contextMenu.addItem({
+    command: CommandIDs.push,
+    args: { fromBrowser: true },
+    selector: '.jp-DirListing-item[data-isdir="false"]',
+    rank: 60
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.validate,
+    args: { fromBrowser: true },
+    selector: '.jp-DirListing-item[data-isdir="false"]',
+    rank: 61
+  });
+}
+
+namespace Private {
+  export async function askPush(
+    app: JupyterFrontEnd,
+    path: string
+  ): Promise<IPushChoice | null> {
+    const dir = PathExt.dirname(path);
+    let scripts: string[] = [];
+    try {
+      const listing = await app.serviceManager.contents.get(dir, { content: true });
+      scripts = (listing.content as Contents.IModel[])
+        .filter(item => item.type === 'file' && item.name.endsWith('.py'))
+        .map(item => item.path);
+    } catch {
+      // No listing: push with the generated inference.py.
+    }
+    const body = new PushDialogBody(path, scripts);
+    const answer = await showDialog<IPushChoice>({
+      title: `Push ${PathExt.basename(path)} to the model registry`,
+      body,
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Push' })],
+      focusNodeSelector: 'input'
+    });
+    return answer.button.accept ? answer.value : null;
+  }
+
+  export function deployRequest(
+    args: Record<string, unknown>,
+    selected: string | null,
+    settings: ISmopsSettings
+  ): Smops.IDeployRequest | null {
+    const ref = (args.model as string) ?? selected;
+    if (!ref) {
+      return null;
+    }
+    const at = ref.lastIndexOf(':');
+    const modelName = at > 0 && !args.model ? ref.slice(0, at) : ref;
+    const version = (args.version as number) ?? (at > 0 && !args.model ? Number(ref.slice(at + 1)) : undefined);
+    return {
+      model: modelName,
+      version,
+      name: (args.name as string) ?? (version ? suggestEndpointName(modelName, version) : undefined),
+      local: (args.local as boolean) ?? settings.defaultBackend !== 'aws',
+      ...(args.instance_type ? { instance_type: args.instance_type as string } : {})
+    };
+  }
+
+  export async function pickEndpoint(
+    endpoints: Smops.IEndpoint[],
+    verb: string
+  ): Promise<string | null> {
+    if (!endpoints.length) {
+      await showDialog({ title: verb, body: 'There are no endpoints.', buttons: [Dialog.okButton()] });
+      return null;
+    }
+    const answer = await InputDialog.getItem({
+      title: `${verb} which endpoint?`,
+      items: endpoints.map(e => e.name)
+    });
+    return answer.button.accept ? answer.value : null;
+  }
+
+  export function pre(text: string): Widget {
+    const node = document.createElement('pre');
+    node.className = 'jp-smops-details';
+    node.textContent = text;
+    return new Widget({ node });
+  }
+}

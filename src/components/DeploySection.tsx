@@ -1,0 +1,222 @@
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { SmopsActions } from '../actions';
+import { frameworkWarning } from '../compat';
+import { endpointNameProblem, suggestEndpointName, usd } from '../format';
+import { SmopsModel } from '../model';
+import { ISmopsSettings } from '../settings';
+import { Smops } from '../types';
+
+/** Pick a version, name the endpoint, choose where it runs and what it costs; deploy. */
+export function DeploySection(props: {
+  model: SmopsModel;
+  actions: SmopsActions;
+  settings: ISmopsSettings;
+}): JSX.Element {
+  const { model, actions, settings } = props;
+  const status = model.status;
+  const awsAvailable = status?.backend === 'aws';
+  const version = model.selected ? model.findVersion(model.selected) : undefined;
+  const suggested = version ? suggestEndpointName(version.name, version.version) : '';
+  const [name, setName] = React.useState<string | null>(null);
+  const [local, setLocal] = React.useState(settings.defaultBackend !== 'aws');
+  const [instanceType, setInstanceType] = React.useState(
+    settings.instanceType || status?.instance_type || 'ml.t2.medium'
+  );
+  const [count, setCount] = React.useState(1);
+  const [maxCount, setMaxCount] = React.useState(1);
+  const [serverless, setServerless] = React.useState(false);
+  const [memory, setMemory] = React.useState(2048);
+  const [busy, setBusy] = React.useState(false);
+
+  const isLocal = local || !awsAvailable;
+  const endpointName = name ?? suggested;
+  const nameProblem = version ? endpointNameProblem(endpointName) : null;
+  const warning = version
+    ? frameworkWarning(version, isLocal, status?.framework_version)
+    : null;
+  const needsApproval =
+    !isLocal &&
+    (settings.requireApproval || status?.require_approval) &&
+    version?.approval_status !== 'Approved';
+  const prices = status?.instance_types ?? [];
+  const price = prices.find(p => p.instance_type === instanceType)?.hourly_usd;
+
+  const deploy = async () => {
+    if (!version) {
+      return;
+    }
+    const request: Smops.IDeployRequest = {
+      model: version.name,
+      version: version.version,
+      name: endpointName,
+      local: isLocal
+    };
+    if (!isLocal) {
+      if (serverless) {
+        request.serverless_memory_mb = memory;
+      } else {
+        request.instance_type = instanceType;
+        request.count = count;
+        request.max_count = Math.max(count, maxCount);
+      }
+    }
+    setBusy(true);
+    try {
+      await actions.deploy(request);
+      setName(null);
+    } catch {
+      // The notification already shows the server's message and its details.
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const versions = model.models.flatMap(m => m.versions.map(v => `${v.name}:${v.version}`));
+  return (
+    <section className="jp-smops-section" aria-labelledby="jp-smops-deploy">
+      <h3 id="jp-smops-deploy">Deploy</h3>
+      {!version ? (
+        <p className="jp-smops-muted">Push a model first, then pick a version here.</p>
+      ) : (
+        <form
+          className="jp-smops-form"
+          onSubmit={e => {
+            e.preventDefault();
+            void deploy();
+          }}
+        >
+          <label>
+            Version
+            <HTMLSelect
+              aria-label="Model version to deploy"
+              value={model.selected ?? ''}
+              onChange={e => {
+                model.select(e.currentTarget.value);
+                setName(null);
+              }}
+              options={versions}
+            />
+          </label>
+          <label>
+            Endpoint name
+            <input
+              className="jp-mod-styled jp-smops-input"
+              aria-label="Endpoint name"
+              value={endpointName}
+              onChange={e => setName(e.currentTarget.value)}
+            />
+          </label>
+          {nameProblem && <div className="jp-smops-field-error">{nameProblem}</div>}
+          <label className="jp-smops-check">
+            <input
+              type="checkbox"
+              checked={isLocal}
+              disabled={!awsAvailable}
+              onChange={e => setLocal(e.currentTarget.checked)}
+            />
+            Local endpoint on this machine
+            {!awsAvailable && <span className="jp-smops-muted"> (local backend)</span>}
+          </label>
+          {!isLocal && (
+            <fieldset className="jp-smops-fieldset">
+              <legend>SageMaker</legend>
+              <label className="jp-smops-check">
+                <input
+                  type="checkbox"
+                  checked={serverless}
+                  onChange={e => setServerless(e.currentTarget.checked)}
+                />
+                Serverless
+              </label>
+              {serverless ? (
+                <label>
+                  Memory (MB)
+                  <HTMLSelect
+                    aria-label="Serverless memory"
+                    value={memory}
+                    onChange={e => setMemory(Number(e.currentTarget.value))}
+                    options={[1024, 2048, 3072, 4096, 5120, 6144]}
+                  />
+                </label>
+              ) : (
+                <>
+                  <label>
+                    Instance type
+                    <HTMLSelect
+                      aria-label="Instance type"
+                      value={instanceType}
+                      onChange={e => setInstanceType(e.currentTarget.value)}
+                      options={instanceOptions(prices, instanceType)}
+                    />
+                  </label>
+                  <div className="jp-smops-muted" aria-live="polite">
+                    {price !== undefined
+                      ? `${usd(price)} per instance-hour, ${usd(price * count)}/h for ${count}`
+                      : 'No price known for this type.'}
+                  </div>
+                  <label>
+                    Instances
+                    <input
+                      type="number"
+                      min={1}
+                      max={100}
+                      className="jp-mod-styled jp-smops-input"
+                      aria-label="Instance count"
+                      value={count}
+                      onChange={e => setCount(Math.max(1, Number(e.currentTarget.value)))}
+                    />
+                  </label>
+                  <label>
+                    Max instances (autoscaling)
+                    <input
+                      type="number"
+                      min={count}
+                      max={100}
+                      className="jp-mod-styled jp-smops-input"
+                      aria-label="Maximum instance count"
+                      value={Math.max(count, maxCount)}
+                      onChange={e => setMaxCount(Number(e.currentTarget.value))}
+                    />
+                  </label>
+                </>
+              )}
+            </fieldset>
+          )}
+          {warning && (
+            <div className="jp-smops-banner jp-smops-warning" role="alert">
+              {warning}
+            </div>
+          )}
+          {needsApproval && (
+            <div className="jp-smops-banner jp-smops-warning" role="alert">
+              {version.name}:{version.version} is {version.approval_status}; deploying to
+              SageMaker requires an Approved version.
+            </div>
+          )}
+          <Button
+            type="submit"
+            disabled={busy || !!nameProblem || !!needsApproval}
+            aria-label="Deploy"
+          >
+            {busy ? 'Deploying…' : 'Deploy'}
+          </Button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function instanceOptions(
+  prices: Smops.IInstancePrice[],
+  current: string
+): Array<{ value: string; label: string }> {
+  const options = prices.map(p => ({
+    value: p.instance_type,
+    label: `${p.instance_type} — ${usd(p.hourly_usd)}/h`
+  }));
+  return options.some(o => o.value === current)
+    ? options
+    : [{ value: current, label: current }, ...options];
+}

@@ -1,0 +1,129 @@
+import { Button, HTMLSelect } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { SmopsApiError } from '../api';
+import { SmopsModel } from '../model';
+import { Smops } from '../types';
+import { LatencyChart } from './LatencyChart';
+
+const JSON_TYPE = 'application/json';
+const CSV_TYPE = 'text/csv';
+
+/** The version's sample input as the editor's starting text, in the chosen content type. */
+export function sampleText(sample: unknown, contentType: string): string {
+  if (sample === undefined || sample === null) {
+    return contentType === CSV_TYPE ? '' : '{"instances": [[]]}';
+  }
+  if (contentType === CSV_TYPE) {
+    const rows = Array.isArray(sample)
+      ? sample
+      : ((sample as { instances?: unknown[] }).instances ?? []);
+    return rows
+      .map(r => (Array.isArray(r) ? r.join(',') : String(r)))
+      .join('\n');
+  }
+  return JSON.stringify(sample);
+}
+
+/** Send a request to an InService endpoint and see the answer, status and latency. */
+export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element {
+  const ready = model.endpoints.filter(e => e.status === 'InService');
+  const endpoint = ready.find(e => e.name === model.selectedEndpoint) ?? ready[0];
+  const [contentType, setContentType] = React.useState(JSON_TYPE);
+  const [texts, setTexts] = React.useState<Record<string, string>>({});
+  const [answer, setAnswer] = React.useState<Smops.IInvocation | null>(null);
+  const [error, setError] = React.useState<SmopsApiError | null>(null);
+  const [busy, setBusy] = React.useState(false);
+
+  const key = `${endpoint?.name}|${contentType}`;
+  const sample = endpoint ? model.versionOf(endpoint)?.sample_input : undefined;
+  const text = texts[key] ?? sampleText(sample, contentType);
+
+  const send = async () => {
+    if (!endpoint) {
+      return;
+    }
+    setBusy(true);
+    try {
+      const response = await model.client.invoke(endpoint.name, text, contentType);
+      const invocation = { endpoint: endpoint.name, ...response, at: Date.now() };
+      setAnswer(invocation);
+      setError(null);
+      model.addInvocation(invocation);
+    } catch (reason) {
+      setError(SmopsApiError.from(reason));
+      setAnswer(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const latencies = model.invocations
+    .filter(i => !endpoint || i.endpoint === endpoint.name)
+    .map(i => i.latencyMs);
+  return (
+    <section className="jp-smops-section" aria-labelledby="jp-smops-test">
+      <h3 id="jp-smops-test">Test inference</h3>
+      {!endpoint ? (
+        <p className="jp-smops-muted">No endpoint is InService yet.</p>
+      ) : (
+        <div className="jp-smops-form">
+          <label>
+            Endpoint
+            <HTMLSelect
+              aria-label="Endpoint to test"
+              value={endpoint.name}
+              onChange={e => model.selectEndpoint(e.currentTarget.value)}
+              options={ready.map(e => e.name)}
+            />
+          </label>
+          <label>
+            Content type
+            <HTMLSelect
+              aria-label="Request content type"
+              value={contentType}
+              onChange={e => setContentType(e.currentTarget.value)}
+              options={[
+                { value: JSON_TYPE, label: 'JSON' },
+                { value: CSV_TYPE, label: 'CSV' }
+              ]}
+            />
+          </label>
+          <label>
+            Request body
+            <textarea
+              className="jp-mod-styled jp-smops-editor"
+              aria-label="Request body"
+              spellCheck={false}
+              rows={4}
+              value={text}
+              onChange={e => {
+                const value = e.currentTarget.value;
+                setTexts(t => ({ ...t, [key]: value }));
+              }}
+            />
+          </label>
+          <Button onClick={() => void send()} disabled={busy} aria-label="Send request">
+            {busy ? 'Sending…' : 'Send'}
+          </Button>
+          {answer && (
+            <div className="jp-smops-response" aria-live="polite">
+              <div className="jp-smops-muted">
+                HTTP <span data-testid="smops-response-status">{answer.status}</span> ·{' '}
+                {answer.latencyMs.toFixed(1)} ms · {answer.contentType}
+              </div>
+              <pre data-testid="smops-response-body">{answer.body}</pre>
+            </div>
+          )}
+          {error && (
+            <div className="jp-smops-banner jp-smops-error" role="alert">
+              {error.status ? `HTTP ${error.status} · ` : ''}
+              {error.message}
+            </div>
+          )}
+          <LatencyChart latencies={latencies} />
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,115 @@
+import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { humanSize, shortDate, shortSha } from '../format';
+import { SmopsModel } from '../model';
+import { Smops } from '../types';
+import { Pager, pageOf } from './Pager';
+
+/** Registry names with their versions (newest first); a version row selects it for deploy. */
+export function ModelsSection(props: {
+  model: SmopsModel;
+  onPush: () => void;
+}): JSX.Element {
+  const { model } = props;
+  const [page, setPage] = React.useState(0);
+  const rows = React.useMemo(() => flatten(model.models), [model.models]);
+  const [visible, current] = pageOf(rows, page);
+  return (
+    <section className="jp-smops-section" aria-labelledby="jp-smops-models">
+      <div className="jp-smops-section-head">
+        <h3 id="jp-smops-models">Models</h3>
+        <Button small onClick={props.onPush} aria-label="Push a model file">
+          Push…
+        </Button>
+        <button
+          className="jp-smops-icon-button"
+          onClick={() => void model.refreshModels()}
+          aria-label="Refresh models"
+          title="Refresh models"
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </div>
+      {model.modelsError && (
+        <div className="jp-smops-banner jp-smops-error" role="alert">
+          {model.modelsError.message}
+        </div>
+      )}
+      {!rows.length && !model.modelsError && (
+        <p className="jp-smops-muted">
+          No models yet. Right-click a .joblib, .pkl or .skops file in the file
+          browser and choose “Push to model registry…”.
+        </p>
+      )}
+      <ul className="jp-smops-list" aria-label="Model versions">
+        {visible.map(row =>
+          row.kind === 'name' ? (
+            <li key={`n-${row.name}`} className="jp-smops-model-name">
+              {row.name}{' '}
+              <span className="jp-smops-muted">
+                ({row.count} version{row.count === 1 ? '' : 's'})
+              </span>
+            </li>
+          ) : (
+            <VersionRow
+              key={`v-${row.version.name}:${row.version.version}`}
+              version={row.version}
+              selected={
+                model.selected === `${row.version.name}:${row.version.version}`
+              }
+              onSelect={ref => model.select(ref)}
+            />
+          )
+        )}
+      </ul>
+      <Pager page={current} total={rows.length} label="models" onPage={setPage} />
+    </section>
+  );
+}
+
+function VersionRow(props: {
+  version: Smops.IModelVersion;
+  selected: boolean;
+  onSelect: (ref: string) => void;
+}): JSX.Element {
+  const v = props.version;
+  const ref = `${v.name}:${v.version}`;
+  return (
+    <li>
+      <button
+        className={`jp-smops-row${props.selected ? ' jp-mod-selected' : ''}`}
+        aria-pressed={props.selected}
+        aria-label={`Select ${ref} for deploy`}
+        data-ref={ref}
+        onClick={() => props.onSelect(ref)}
+      >
+        <span className="jp-smops-ref">v{v.version}</span>
+        <span>{humanSize(v.size)}</span>
+        <code title={v.sha256}>{shortSha(v.sha256)}</code>
+        <span title="scikit-learn version it was trained with">
+          sklearn {v.framework_version ?? '?'}
+        </span>
+        <span className={`jp-smops-approval jp-smops-approval-${v.approval_status}`}>
+          {v.approval_status}
+        </span>
+        <span className="jp-smops-muted">{shortDate(v.created_at)}</span>
+      </button>
+    </li>
+  );
+}
+
+type Row =
+  | { kind: 'name'; name: string; count: number }
+  | { kind: 'version'; version: Smops.IModelVersion };
+
+function flatten(models: Smops.IModel[]): Row[] {
+  const rows: Row[] = [];
+  for (const m of models) {
+    rows.push({ kind: 'name', name: m.name, count: m.versions.length });
+    for (let i = m.versions.length - 1; i >= 0; i--) {
+      rows.push({ kind: 'version', version: m.versions[i] });
+    }
+  }
+  return rows;
+}

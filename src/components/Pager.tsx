@@ -1,0 +1,52 @@
+import { Button } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+export const PAGE_SIZE = 25;
+
+/** Previous / next for a paginated list (long lists never render all rows at once). */
+export function Pager(props: {
+  page: number;
+  total: number;
+  label: string;
+  onPage: (page: number) => void;
+}): JSX.Element | null {
+  const pages = Math.ceil(props.total / PAGE_SIZE);
+  if (pages <= 1) {
+    return null;
+  }
+  return (
+    <nav className="jp-smops-pager" aria-label={`${props.label} pages`}>
+      <Button
+        small
+        minimal
+        disabled={props.page === 0}
+        onClick={() => props.onPage(props.page - 1)}
+        aria-label={`Previous ${props.label} page`}
+      >
+        ‹ Prev
+      </Button>
+      <span>
+        {props.page + 1} / {pages}
+      </span>
+      <Button
+        small
+        minimal
+        disabled={props.page >= pages - 1}
+        onClick={() => props.onPage(props.page + 1)}
+        aria-label={`Next ${props.label} page`}
+      >
+        Next ›
+      </Button>
+    </nav>
+  );
+}
+
+/** The slice of `items` on `page`, with the page clamped to what exists. */
+export function pageOf<T>(items: T[], page: number): [T[], number] {
+  const last = Math.max(0, Math.ceil(items.length / PAGE_SIZE) - 1);
+  const current = Math.min(page, last);
+  return [
+    items.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE),
+    current
+  ];
+}

@@ -1,0 +1,190 @@
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { SmopsApiError, SmopsClient } from './api';
+import { Smops } from './types';
+
+/** Statuses that change by themselves: the panel polls faster while any endpoint has one. */
+const TRANSITIONAL = new Set(['Creating', 'Deleting', 'Updating']);
+const FAST_MS = 2000;
+const SLOW_MS = 15000;
+const MAX_MS = 60000;
+/** Latencies kept for the chart. */
+const MAX_INVOCATIONS = 50;
+
+/**
+ * The panel's state: status, models, endpoints and the requests sent so far. Built once by
+ * the plugin; components read it and re-render on `changed`. Endpoints refresh through a
+ * lumino Poll that is fast while something is Creating/Deleting, slow otherwise, backs off
+ * on errors and stands by while the panel is hidden.
+ */
+export class SmopsModel {
+  constructor(readonly client: SmopsClient) {
+    this._poll = new Poll({
+      factory: () => this.refreshEndpoints(true),
+      frequency: { interval: SLOW_MS, backoff: true, max: MAX_MS },
+      standby: () => (this._visible ? 'when-hidden' : true),
+      name: 'smops:endpoints',
+      auto: false
+    });
+  }
+
+  get changed(): ISignal<SmopsModel, void> {
+    return this._changed;
+  }
+
+  status: Smops.IStatus | null = null;
+  /** Why the server extension cannot be used (not answering, version mismatch). */
+  statusError: SmopsApiError | null = null;
+  /** Whether frontend and server versions differ (the panel still works, with a warning). */
+  versionMismatch: string | null = null;
+  models: Smops.IModel[] = [];
+  modelsError: SmopsApiError | null = null;
+  endpoints: Smops.IEndpoint[] = [];
+  endpointsError: SmopsApiError | null = null;
+  invocations: Smops.IInvocation[] = [];
+  /** The version picked for deploy, as "name:version". */
+  selected: string | null = null;
+  /** The endpoint picked for test inference. */
+  selectedEndpoint: string | null = null;
+  loaded = false;
+
+  get poll(): Poll {
+    return this._poll;
+  }
+
+  /** Checks the server extension answers and speaks this frontend's version. */
+  async checkServer(frontendVersion: string): Promise<boolean> {
+    try {
+      this.status = await this.client.status();
+      this.statusError = null;
+      this.versionMismatch =
+        this.status.version && this.status.version !== frontendVersion
+          ? `The panel is version ${frontendVersion} but the server extension is ${this.status.version}. ` +
+            'Reinstall jupyter_smops and restart JupyterLab so both match.'
+          : null;
+    } catch (reason) {
+      this.status = null;
+      this.statusError = SmopsApiError.from(reason);
+    }
+    this._changed.emit();
+    return this.statusError === null;
+  }
+
+  async refreshModels(): Promise<void> {
+    try {
+      this.models = await this.client.models();
+      this.modelsError = null;
+      if (this.selected && !this.findVersion(this.selected)) {
+        this.selected = null;
+      }
+      if (!this.selected) {
+        const first = this.models.find(m => m.versions.length);
+        const latest = first?.versions[first.versions.length - 1];
+        this.selected = latest ? `${latest.name}:${latest.version}` : null;
+      }
+    } catch (reason) {
+      this.modelsError = SmopsApiError.from(reason);
+    }
+    this._changed.emit();
+  }
+
+  /**
+   * Reloads endpoints; from the poll, errors are re-thrown so the poll backs off.
+   */
+  async refreshEndpoints(fromPoll = false): Promise<void> {
+    try {
+      this.endpoints = await this.client.endpoints();
+      this.endpointsError = null;
+      const names = new Set(this.endpoints.map(e => e.name));
+      if (this.selectedEndpoint && !names.has(this.selectedEndpoint)) {
+        this.selectedEndpoint = null;
+      }
+      if (!this.selectedEndpoint) {
+        const ready = this.endpoints.find(e => e.status === 'InService');
+        this.selectedEndpoint = ready?.name ?? null;
+      }
+      this.tunePoll();
+    } catch (reason) {
+      this.endpointsError = SmopsApiError.from(reason);
+      this._changed.emit();
+      if (fromPoll) {
+        throw this.endpointsError;
+      }
+      return;
+    }
+    this._changed.emit();
+  }
+
+  /** Loads everything once the server answered; starts the endpoint poll. */
+  async load(): Promise<void> {
+    await Promise.all([this.refreshModels(), this.refreshEndpoints()]);
+    this.loaded = true;
+    this._changed.emit();
+    void this._poll.start();
+  }
+
+  /** Polls fast while an endpoint is on its way somewhere (and right after a deploy). */
+  expectChange(): void {
+    this._poll.frequency = { interval: FAST_MS, backoff: true, max: MAX_MS };
+    void this._poll.refresh();
+  }
+
+  setVisible(visible: boolean): void {
+    this._visible = visible;
+    if (visible && this.loaded) {
+      void this._poll.refresh();
+    }
+  }
+
+  select(ref: string | null): void {
+    this.selected = ref;
+    this._changed.emit();
+  }
+
+  selectEndpoint(name: string | null): void {
+    this.selectedEndpoint = name;
+    this._changed.emit();
+  }
+
+  findVersion(ref: string): Smops.IModelVersion | undefined {
+    const [name, version] = Private.splitRef(ref);
+    return this.models
+      .find(m => m.name === name)
+      ?.versions.find(v => v.version === version);
+  }
+
+  /** The version an endpoint serves, for its sample input. */
+  versionOf(endpoint: Smops.IEndpoint): Smops.IModelVersion | undefined {
+    return this.findVersion(`${endpoint.model}:${endpoint.version}`);
+  }
+
+  addInvocation(invocation: Smops.IInvocation): void {
+    this.invocations = [...this.invocations, invocation].slice(-MAX_INVOCATIONS);
+    this._changed.emit();
+  }
+
+  dispose(): void {
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  private tunePoll(): void {
+    const busy = this.endpoints.some(e => TRANSITIONAL.has(e.status));
+    const interval = busy ? FAST_MS : SLOW_MS;
+    if (this._poll.frequency.interval !== interval) {
+      this._poll.frequency = { interval, backoff: true, max: MAX_MS };
+    }
+  }
+
+  private _changed = new Signal<SmopsModel, void>(this);
+  private _poll: Poll;
+  private _visible = false;
+}
+
+namespace Private {
+  export function splitRef(ref: string): [string, number] {
+    const at = ref.lastIndexOf(':');
+    return [ref.slice(0, at), Number(ref.slice(at + 1))];
+  }
+}

@@ -1,0 +1,100 @@
+import { Widget } from '@lumino/widgets';
+
+import { Smops } from './types';
+
+/** What the user chose in the push dialog. */
+export interface IPushChoice {
+  name: string;
+  inference?: string;
+  sample?: unknown;
+}
+
+/** A registry name from a file name: `iris-model.joblib` → `iris-model`. */
+export function nameFromPath(path: string): string {
+  const base = path.split('/').pop() ?? path;
+  const stem = base.replace(/\.(pkl|pickle|joblib|skops)$/i, '');
+  const name = stem.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return name.slice(0, 63) || 'model';
+}
+
+/**
+ * The body of "Push to model registry…": a name, an optional inference.py from the same
+ * folder, and an optional sample input (JSON) used for validation and the test editor.
+ */
+export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushChoice> {
+  constructor(path: string, scripts: string[]) {
+    super();
+    this.addClass('jp-smops-push-dialog');
+    const form = document.createElement('div');
+    form.className = 'jp-smops-form';
+    this._name = Private.input(form, 'Registry name', nameFromPath(path));
+    this._inference = document.createElement('select');
+    this._inference.className = 'jp-mod-styled';
+    this._inference.setAttribute('aria-label', 'Inference script');
+    for (const [value, label] of [
+      ['', 'Generated inference.py (default handlers)'],
+      ...scripts.map(s => [s, s])
+    ]) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this._inference.appendChild(option);
+    }
+    const defaultScript = scripts.find(s => s.endsWith('inference.py'));
+    this._inference.value = defaultScript ?? '';
+    Private.labelled(form, 'Inference script (same folder)', this._inference);
+    this._sample = Private.input(
+      form,
+      'Sample input (JSON, optional)',
+      '',
+      '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+    );
+    this.node.appendChild(form);
+  }
+
+  getValue(): IPushChoice {
+    const choice: IPushChoice = { name: this._name.value.trim() };
+    if (this._inference.value) {
+      choice.inference = this._inference.value;
+    }
+    const sample = this._sample.value.trim();
+    if (sample) {
+      try {
+        choice.sample = JSON.parse(sample);
+      } catch {
+        throw new Error(
+          'The sample input is not valid JSON, e.g. {"instances": [[5.1, 3.5, 1.4, 0.2]]}.'
+        );
+      }
+    }
+    return choice;
+  }
+
+  private _name: HTMLInputElement;
+  private _inference: HTMLSelectElement;
+  private _sample: HTMLInputElement;
+}
+
+namespace Private {
+  export function labelled(parent: HTMLElement, text: string, control: HTMLElement): void {
+    const label = document.createElement('label');
+    label.textContent = text;
+    label.appendChild(control);
+    parent.appendChild(label);
+  }
+
+  export function input(
+    parent: HTMLElement,
+    text: string,
+    value: string,
+    placeholder = ''
+  ): HTMLInputElement {
+    const input = document.createElement('input');
+    input.className = 'jp-mod-styled';
+    input.value = value;
+    input.placeholder = placeholder;
+    input.setAttribute('aria-label', text);
+    labelled(parent, text, input);
+    return input;
+  }
+}

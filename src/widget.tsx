@@ -1,0 +1,72 @@
+import { ReactWidget } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { SmopsActions } from './actions';
+import { SmopsPanelView } from './components/Panel';
+import { SmopsModel } from './model';
+import { DEFAULT_SETTINGS, ISmopsSettings } from './settings';
+
+/**
+ * The left-sidebar widget. It tells the model when it is shown or hidden, so the endpoint
+ * poll stands by while nobody looks.
+ */
+export class SmopsPanel extends ReactWidget {
+  constructor(options: SmopsPanel.IOptions) {
+    super();
+    this.model = options.model;
+    this.actions = options.actions;
+    this._onPush = options.onPush;
+    this.id = 'jp-smops-panel';
+    this.addClass('jp-smops-widget');
+  }
+
+  readonly model: SmopsModel;
+  readonly actions: SmopsActions;
+
+  get settings(): ISmopsSettings {
+    return this._settings;
+  }
+
+  set settings(value: ISmopsSettings) {
+    this._settings = value;
+    this.update();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setVisible(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setVisible(false);
+  }
+
+  dispose(): void {
+    this.model.setVisible(false);
+    super.dispose();
+  }
+
+  render(): JSX.Element {
+    return (
+      <SmopsPanelView
+        model={this.model}
+        actions={this.actions}
+        settings={this._settings}
+        onPush={this._onPush}
+      />
+    );
+  }
+
+  private _settings: ISmopsSettings = DEFAULT_SETTINGS;
+  private _onPush: () => void;
+}
+
+export namespace SmopsPanel {
+  export interface IOptions {
+    model: SmopsModel;
+    actions: SmopsActions;
+    onPush: () => void;
+  }
+}
