@@ -1,0 +1,158 @@
+"""``admin teardown``: delete a Studio domain in the only order AWS accepts, waiting at each step.
+
+apps (deleted, waited until Deleted) -> spaces (waited until gone) -> user profiles (waited) ->
+the domain (waited). SageMaker refuses to delete a space or a profile with a running app, and a
+domain with spaces or profiles, so each stage waits for the previous one instead of failing.
+
+With ``everything`` it then removes what ``admin bootstrap`` created for that domain, and only
+that: the IAM users under ``/smops/DOMAIN/``, the ABAC policy and the execution role when tagged
+``smops:managed-by`` and no longer used, the registry bucket when tagged and empty, and the
+lifecycle configurations attached to the domain that ``lifecycle-config create`` made.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..errors import BadRequest, Conflict, NotFound
+from .bootstrap import MANAGED_BY
+from .calls import Caller, state_of
+from .policies import MANAGED_POLICIES
+from .report import Report
+
+_GONE = {"Gone", "Deleted"}
+
+
+def _plan_assumptions(caller: Caller, domain_id: str) -> None:
+    """A dry run cannot list: show the calls for one app, space and profile of each kind."""
+    role = "arn:aws:iam::<account-id>:role/SageMakerDomainExecutionRole"
+    ours = [{"Key": MANAGED_BY[0], "Value": MANAGED_BY[1]}]
+    caller.assume({
+        ("sagemaker", "DescribeDomain"): {"DomainId": domain_id, "DomainName": "<domain-name>", "Status": "InService",
+                                          "DefaultUserSettings": {"ExecutionRole": role, "JupyterLabAppSettings": {
+                                              "LifecycleConfigArns": [
+                                              "arn:aws:sagemaker:<region>:<account-id>:studio-lifecycle-config/<lcc-name>"]}}},
+        ("sagemaker", "ListApps"): {"Apps": [{"DomainId": domain_id, "SpaceName": "<space-name>", "AppType": "JupyterLab",
+                                              "AppName": "default", "Status": "InService"}]},
+        ("sagemaker", "ListSpaces"): {"Spaces": [{"DomainId": domain_id, "SpaceName": "<space-name>"}]},
+        ("sagemaker", "ListUserProfiles"): {"UserProfiles": [{"DomainId": domain_id, "UserProfileName": "<user-profile>"}]},
+        ("sagemaker", "ListTags"): {"Tags": ours},
+        ("iam", "ListUsers"): {"Users": [{"UserName": "<iam-user>"}]},
+        ("iam", "ListAttachedUserPolicies"): {"AttachedPolicies": [{"PolicyArn": "arn:aws:iam::<account-id>:policy/SageMaker-Studio-ABAC"}]},
+        ("iam", "GetRole"): {"Role": {"RoleName": "SageMakerDomainExecutionRole", "Arn": role}},
+        ("iam", "ListRoleTags"): {"Tags": ours},
+        ("iam", "ListAttachedRolePolicies"): {"AttachedPolicies": [{"PolicyArn": a} for a in MANAGED_POLICIES]},
+        ("iam", "ListPolicyTags"): {"Tags": ours},
+        ("iam", "GetPolicy"): {"Policy": {"Arn": "arn:aws:iam::<account-id>:policy/SageMaker-Studio-ABAC", "DefaultVersionId": "v1"}},
+        ("s3", "GetBucketTagging"): {"TagSet": ours},
+        ("s3", "ListObjectsV2"): {"KeyCount": 0},
+    })
+
+
+class Teardown:
+    """Runs the stages; see the module docstring."""
+
+    def __init__(self, caller: Caller, *, domain_id: Optional[str] = None, domain_name: Optional[str] = None,
+                 delete_home: bool = False, everything: bool = False, policy_name: str = "SageMaker-Studio-ABAC",
+                 bucket: Optional[str] = None, region: str = "us-east-1"):
+        if not domain_id and not domain_name:
+            raise BadRequest("Say which domain: --domain-id d-xxxxxxxxxxxx or --domain NAME.")
+        self.caller, self.domain_id, self.domain_name = caller, domain_id, domain_name
+        self.delete_home, self.everything = delete_home, everything
+        self.policy_name, self.bucket, self.region = policy_name, bucket, region
+        self.report = Report(f"Teardown of domain {domain_id or domain_name}", dry_run=caller.dry_run)
+        if caller.dry_run:
+            _plan_assumptions(caller, domain_id or "<domain-id>")
+
+    def run(self) -> Report:
+        """Every stage in order; returns the report."""
+        domain = self._find_domain()
+        if domain is not None:
+            self.domain_id, self.domain_name = domain["DomainId"], domain.get("DomainName", self.domain_name)
+            settings = domain.get("DefaultUserSettings") or {}
+            self.role_arn = settings.get("ExecutionRole")
+            self.lcc_arns = list((settings.get("JupyterLabAppSettings") or {}).get("LifecycleConfigArns") or [])
+            self.apps()
+            self.spaces()
+            self.profiles()
+            self.domain()
+        else:
+            self.role_arn, self.lcc_arns = None, []
+            self.report.add("domain", self.domain_id or self.domain_name, "absent")
+        if self.everything:
+            self.created_resources()
+        if self.caller.dry_run:
+            self.report.plan = list(getattr(self.caller, "lines", []))
+        return self.report
+
+    def _find_domain(self) -> Optional[dict]:
+        if self.domain_id:
+            return self.caller.find("sagemaker", "DescribeDomain", DomainId=self.domain_id)
+        for item in self.caller.pages("sagemaker", "ListDomains", "Domains"):
+            if item.get("DomainName") == self.domain_name:
+                return self.caller.call("sagemaker", "DescribeDomain", DomainId=item["DomainId"])
+        return None
+
+    def apps(self) -> None:
+        keys = []
+        for app in self.caller.pages("sagemaker", "ListApps", "Apps", DomainIdEquals=self.domain_id):
+            key = {"DomainId": self.domain_id, "AppType": app["AppType"], "AppName": app["AppName"]}
+            owner = {"SpaceName": app["SpaceName"]} if app.get("SpaceName") else {"UserProfileName": app["UserProfileName"]}
+            key.update(owner)
+            label = f"{app['AppType']}/{app['AppName']} of {next(iter(owner.values()))}"
+            if app.get("Status") == "Deleted":
+                continue
+            if app.get("Status") != "Deleting":
+                self.caller.call("sagemaker", "DeleteApp", **key)
+            keys.append((label, key))
+        for label, key in keys:  # all deletes first, then wait: they proceed in parallel
+            self.caller.wait(f"App {label}", "sagemaker", "DescribeApp", key, state=state_of(), done=_GONE,
+                             failed={"Failed"}, timeout=1200, interval=10)
+            self.report.add("app", label, "deleted")
+
+    def spaces(self) -> None:
+        names = [s["SpaceName"] for s in self.caller.pages("sagemaker", "ListSpaces", "Spaces",
+                                                            DomainIdEquals=self.domain_id)]
+        self._delete_all("space", names, "DeleteSpace", "DescribeSpace", "SpaceName")
+
+    def profiles(self) -> None:
+        names = [p["UserProfileName"] for p in self.caller.pages("sagemaker", "ListUserProfiles", "UserProfiles",
+                                                                  DomainIdEquals=self.domain_id)]
+        self._delete_all("user profile", names, "DeleteUserProfile", "DescribeUserProfile", "UserProfileName")
+
+    def _delete_all(self, what: str, names: list, delete_op: str, describe_op: str, key: str) -> None:
+        for name in names:
+            try:
+                self.caller.call("sagemaker", delete_op, DomainId=self.domain_id, **{key: name})
+            except NotFound:
+                pass  # deleted meanwhile: the wait below confirms
+        for name in names:
+            self.caller.wait(f"{what.capitalize()} {name}", "sagemaker", describe_op,
+                             {"DomainId": self.domain_id, key: name}, state=state_of(), done=_GONE,
+                             failed={"Delete_Failed", "Failed"}, timeout=1200, interval=10)
+            self.report.add(what, name, "deleted")
+
+    def domain(self) -> None:
+        retention = "Delete" if self.delete_home else "Retain"
+        self.caller.call("sagemaker", "DeleteDomain", DomainId=self.domain_id,
+                         RetentionPolicy={"HomeEfsFileSystem": retention})
+        self.caller.wait(f"Domain {self.domain_name}", "sagemaker", "DescribeDomain", {"DomainId": self.domain_id},
+                         state=state_of(), done=_GONE, failed={"Delete_Failed", "Failed"}, timeout=1800, interval=15)
+        kept = "home EFS volume deleted" if self.delete_home else "home EFS volume kept (--delete-home to remove it)"
+        self.report.add("domain", f"{self.domain_name} ({self.domain_id})", "deleted", kept)
+
+    def created_resources(self) -> None:
+        """What bootstrap and lifecycle-config create made for this domain (module docstring)."""
+        from .owned import delete_owned
+
+        if not self.domain_name:
+            raise BadRequest("The domain is gone and its name is unknown: run again with --domain NAME --all.")
+        delete_owned(self.caller, self.report, domain_name=self.domain_name, role_arn=self.role_arn,
+                     policy_name=self.policy_name, bucket=self.bucket, region=self.region, lcc_arns=self.lcc_arns)
+
+
+def teardown(caller: Caller, **options) -> Report:
+    """Delete a domain (apps, spaces, user profiles, domain, in order); see ``Teardown``."""
+    try:
+        return Teardown(caller, **options).run()
+    except Conflict as exc:
+        raise Conflict(f"{exc} Something is still using it: run `jupyter smops admin status` and try again.") from exc
