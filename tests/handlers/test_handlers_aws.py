@@ -1,0 +1,76 @@
+"""The seed's workflow over HTTP on the aws backend (S3 registry + SageMaker on a moto server)."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+SEED_REQUEST = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
+pytestmark = pytest.mark.aws
+
+
+@pytest.fixture
+def smops_backend(aws_env, monkeypatch):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("SMOPS_ROLE_ARN", "arn:aws:iam::123456789012:role/SageMakerDemoExecutionRole")
+    return "aws"
+
+
+def _queue_invoke_result(moto_url: str, body: dict) -> None:
+    # moto's InvokeEndpoint answers placeholders unless results are queued.
+    payload = {"account_id": "123456789012", "region": "us-east-1",
+               "results": [{"Body": json.dumps(body), "ContentType": "application/json"}]}
+    req = urllib.request.Request(f"{moto_url}/moto-api/static/sagemaker/endpoint-results",
+                                 data=json.dumps(payload).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
+
+
+async def test_seed_workflow_aws_backend(api, wait_job, jp_root_dir, iris_model, smops_backend, aws_env):
+    import joblib
+
+    joblib.dump(iris_model, jp_root_dir / "iris.joblib")
+    code, status, _ = await api("GET", "status")
+    assert code == 200 and status["backend"] == "aws" and status["region"] == "us-east-1"
+    code, accepted, _ = await api("POST", "models", {"path": "iris.joblib", "name": "iris", "sample": SEED_REQUEST})
+    assert code == 202, accepted
+    push = await wait_job(accepted["job"]["id"])
+    assert push["state"] == "succeeded", push
+    assert push["result"]["uri"].startswith("s3://") and push["result"]["version"] == 1
+    code, models, _ = await api("GET", "models")
+    assert [(m["name"], len(m["versions"])) for m in models["models"]] == [("iris", 1)]
+
+    code, accepted, _ = await api("POST", "endpoints", {"model": "iris:1", "name": "iris-endpoint",
+                                                        "instance_type": "ml.t2.medium"})
+    assert code == 202, accepted
+    deploy = await wait_job(accepted["job"]["id"])
+    assert deploy["state"] == "succeeded", deploy
+    code, endpoint, _ = await api("GET", "endpoints/iris-endpoint")
+    assert code == 200 and endpoint["status"] == "InService" and endpoint["instance_type"] == "ml.t2.medium"
+    code, dup, _ = await api("POST", "endpoints", {"model": "iris", "name": "iris-endpoint"})
+    assert code == 409, dup
+
+    _queue_invoke_result(aws_env, {"predictions": [0]})
+    code, body, headers = await api("POST", "endpoints/iris-endpoint/invocations",
+                                    raw=json.dumps(SEED_REQUEST).encode(),
+                                    headers={"Content-Type": "application/json", "Accept": "application/json"})
+    assert code == 200, body
+    assert body == {"predictions": [0]} and float(headers["X-Smops-Latency-Ms"]) > 0
+
+    code, accepted, _ = await api("DELETE", "endpoints/iris-endpoint")
+    assert code == 202
+    deleted = await wait_job(accepted["job"]["id"])
+    assert deleted["state"] == "succeeded", deleted
+    code, _, _ = await api("GET", "endpoints/iris-endpoint")
+    assert code == 404
+    code, again, _ = await api("DELETE", "endpoints/iris-endpoint")
+    assert code == 404, again
+    code, dry, _ = await api("POST", "cleanup", {"dry_run": True, "include_registry": True})
+    assert code == 200 and dry["registry_versions"] == ["iris:1"] and dry["endpoints"] == []
+    code, accepted, _ = await api("POST", "cleanup", {"dry_run": False, "include_registry": True})
+    assert code == 202
+    cleaned = await wait_job(accepted["job"]["id"])
+    assert cleaned["state"] == "succeeded" and cleaned["result"]["registry_versions"] == ["iris:1"], cleaned
+    code, models, _ = await api("GET", "models")
+    assert code == 200 and all(not m["versions"] for m in models["models"])
