@@ -141,3 +141,27 @@ async def test_seed_workflow_local_backend(api, wait_job, iris_file):
     code, logs, _ = await api("GET", "endpoints/iris-local/logs")
     assert code == 200 and isinstance(logs["logs"], str)
     await _delete_and_cleanup(api, wait_job, "iris-local")
+
+
+async def test_endpoint_status_comes_from_the_backend_not_the_job_table(api, wait_job, fake_endpoints,
+                                                                        store_version, monkeypatch):
+    """A deploy the server never saw as a job (started by a magic, or by this server before a
+    restart) shows the backend's status; a finished job does not freeze it either."""
+    monkeypatch.setenv("SMOPS_FAKE_DEPLOY_SECONDS", "1.0")
+    store_version("iris")
+    from jupyter_smops.config import SmopsConfig
+    from jupyter_smops.core.api import Smops
+    from jupyter_smops.core.endpoints.base import DeployOptions
+
+    # Another face deploys without waiting, as a server killed mid-deploy would leave it.
+    Smops(SmopsConfig()).deploy("iris:1", endpoint="elsewhere", options=DeployOptions(wait=False))
+    code, jobs, _ = await api("GET", "jobs")
+    assert jobs == {"jobs": []}
+    code, endpoint, _ = await api("GET", "endpoints/elsewhere")
+    assert (code, endpoint["status"]) == (200, "Creating")
+    code, accepted, _ = await api("DELETE", "endpoints/elsewhere")
+    assert code == 202  # the server can act on it although it never had a job for it
+    job = await wait_job(accepted["job"]["id"])
+    assert job["state"] == "succeeded"
+    code, gone, _ = await api("GET", "endpoints/elsewhere")
+    assert code == 404

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from jupyter_smops.handlers import ROUTES, route_methods
@@ -74,32 +73,37 @@ async def test_every_route_refuses_unauthenticated_requests(jp_fetch, template, 
                        allow_nonstandard_methods=True)
     assert info.value.code == 403
     assert b"Traceback" not in (info.value.response.body or b"")
+    # Control: the same request with the server's token gets past authentication.
+    resp = await jp_fetch(*_url_parts(template), method=method, body=body, raise_error=False,
+                          headers={"Content-Type": "application/json"}, allow_nonstandard_methods=True)
+    assert resp.code != 403, (method, template, resp.body)
 
 
-class DenySmops(Authorizer):
-    """Authenticated users may use Jupyter, but not the ``smops`` resource."""
-
-    def is_authorized(self, handler, user, action, resource):
-        return resource != "smops"
-
-
-@pytest.fixture
-def jp_server_config(smops_backend):
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_smops": True},
-                          "authorizer_class": DenySmops}}
+def _cookies(resp) -> dict:
+    jar = {}
+    for header in resp.headers.get_list("Set-Cookie"):
+        name, _, rest = header.partition("=")
+        jar[name] = rest.split(";")[0]
+    return jar
 
 
-async def test_authorizer_is_consulted_with_the_smops_resource(jp_fetch):
-    # The same token reaches Jupyter's own API but none of ours: @authorized is on every route.
-    ok = await jp_fetch("api", "status")
+async def test_cookie_sessions_need_xsrf_on_mutating_calls(jp_fetch, jp_serverapp):
+    # Log in the way a browser does (token once in the URL), then use only the cookies.
+    login = await jp_fetch("lab", headers={"Authorization": ""}, raise_error=False, follow_redirects=False,
+                           params={"token": jp_serverapp.identity_provider.token})
+    jar = _cookies(login)
+    assert "_xsrf" in jar and any(k.startswith("username-") for k in jar), jar
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    body = b'{"dry_run": true}'
+    read = await jp_fetch("smops", "api", "status", headers={"Authorization": "", "Cookie": cookie})
+    assert read.code == 200
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("smops", "api", "cleanup", method="POST", body=body,
+                       headers={"Authorization": "", "Cookie": cookie, "Content-Type": "application/json"})
+    assert info.value.code == 403 and b"xsrf" in info.value.response.body.lower()
+    ok = await jp_fetch("smops", "api", "cleanup", method="POST", body=body,
+                        headers={"Authorization": "", "Cookie": cookie, "Content-Type": "application/json",
+                                 "X-XSRFToken": jar["_xsrf"]})
     assert ok.code == 200
-    for template, method in CALLS:
-        body = b"{}" if method == "POST" else None
-        with pytest.raises(HTTPClientError) as info:
-            await jp_fetch(*_url_parts(template), method=method, body=body,
-                           headers={"Content-Type": "application/json"}, allow_nonstandard_methods=True)
-        assert info.value.code == 403, (method, template)
-        import json
 
-        error = json.loads(info.value.response.body)["error"]
-        assert error["code"] == "Forbidden" and "smops" in error["message"], error
+
