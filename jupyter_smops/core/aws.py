@@ -109,8 +109,9 @@ def _translate_client_error(exc: Any, step: str, service: str) -> SmopsError:
         return AccessDenied(f"The AWS credentials were rejected during {where} ({code}): refresh them (aws sso "
                             f"login, a new session token) and try again.{said}", code=code)
     if code in _THROTTLE:
-        return UpstreamError(f"AWS throttled {where} and it kept failing after {DEFAULT_MAX_ATTEMPTS} adaptive "
-                             f"retries. Wait a minute and try again, or ask for a higher request quota.{said}",
+        tries = int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) + 1
+        return UpstreamError(f"AWS throttled {where} and it kept failing after {tries} attempt(s) with adaptive "
+                             f"back-off. Wait a minute and try again, or ask for a higher request quota.{said}",
                              code="Throttling")
     if code == "ResourceLimitExceeded":
         return Conflict(f"An AWS quota is reached during {where}.{said} Delete endpoints you no longer need "
@@ -196,7 +197,7 @@ class AwsClients:
             if key not in self._clients:
                 from botocore.config import Config
 
-                cfg = Config(retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                cfg = Config(retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
                              user_agent_extra=USER_AGENT, max_pool_connections=32, **config)
                 with aws_errors(f"creating the {service} client", service):
                     self._clients[key] = self.session.client(service, config=cfg)

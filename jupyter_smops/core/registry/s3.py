@@ -239,12 +239,16 @@ class S3Registry(Registry):
             "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
             "model_package_arn": None,
         }
-        meta["model_package_arn"] = self._register_package(meta, owner)
-        with aws_errors(f"writing the metadata of {name}:{version}", "s3"):
-            self.s3.put_object(Bucket=self.bucket, Key=self.key(name, version, METADATA),
-                               Body=json.dumps(meta, indent=2, default=str).encode(),
-                               ContentType="application/json", IfNoneMatch="*",
-                               Tagging=self.tagging(owner, name, version))
+        meta["model_package_arn"] = arn = self._register_package(meta, owner)
+        try:
+            with aws_errors(f"writing the metadata of {name}:{version}", "s3"):
+                self.s3.put_object(Bucket=self.bucket, Key=self.key(name, version, METADATA),
+                                   Body=json.dumps(meta, indent=2, default=str).encode(),
+                                   ContentType="application/json", IfNoneMatch="*",
+                                   Tagging=self.tagging(owner, name, version))
+        except BaseException:
+            self._delete_package(arn)  # no version, so no package pointing at it either
+            raise
         self._delete_quietly([self.key(name, version, CLAIM)])
         progress("done", package.size, package.size)
         return version_from_metadata(meta, self.uri(name, version))
@@ -437,12 +441,15 @@ class S3Registry(Registry):
             self._abort_uploads(prefix)
             self._delete_quietly(self._keys_under(prefix))
         if arn:
-            try:
-                with aws_errors(f"deleting model package {arn}", "sagemaker"):
-                    self.sagemaker.delete_model_package(ModelPackageName=arn)
-            except SmopsError as exc:
-                log.warning("jupyter_smops: %s:%s is deleted from S3 but its model package %s stays: %s",
-                            name, version, arn, exc)
+            self._delete_package(arn)
+
+    def _delete_package(self, arn: str) -> None:
+        """Delete a model package; a failure is logged (the S3 objects are the registry's truth)."""
+        try:
+            with aws_errors(f"deleting model package {arn}", "sagemaker"):
+                self.sagemaker.delete_model_package(ModelPackageName=arn)
+        except SmopsError as exc:
+            log.warning("jupyter_smops: the model package %s could not be deleted: %s", arn, exc)
 
     def set_approval(self, name: str, version: int, status: str) -> ModelVersion:
         """Update the Model Package's approval status, then ``smops.json``."""

@@ -71,10 +71,18 @@ def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner
 
         extra["ChecksumSHA256"] = checksum_b64(package.sha256)
     counter = _Progress(progress, size)
+    failed: list[BaseException] = []
 
     class Subscriber(BaseSubscriber):
         def on_progress(self, future, bytes_transferred, **kwargs):
-            counter(bytes_transferred)
+            # Raising here would only break the HTTP body being sent; failing the transfer future
+            # instead makes s3transfer stop every part and abort the multipart upload.
+            try:
+                counter(bytes_transferred)
+            except BaseException as exc:  # noqa: BLE001 - a callback may cancel with anything
+                if not failed:
+                    failed.append(exc)
+                    future.set_exception(exc)
 
     with aws_errors(f"uploading {name}:{version} ({size:,} bytes)", "s3"):
         with TransferManager(registry.s3, config) as manager:
@@ -84,6 +92,12 @@ def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner
             except BaseException:
                 future.cancel()
                 raise
+        if failed:
+            raise failed[0]
+        head = registry.s3.head_object(Bucket=registry.bucket, Key=key)
+    if head["ContentLength"] != size:
+        raise UpstreamError(f"S3 holds {head['ContentLength']:,} bytes for {name}:{version}, {size:,} were sent; "
+                            f"push again.")
 
 
 def _rechunk(chunks: Iterable[bytes], size: int) -> Iterable[bytes]:
