@@ -138,7 +138,10 @@ class LocalEndpoints(Endpoints):
         deadline = time.monotonic() + timeout
         pause = 0.005
         while True:
-            ep = self.describe(name)
+            try:
+                ep = self.describe(name)
+            except NotFound:
+                raise Conflict(f"Endpoint {name} was deleted while it was being created.") from None
             if ep.status == "Failed":
                 return ep
             if ep.status == "InService" and ep.url and _ping(ep.url):

@@ -192,7 +192,8 @@ def _user_traceback() -> str:
     """The traceback without this module's frames: only the user's code is interesting."""
     etype, value, tb = sys.exc_info()
     frames = [f for f in traceback.extract_tb(tb) if f.filename != __file__]
-    return "".join(traceback.format_list(frames) + traceback.format_exception_only(etype, value)).rstrip()
+    lines = ["Traceback (most recent call last):\n"] + traceback.format_list(frames)
+    return "".join(lines + traceback.format_exception_only(etype, value)).rstrip()
 
 
 # -- one request ---------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""Helpers shared by the serving and local-endpoint tests (plus unit tests of the encoders)."""
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+from pathlib import Path
+import numpy as np
+import pytest
+
+from jupyter_smops.core.endpoints.base import DeployOptions
+from jupyter_smops.core.endpoints.local import LocalEndpoints, alive
+from jupyter_smops.core.serving import handlers as H
+from jupyter_smops.core.types import ModelVersion
+
+# The seed's inference.py, verbatim (it loads iris-model.pkl and answers {"predictions": [...]}).
+SEED_INFERENCE = '''import joblib
+import os
+import json
+
+def model_fn(model_dir):
+    """Load model from model directory"""
+    model = joblib.load(os.path.join(model_dir, "iris-model.pkl"))
+    return model
+
+
+def input_fn(request_body, request_content_type):
+    """Process input data"""
+    data = json.loads(request_body)
+    return data["instances"]
+
+
+def predict_fn(input_data, model):
+    """Make predictions"""
+    return model.predict(input_data)
+
+
+def output_fn(prediction, content_type):
+    """Format output"""
+    return json.dumps({"predictions": prediction.tolist()})
+'''
+
+DEFAULT_HANDLERS = '''import os, joblib
+
+def model_fn(model_dir):
+    print("MODEL-FN-MARKER loading", sorted(os.listdir(model_dir)))
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+'''
+
+
+def version(name: str = "iris", v: int = 1) -> ModelVersion:
+    return ModelVersion(name=name, version=v, sha256="0" * 64, size=0, framework="sklearn",
+                        framework_version=None, serving_version=None, model_file="model.joblib",
+                        created_at="2026-01-01T00:00:00Z", created_by="tester")
+
+
+def build_tarball(dest: Path, files: dict) -> Path:
+    """A model.tar.gz from {archive name: bytes | str | picklable model (joblib)}."""
+    import joblib
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(dest, "w:gz") as tar:
+        for name, content in files.items():
+            if isinstance(content, str):
+                data = content.encode()
+            elif isinstance(content, bytes):
+                data = content
+            else:
+                buf = io.BytesIO()
+                joblib.dump(content, buf)
+                data = buf.getvalue()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(data))
+    return dest
+
+
+def deploy(le: LocalEndpoints, tmp: Path, name: str, files: dict, *, owner: str = "tester",
+           wait: bool = True, timeout: float = 60.0, model: str = "iris", tarball: Path | None = None):
+    tarball = tarball or build_tarball(tmp / f"{name}-src" / "model.tar.gz", files)
+    return le.deploy(version(model), name=name, owner=owner, options=DeployOptions(wait=wait, timeout=timeout),
+                     fetch=lambda mv: tarball)
+
+
+def wait_for(predicate, timeout: float = 10.0, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def spawned_pids(root: Path) -> list[int]:
+    """Every endpoint process the fork server started for ``root``."""
+    try:
+        return [int(line.split()[0]) for line in (root / ".zygote.spawned").read_text().splitlines()]
+    except FileNotFoundError:
+        return []
+
+
+def teardown_endpoints(le: LocalEndpoints) -> None:
+    """Delete every endpoint, stop the fork server, and check no process is left behind."""
+    le.kill_grace = 5.0
+    for ep in le.list():
+        try:
+            le.delete(ep.name)
+        except Exception:
+            pass
+    le.shutdown()
+    leftovers = wait_for(lambda: not [p for p in spawned_pids(le.root) if alive(p, None)], timeout=10)
+    assert leftovers, f"endpoint processes left running: {[p for p in spawned_pids(le.root) if alive(p, None)]}"
+
+
+@pytest.fixture(scope="module")
+def iris_tree():
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    iris = load_iris()
+    return DecisionTreeClassifier(random_state=0).fit(iris.data, iris.target)
+
+
+# -- unit tests of the container's encoders ---------------------------------------------
+def test_decode_json_csv_npy():
+    assert H.decode("[[1, 2], [3, 4]]", H.JSON).shape == (2, 2)
+    assert H.decode("1,2\n3,4\n", H.CSV).tolist() == [["1", "2"], ["3", "4"]]
+    assert H.decode("1,2,3\n", H.CSV).shape == (3,)  # the container squeezes one row to 1-D
+    buf = io.BytesIO()
+    np.save(buf, np.arange(4.0).reshape(2, 2))
+    assert H.decode(buf.getvalue(), H.NPY).dtype == np.float64
+    with pytest.raises(H.UnsupportedFormat):
+        H.decode("x", "text/plain")
+
+
+def test_npy_refuses_pickles():
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError):
+        H.decode(buf.getvalue(), H.NPY)
+
+
+def test_encode_formats():
+    assert json.loads(H.encode(np.array([0, 1]), H.JSON)) == [0, 1]
+    assert H.encode(np.array([0, 2]), H.CSV) == b"0\n2\n"
+    assert H.encode(np.array([[1, 2]]), H.CSV) == b"1,2\n"
+    assert np.load(io.BytesIO(H.encode(np.array([3]), H.NPY))).tolist() == [3]
+    with pytest.raises(H.UnsupportedFormat):
+        H.encode([1], "application/xml")
+
+
+def test_code_location_follows_the_container(tmp_path):
+    assert H.code_location(tmp_path, {}) == (tmp_path / "code", "inference")
+    env = {"SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code", "SAGEMAKER_PROGRAM": "serve.py"}
+    assert H.code_location(tmp_path, env) == (tmp_path / "code", "serve")
+    with pytest.raises(H.LoadError, match="S3"):
+        H.code_location(tmp_path, {"SAGEMAKER_SUBMIT_DIRECTORY": "s3://b/k/source.tar.gz"})
