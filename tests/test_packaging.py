@@ -186,3 +186,18 @@ def test_bad_arguments_are_bad_requests(iris_model, tmp_path):
     with pytest.raises(BadRequest, match="inference script"):
         build_package(iris_model, inference=tmp_path / "missing.py", out=tmp_path / "m.tar.gz")
     assert not (tmp_path / "m.tar.gz").exists()
+
+
+def test_dot_slash_names_from_tar_czf_are_accepted(tmp_path):
+    """``tar -czf model.tar.gz .`` writes ./model.joblib and ./code/inference.py."""
+    import joblib
+    from sklearn.tree import DecisionTreeRegressor
+
+    src = tmp_path / "src"
+    (src / "code").mkdir(parents=True)
+    joblib.dump(DecisionTreeRegressor().fit([[0.0], [1.0]], [0.0, 1.0]), src / "model.joblib")
+    (src / "code" / "inference.py").write_text(render("model.joblib"))
+    subprocess.run(["tar", "-czf", str(tmp_path / "model.tar.gz"), "-C", str(src), "."], check=True)
+    r = validate_package(tmp_path / "model.tar.gz", sample=[[1.0]])
+    assert r.model_file == "model.joblib"
+    assert '{"predictions": [1.0]}' in {c.name: c for c in r.checks}["predicts-sample"].message

@@ -213,3 +213,20 @@ def test_framework_check_maps_versions():
     assert _framework_check("1.9.1", "1.9.1").ok
     warning = _framework_check("1.5.0", "1.5.0")
     assert not warning.ok and warning.severity == "warning" and "scikit-learn 1.5.0 has no" in warning.message
+
+
+def test_truncated_archive(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": LOADER})
+    tar.write_bytes(tar.read_bytes()[:300])
+    assert "is not a readable .tar.gz" in str(failure(tar))
+
+
+def test_default_input_fn_hint_when_inference_has_none(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": LOADER})
+    message = failed(failure(tar, sample={"instances": [[5.1, 3.5, 1.4, 0.2]]}))["predicts-sample"]
+    assert "has no input_fn and the container's default reads a bare JSON list of rows" in message
+
+
+def test_no_code_folder_at_all(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/serve.py": LOADER})
+    assert "no code/inference.py (code/ has code/serve.py" in failed(failure(tar))["layout"]
