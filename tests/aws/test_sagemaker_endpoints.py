@@ -160,6 +160,7 @@ def test_throttling_is_retried_then_reported(aws, mv, raw, monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
     # Same retries, shorter sleeps: the count of attempts is what is checked.
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, ctx: 0.01)
+    monkeypatch.setattr("botocore.retries.bucket.TokenBucket.acquire", lambda self, amount=1, block=True: True)
     eps = SageMakerEndpoints(SmopsConfig())
     sent = []
 

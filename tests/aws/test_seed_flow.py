@@ -1,0 +1,58 @@
+"""The seed's whole workflow on the aws backend, through ``Smops`` (what every face calls)."""
+from __future__ import annotations
+
+import pytest
+
+from aws_helpers import queue_endpoint_results
+from jupyter_smops.core import DeployOptions, Smops
+from jupyter_smops.core.endpoints.sagemaker import SageMakerEndpoints
+from jupyter_smops.core.registry.s3 import S3Registry
+
+pytestmark = pytest.mark.aws
+OWNER_TAG = {"Key": "studiouserid", "Value": "tester"}
+
+
+def _owned(raw, op, key, arn_key):
+    sm = raw["sagemaker"]
+    items = getattr(sm, op)()[key]
+    return [i for i in items if OWNER_TAG in sm.list_tags(ResourceArn=i[arn_key])["Tags"]]
+
+
+def test_seed_flow_push_deploy_predict_delete_cleanup(aws, raw, iris_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    smops = Smops()
+    assert smops.backend == "aws" and smops.owner == "tester"
+    assert isinstance(smops.registry, S3Registry) and isinstance(smops.endpoints, SageMakerEndpoints)
+    smops.endpoints.poll_seconds = 0.01
+
+    mv = smops.push(iris_model, name="iris", sample={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    assert mv.ref == "iris:1" and mv.uri.startswith("s3://sagemaker-us-east-1-123456789012/model-artifacts/iris/v1/")
+    assert mv.serving_version and mv.model_package_arn
+    status = smops.status()
+    assert (status["backend"], status["bucket"], status["account"]) == (
+        "aws", "sagemaker-us-east-1-123456789012", "123456789012")
+
+    ep = smops.deploy("iris", endpoint="iris-endpoint", options=DeployOptions(instance_type="ml.t2.medium"))
+    assert (ep.status, ep.instance_type, ep.instance_count, ep.model, ep.version) == (
+        "InService", "ml.t2.medium", 1, "iris", 1)
+    # Exactly what the seed's CLI steps create: one model, one endpoint config, one endpoint.
+    assert [len(_owned(raw, *a)) for a in (("list_models", "Models", "ModelArn"),
+                                           ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigArn"),
+                                           ("list_endpoints", "Endpoints", "EndpointArn"))] == [1, 1, 1]
+    assert [e.name for e in smops.list_endpoints()] == ["iris-endpoint"]
+
+    queue_endpoint_results(aws, [{"Body": '{"predictions": [0]}', "ContentType": "application/json"}])
+    result = smops.predict("iris-endpoint", {"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    assert result.decoded() == {"predictions": [0]}
+
+    smops.delete("iris-endpoint")
+    assert smops.list_endpoints() == []
+    smops.deploy("iris:1", endpoint="second")  # left for cleanup to find
+    dry = smops.cleanup(dry_run=True)
+    assert dry.endpoints == ["second"] and len(dry.endpoint_configs) == 1 and len(dry.models) == 1
+    done = smops.cleanup()
+    assert done.errors == [] and done.endpoints == ["second"]
+    for args in (("list_models", "Models", "ModelArn"),
+                 ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigArn"),
+                 ("list_endpoints", "Endpoints", "EndpointArn")):
+        assert _owned(raw, *args) == []
