@@ -1,0 +1,77 @@
+"""The IAM documents: parliament finds nothing wrong, and they keep the seed's rules."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from parliament import analyze_policy_string
+
+from jupyter_smops.core.admin.policies import (abac_policy, same_document, to_json, trust_policy,
+                                               trusts_sagemaker)
+
+VARIANTS = {
+    "printed defaults": {},
+    "bootstrap values": dict(account="123456789012", region="us-east-1", bucket="team-registry",
+                             role_arn="arn:aws:iam::123456789012:role/SageMakerDomainExecutionRole"),
+    "other tag key and no prefix": dict(tag_key="team-user", prefix=""),
+}
+
+
+def _findings(document: dict) -> list[tuple[str, str]]:
+    policy = analyze_policy_string(json.dumps(document))
+    return [(f.issue, str(f.detail)) for f in policy.findings]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_abac_policy_has_no_parliament_findings(variant):
+    assert _findings(abac_policy(**VARIANTS[variant])) == []
+
+
+def test_parliament_would_catch_a_bad_statement():
+    """The check above can fail: a typo'd action and an unknown condition key are reported."""
+    document = abac_policy()
+    document["Statement"][0]["Action"].append("sagemaker:ListEndpointz")
+    document["Statement"][-1]["Condition"]["StringEquals"]["s3:NotAKey"] = "x"
+    issues = {issue for issue, _ in _findings(document)}
+    assert {"UNKNOWN_ACTION", "UNKNOWN_CONDITION_FOR_ACTION"} <= issues
+
+
+def test_trust_policy_only_lacks_the_resource_trust_policies_never_have():
+    # parliament reads every document as an identity policy; IAM refuses a Resource in a trust policy.
+    assert _findings(trust_policy()) == [("MALFORMED", "Statement contains neither Resource nor NotResource")]
+    assert trusts_sagemaker(trust_policy()) and trusts_sagemaker(to_json(trust_policy()))
+    assert not trusts_sagemaker({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]})
+
+
+def test_abac_keeps_the_seed_statements_and_scopes_everything_by_owner_tag():
+    statements = {s["Sid"]: s for s in abac_policy(bucket="b")["Statement"]}
+    listing = statements["AllowConsoleListAndDescribe"]["Action"]
+    for action in ("sagemaker:ListDomains", "sagemaker:ListUserProfiles", "sagemaker:ListApps", "sagemaker:ListTags"):
+        assert action in listing
+    described = statements["AllowDescribingTheDomainAndProfiles"]["Action"]
+    assert described == ["sagemaker:DescribeDomain", "sagemaker:DescribeUserProfile"]
+    owner = "${aws:PrincipalTag/studiouserid}"
+    presigned = statements["AllowPresignedUrlWhenTagMatches"]
+    assert presigned["Action"] == ["sagemaker:CreatePresignedDomainUrl"]
+    assert presigned["Condition"] == {"StringEquals": {"aws:ResourceTag/studiouserid": owner}}
+    for sid in ("AllowOwnModelsAndEndpoints", "AllowCreateWhenTaggedWithOwner", "AllowTaggingOwnResources",
+                "AllowReadingOwnRegistryObjects", "AllowWritingRegistryObjectsTaggedWithOwner"):
+        assert owner in json.dumps(statements[sid]["Condition"]), sid
+    resources = json.dumps(statements["AllowOwnModelsAndEndpoints"]["Resource"])
+    for kind in ("model/", "endpoint-config/", "endpoint/", "model-package/", "model-package-group/"):
+        assert kind in resources
+    assert statements["AllowReadingOwnRegistryObjects"]["Resource"] == "arn:aws:s3:::b/model-artifacts/*"
+    # Actions that change something are never allowed on "*".
+    for st in statements.values():
+        changing = [a for a in st["Action"] if not a.split(":")[1].startswith(("List", "Describe", "Get"))]
+        assert not changing or st["Resource"] != "*" , st["Sid"]
+
+
+def test_same_document_ignores_order_and_encoding():
+    from urllib.parse import quote
+
+    doc = abac_policy()
+    assert same_document(doc, json.loads(to_json(doc, compact=True)))
+    assert same_document(quote(to_json(doc)), doc)
+    assert not same_document(doc, abac_policy(tag_key="other"))
