@@ -7,6 +7,7 @@ folder only and leave the other test files alone.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
@@ -28,10 +29,12 @@ def jp_server_config(smops_backend):
 
 @pytest.fixture
 def api(jp_fetch):
-    """``await api("GET", "models")`` -> (status, decoded body, headers); never raises on 4xx/5xx."""
+    """``await api("GET", "models")`` -> (status, decoded body, headers); never raises on 4xx/5xx.
+
+    Every answer is checked against docs/openapi.yaml (``check=False`` for deliberate misuse)."""
 
     async def call(method: str, route: str, body: Any = None, *, raw: Optional[bytes] = None,
-                   headers: Optional[dict] = None, params: Optional[dict] = None):
+                   headers: Optional[dict] = None, params: Optional[dict] = None, check: bool = True):
         hdrs = {"Content-Type": "application/json"} if raw is None else {}
         hdrs.update(headers or {})
         if raw is not None:
@@ -49,6 +52,8 @@ def api(jp_fetch):
                 raise
         ctype = resp.headers.get("Content-Type", "")
         data = json.loads(resp.body) if resp.body and ctype.startswith("application/json") else resp.body
+        if check:
+            check_against_openapi(method, route, resp.code, ctype, data)
         return resp.code, data, resp.headers
 
     return call
@@ -101,3 +106,62 @@ def fake_endpoints(monkeypatch):
     monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "jupyter_smops.core.fakes.FakeEndpoints")
     monkeypatch.setenv("SMOPS_FAKE_DEPLOY_SECONDS", "0.2")
     return "fake"
+
+
+# -- every answer checked against docs/openapi.yaml --------------------------------------------
+_SPEC: dict = {}
+
+
+def _openapi() -> dict:
+    if not _SPEC:
+        import yaml
+
+        path = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+        _SPEC.update(yaml.safe_load(path.read_text()))
+    return _SPEC
+
+
+def _to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema: inline ``$ref``s, turn ``nullable`` into ``null``."""
+    if isinstance(node, list):
+        return [_to_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target: Any = _openapi()
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        return _to_json_schema(target)
+    out = {k: _to_json_schema(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable"):
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = list(out["enum"]) + [None]
+    return out
+
+
+def check_against_openapi(method: str, route: str, status: int, ctype: str, data: Any) -> None:
+    """The answer's status is documented for the operation and its JSON body fits the schema."""
+    import re
+
+    import jsonschema
+
+    spec = _openapi()
+    path = "/smops/api/" + route.split("?")[0]
+    for template, ops in spec["paths"].items():
+        if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), path):
+            break
+    else:
+        return  # not a documented path (tests of unknown routes)
+    op = ops.get(method.lower())
+    if op is None:
+        return  # an undocumented method: tornado's 405
+    if status == 500:  # InternalError: any route may answer it, always with the Error body
+        response = _to_json_schema(spec["components"]["responses"]["Error"])
+    else:
+        assert str(status) in op["responses"], f"{method} {template} answered {status}, not documented"
+        response = _to_json_schema(op["responses"][str(status)])
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if schema and ctype.startswith("application/json"):
+        jsonschema.validate(data, schema)
