@@ -146,11 +146,11 @@ def test_user_inference_and_requirements_are_packaged(iris_model, tmp_path):
     assert '{"labels": [0]}' in {c.name: c for c in r.checks}["predicts-sample"].message
 
 
-def test_plain_pickle_file_and_list_sample(iris_model, tmp_path):
+def test_plain_pickle_file_and_bare_list_sample(iris_model, tmp_path):
     path = tmp_path / "clf.pickle"
     path.write_bytes(pickle.dumps(iris_model))
     r = build_package(path, sample=[[6.7, 3.0, 5.2, 2.3]], out=tmp_path / "model.tar.gz")
-    assert r.model_file == "clf.pickle" and r.sample_input == {"instances": [[6.7, 3.0, 5.2, 2.3]]}
+    assert r.model_file == "clf.pickle" and r.sample_input == [[6.7, 3.0, 5.2, 2.3]]
     assert '{"predictions": [2]}' in {c.name: c for c in r.checks}["predicts-sample"].message
 
 
@@ -201,3 +201,10 @@ def test_dot_slash_names_from_tar_czf_are_accepted(tmp_path):
     r = validate_package(tmp_path / "model.tar.gz", sample=[[1.0]])
     assert r.model_file == "model.joblib"
     assert '{"predictions": [1.0]}' in {c.name: c for c in r.checks}["predicts-sample"].message
+
+
+def test_numpy_sample_is_sent_as_instances(iris_model, tmp_path):
+    import numpy as np
+
+    r = build_package(iris_model, sample=np.array([5.1, 3.5, 1.4, 0.2]), out=tmp_path / "model.tar.gz")
+    assert r.sample_input == SEED_REQUEST

@@ -188,9 +188,10 @@ def test_failing_predict_names_the_line(tmp_path, model_bytes):
 
 
 def test_slow_model_fn_times_out(tmp_path, model_bytes):
-    source = "import time\n" + LOADER.replace("    return", "    time.sleep(30)\n    return")
+    # Only stdlib imports, so even a loaded machine gets to model_fn well within the timeout.
+    source = "import time\ndef model_fn(model_dir):\n    time.sleep(60)\n"
     tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
-    assert "model_fn did not finish within 1 s" in failed(failure(tar, timeout=1))["model-loads"]
+    assert "model_fn did not finish within 2 s" in failed(failure(tar, timeout=2))["model-loads"]
 
 
 def test_model_pickled_with_an_unserved_sklearn_version_is_a_warning(iris_model, tmp_path):
@@ -230,3 +231,34 @@ def test_default_input_fn_hint_when_inference_has_none(tmp_path, model_bytes):
 def test_no_code_folder_at_all(tmp_path, model_bytes):
     tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/serve.py": LOADER})
     assert "no code/inference.py (code/ has code/serve.py" in failed(failure(tar))["layout"]
+
+
+def test_archive_of_the_folder_instead_of_its_contents(tmp_path, model_bytes):
+    tar = make_tar(tmp_path / "m.tar.gz", {"export/model.joblib": model_bytes, "export/code/inference.py": LOADER})
+    assert "everything is inside the folder export/" in failed(failure(tar))["layout"]
+
+
+class NotebookTransformer:
+    """Stands for a class defined in a notebook cell (module ``__main__``)."""
+
+    def predict(self, rows):
+        return [0 for _ in rows]
+
+
+def test_class_defined_in_the_notebook(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(NotebookTransformer, "__module__", "__main__")
+    monkeypatch.setattr(sys.modules["__main__"], "NotebookTransformer", NotebookTransformer, raising=False)
+    with pytest.raises(InvalidArtifact) as info:
+        build_package(NotebookTransformer(), sample=[[1.0]], out=tmp_path / "model.tar.gz")
+    message = failed(info.value)["model-loads"]
+    assert "NotebookTransformer" in message and "class defined in the notebook" in message
+
+
+def test_module_names_are_not_mistaken_for_files(tmp_path, model_bytes):
+    source = ('import importlib, os, joblib\ndef model_fn(model_dir):\n    importlib.import_module("sklearn.tree")\n'
+              '    return joblib.load(os.path.join(model_dir, "model.joblib"))\n')
+    tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
+    r = validate_package(tar, sample=[[5.1, 3.5, 1.4, 0.2]])
+    assert {c.name: c for c in r.checks}["model-file"].message == "model.joblib"

@@ -11,8 +11,11 @@ from ..types import Check
 
 # Handler name -> positional parameters the SageMaker scikit-learn container passes.
 HANDLER_ARITY = {"model_fn": 1, "input_fn": 2, "predict_fn": 2, "output_fn": 2, "transform_fn": 4}
-_FILE_LIKE = re.compile(r"^[\w.\-/]*\w\.[A-Za-z][A-Za-z0-9]{0,7}$")
-_NOT_MODEL_FILES = (".py", ".txt", ".md")
+# Only names with these extensions count as files model_fn opens: "sklearn.tree" or "my.logger"
+# must not be mistaken for missing files (a false failure would block a valid artifact).
+_FILE_EXTENSIONS = ("joblib", "pkl", "pickle", "skops", "sav", "bin", "model", "json", "npy", "npz", "h5",
+                    "onnx", "pt", "pth", "cbm", "ubj", "xgb", "lgb", "dill", "csv", "parquet", "gz", "zip")
+_FILE_LIKE = re.compile(r"^[\w.\-/]*\w\.(" + "|".join(_FILE_EXTENSIONS) + r")$", re.IGNORECASE)
 
 
 def parse(source: str, filename: str = "code/inference.py") -> tuple[Optional[ast.Module], Check]:
@@ -101,7 +104,7 @@ def referenced_files(tree: ast.Module) -> list[str]:
             value = node.value
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             value = constants.get(node.id)
-        if value and _FILE_LIKE.match(value) and not value.endswith(_NOT_MODEL_FILES) and value not in names:
+        if value and _FILE_LIKE.match(value) and value not in names:
             names.append(value)
     return names
 

@@ -53,7 +53,7 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None) -> 
     version, local_version = _framework_versions(probe)
     checks.append(_framework_check(version, local_version))
     result = PackageResult(
-        path=str(path), sha256=sha256_file(path), size=path.stat().st_size, model_file=model_file,
+        path=str(path.resolve()), sha256=sha256_file(path), size=path.stat().st_size, model_file=model_file,
         framework="sklearn", framework_version=version, serving_version=images.serving_version_for(version or ""),
         checks=checks, sample_input=(probe or {}).get("sample", sample))
     failed = [c for c in checks if not c.ok and c.severity == "error"]
@@ -99,6 +99,11 @@ def _layout_check(files: dict[str, int]) -> tuple[Check, Optional[str]]:
                      "scikit-learn container only imports code/inference.py (SAGEMAKER_SUBMIT_DIRECTORY="
                      "/opt/ml/model/code). Move it to code/inference.py (tar: code/inference.py) "
                      "and package again."), "inference.py"
+    nested = sorted({n.split("/")[0] for n in files if n.endswith("/" + PROGRAM)})
+    if nested:
+        return Check("layout", False, f"everything is inside the folder {nested[0]}/, but SageMaker extracts the "
+                     f"archive into /opt/ml/model and looks for code/inference.py there. Archive the folder's "
+                     f"contents instead (tar -czf model.tar.gz -C {nested[0]} .)."), None
     others = sorted(n for n in files if n.startswith("code/") and n.endswith(".py"))
     hint = f" (code/ has {', '.join(others)}: rename the handler module to inference.py)" if others else ""
     return Check("layout", False, f"no code/inference.py{hint}. Add one with model_fn, or package the model "
@@ -112,7 +117,8 @@ def _guess_model_file(files: dict[str, int]) -> str:
 
 
 def normalize_sample(sample: Any) -> Any:
-    """A sample input as JSON data: text is parsed; arrays and frames become ``{"instances": ...}``."""
+    """A sample input as the JSON body to send: text is parsed, lists and dicts are kept as given
+    (the body is what the user wrote), numpy arrays and pandas frames become ``{"instances": rows}``."""
     if sample is None:
         return None
     if isinstance(sample, (bytes, str)):
@@ -124,10 +130,10 @@ def normalize_sample(sample: Any) -> Any:
     if hasattr(sample, "to_numpy"):  # pandas
         sample = sample.to_numpy()
     if hasattr(sample, "tolist"):  # numpy
-        sample = sample.tolist()
-    if isinstance(sample, (list, tuple)):
-        rows = list(sample)
-        sample = {"instances": rows if rows and isinstance(rows[0], (list, tuple)) else [rows]}
+        rows = sample.tolist()
+        sample = {"instances": rows if isinstance(rows, list) and rows and isinstance(rows[0], list) else [rows]}
+    elif isinstance(sample, tuple):
+        sample = list(sample)
     try:
         json.dumps(sample)
     except (TypeError, ValueError):
