@@ -138,6 +138,18 @@ async def test_seed_workflow_local_backend(api, wait_job, iris_file):
     endpoint = await _deploy(api, wait_job, {"model": f"iris:{mv['version']}", "name": "iris-local"})
     assert endpoint["status"] == "InService" and endpoint["url"].startswith("http://127.0.0.1:")
     await _invoke_seed(api, "iris-local")
+    # What the container refuses comes back as SageMaker's ModelError, with its own status.
+    code, error, _ = await api("POST", "endpoints/iris-local/invocations", raw=b"<rows/>",
+                               headers={"Content-Type": "application/xml"})
+    assert code == 424, error
+    assert error["error"]["code"] == "ModelError" and error["error"]["details"]["original_status"] >= 400
+    assert "application/xml" in error["error"]["message"], error
+    code, error, _ = await api("POST", "endpoints/iris-local/invocations", raw=b'{"instances": "oops"}',
+                               headers={"Content-Type": "application/json"})
+    assert code == 424 and error["error"]["details"]["original_status"] >= 400, error
+    code, csv, headers = await api("POST", "endpoints/iris-local/invocations", raw=b"5.1,3.5,1.4,0.2\n",
+                                   headers={"Content-Type": "text/csv", "Accept": "text/csv"})
+    assert code == 200 and headers["Content-Type"].startswith("text/csv") and csv.strip() == b"0", csv
     code, logs, _ = await api("GET", "endpoints/iris-local/logs")
     assert code == 200 and isinstance(logs["logs"], str)
     await _delete_and_cleanup(api, wait_job, "iris-local")
