@@ -208,3 +208,14 @@ def test_numpy_sample_is_sent_as_instances(iris_model, tmp_path):
 
     r = build_package(iris_model, sample=np.array([5.1, 3.5, 1.4, 0.2]), out=tmp_path / "model.tar.gz")
     assert r.sample_input == SEED_REQUEST
+
+
+def test_object_is_saved_under_the_name_the_users_model_fn_opens(iris_model, tmp_path):
+    """The seed's inference.py opens iris-model.pkl: a notebook variable is saved under that name."""
+    from test_packaging_bad import SEED_INFERENCE
+
+    script = tmp_path / "inference.py"
+    script.write_text(SEED_INFERENCE)
+    r = build_package(iris_model, inference=script, sample=SEED_REQUEST, out=tmp_path / "model.tar.gz")
+    assert r.model_file == "iris-model.pkl"
+    assert '{"predictions": [0]}' in {c.name: c for c in r.checks}["predicts-sample"].message

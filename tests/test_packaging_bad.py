@@ -88,6 +88,7 @@ def test_seed_mistake_wrong_file_name_names_both(iris_model, tmp_path):
     message = failed(exc)["model-file"]
     assert "'iris-model.pkl'" in message and "'iris_model.pkl'" in message
     assert "model-file" in str(exc) and "iris_model.pkl" in str(exc)
+    assert tar.exists(), "validating a user's tarball must never delete it"
 
 
 def test_seed_layout_top_level_inference_must_move_under_code(tmp_path, model_bytes):

@@ -9,7 +9,10 @@ by file path in a fresh interpreter without importing jupyter_smops. The rules f
   JSON / CSV / NPY (JSON and CSV cast to float32), ``model.predict``, numpy encoding;
 - JSON and CSV bodies reach the handlers as ``str``, other types as ``bytes``;
 - a handler result that is a ``(body, content_type)`` tuple sets the response's content type;
-  a bare ``str`` goes out as ``text/html`` (what Flask does with it), like the container.
+  a bare ``str`` or ``bytes`` goes out under the requested Accept type.
+
+core/serving/handlers.py serves with the same rules; this copy exists so the probe needs no
+package import (it runs in a bare interpreter) and must stay in step with it.
 """
 from __future__ import annotations
 
@@ -101,7 +104,7 @@ def request_body(body: bytes, content_type: str):
 
 def to_response(result, accept: str) -> tuple[bytes, str]:
     """A handler's return value as (body bytes, content type), as the container sends it."""
-    content_type = "text/html; charset=utf-8"
+    content_type = accept
     if isinstance(result, tuple) and len(result) == 2:
         result, content_type = result
     elif hasattr(result, "get_data") and hasattr(result, "mimetype"):  # a Flask/worker Response

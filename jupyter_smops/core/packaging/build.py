@@ -8,18 +8,20 @@ from typing import Any, Optional
 
 from ..errors import BadRequest, InvalidArtifact
 from ..types import PackageResult
-from . import default_inference
+from . import default_inference, static
 from .archive import write_archive
 from .validate import normalize_sample, validate_package
 
 OBJECT_MODEL_FILE = "model.joblib"
+JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle", ".sav", ".bin", ".model")
 
 
 def build_package(model: Any, *, inference: Optional[str | Path] = None, requirements: Optional[str | Path] = None,
                   sample: Any = None, out: Path, timeout: float = 60) -> PackageResult:
     """Build a reproducible, validated ``model.tar.gz`` at ``out``.
 
-    ``model`` is a fitted estimator (saved as ``model.joblib``) or the path of a model file
+    ``model`` is a fitted estimator (saved with joblib as ``model.joblib``, or under the one name
+    the user's ``model_fn`` opens) or the path of a model file
     (.joblib/.pkl/.pickle via joblib, .skops via skops; kept under its own name). Without
     ``inference`` a default ``code/inference.py`` is generated. On a failed check ``out`` is
     deleted and ``InvalidArtifact`` names every failed check.
@@ -30,7 +32,7 @@ def build_package(model: Any, *, inference: Optional[str | Path] = None, require
     requirements_path = _existing(requirements, "requirements file") if requirements else None
     with tempfile.TemporaryDirectory(prefix="smops-build-") as tmp:
         stage = Path(tmp)
-        model_path, model_name = _stage_model(model, stage)
+        model_path, model_name = _stage_model(model, stage, _name_for_object(inference_path))
         files = {model_name: model_path}
         if inference_path:
             files["code/inference.py"] = inference_path
@@ -62,7 +64,19 @@ def _existing(value: str | Path, what: str) -> Path:
     return path
 
 
-def _stage_model(model: Any, stage: Path) -> tuple[Path, str]:
+def _name_for_object(inference: Optional[Path]) -> str:
+    """The name to save a model object under: the one file the user's model_fn opens with
+    joblib/pickle (so the seed's own inference.py works with a notebook variable), else model.joblib."""
+    if inference is None:
+        return OBJECT_MODEL_FILE
+    tree, _ = static.parse(inference.read_text(encoding="utf-8", errors="replace"))
+    names = static.referenced_files(tree) if tree is not None else []
+    if len(names) == 1 and "/" not in names[0] and names[0].lower().endswith(JOBLIB_SUFFIXES):
+        return names[0]
+    return OBJECT_MODEL_FILE
+
+
+def _stage_model(model: Any, stage: Path, object_name: str = OBJECT_MODEL_FILE) -> tuple[Path, str]:
     """(file to archive, its name in the archive) for a model object or a model file."""
     if isinstance(model, (str, os.PathLike)):
         path = _existing(model, "model file")
@@ -74,7 +88,7 @@ def _stage_model(model: Any, stage: Path) -> tuple[Path, str]:
         return path, path.name
     if isinstance(model, type):
         raise BadRequest(f"{model.__name__} is a class, not a fitted model: pass the fitted object.")
-    target = stage / OBJECT_MODEL_FILE
+    target = stage / object_name
     try:
         import joblib
 
@@ -83,7 +97,7 @@ def _stage_model(model: Any, stage: Path) -> tuple[Path, str]:
         raise BadRequest(f"The model could not be saved with joblib ({type(exc).__name__}: {exc}). Objects "
                          f"holding open files, locks, lambdas or notebook-defined functions cannot be pickled.") \
             from None
-    return target, OBJECT_MODEL_FILE
+    return target, object_name
 
 
 def _generate_inference(model_path: Path, model_name: str, stage: Path) -> Path:

@@ -117,11 +117,12 @@ def _present(name: str, files: dict[str, int]) -> bool:
 def check_model_file(tree: Optional[ast.Module], files: dict[str, int]) -> Check:
     """``model-file``: the file model_fn opens is in the archive and is not empty."""
     top = {n: s for n, s in files.items() if "/" not in n}
-    empty = sorted(n for n, s in top.items() if s == 0)
+    wanted = referenced_files(tree) if tree is not None else []
+    # An empty marker file is harmless; an empty model file is a failed or interrupted save.
+    empty = sorted(n for n, s in top.items() if s == 0 and (n in wanted or _FILE_LIKE.match(n)))
     if empty:
         return Check("model-file", False, f"{', '.join(empty)} is empty (0 bytes): the model was not saved "
                      f"completely. Save it again (joblib.dump(model, path)) and package again.")
-    wanted = referenced_files(tree) if tree is not None else []
     if not wanted:
         return Check("model-file", True, "model_fn names no file literally; the load test checks it")
     missing = [w for w in wanted if not _present(w, files)]

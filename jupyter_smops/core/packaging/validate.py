@@ -40,6 +40,8 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None) -> 
     if not path.is_file():
         raise BadRequest(f"No such file: {path}. Pass the path of a model.tar.gz.")
     sample = normalize_sample(sample)
+    # Hashed first: the digest describes the bytes that are then checked.
+    sha256, size = sha256_file(path), path.stat().st_size
     with tempfile.TemporaryDirectory(prefix="smops-validate-") as tmp:
         model_dir = Path(tmp) / "model"
         try:
@@ -53,7 +55,7 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None) -> 
     version, local_version = _framework_versions(probe)
     checks.append(_framework_check(version, local_version))
     result = PackageResult(
-        path=str(path.resolve()), sha256=sha256_file(path), size=path.stat().st_size, model_file=model_file,
+        path=str(path.resolve()), sha256=sha256, size=size, model_file=model_file,
         framework="sklearn", framework_version=version, serving_version=images.serving_version_for(version or ""),
         checks=checks, sample_input=(probe or {}).get("sample", sample))
     failed = [c for c in checks if not c.ok and c.severity == "error"]
