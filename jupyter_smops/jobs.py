@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
@@ -80,7 +80,6 @@ class JobManager:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="smops-job")
         self.call_pool = ThreadPoolExecutor(max_workers=call_workers, thread_name_prefix="smops-call")
         self._jobs: dict[str, Job] = {}
-        self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
         self._seq = itertools.count()
 
@@ -98,7 +97,7 @@ class JobManager:
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, target=target, seq=next(self._seq))
             self._jobs[job.id] = job
             self._forget_old()
-        self._futures[job.id] = self._pool.submit(self._run, job, fn)
+        self._pool.submit(self._run, job, fn)
         return self.get(job.id)
 
     def _run(self, job: Job, fn: Callable[[Progress], Any]) -> None:
@@ -137,7 +136,6 @@ class JobManager:
                 job.done = job.total
             job.phase = "done" if state == "succeeded" else job.phase
             job.finished_at = job.updated_at = _now()
-        self._futures.pop(job.id, None)
 
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.state != "running"]

@@ -14,6 +14,7 @@ from jupyter_server.utils import url_path_join
 from ..config import SmopsConfig
 from ..core.api import Smops
 from ..jobs import JobManager
+from .base import FallbackHandler
 from .endpoints import (CleanupHandler, EndpointHandler, EndpointsHandler, InvocationsHandler,
                         LogsHandler)
 from .models import ApprovalHandler, ModelHandler, ModelsHandler, PackagesHandler
@@ -34,6 +35,9 @@ ROUTES = [
     ("/smops/api/jobs", JobsHandler),
     ("/smops/api/jobs/{id}", JobHandler),
 ]
+
+# Unknown paths under the API answer a JSON 404 (after authentication), not Jupyter's HTML page.
+FALLBACK = r"/smops/api/(?P<rest>.*)"
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -59,5 +63,6 @@ def setup_handlers(server_app, *, smops: Optional[Smops] = None,
     base_url = web_app.settings["base_url"]
     services = {"smops": smops, "jobs": jobs, "root_dir": str(server_app.root_dir)}
     handlers = [(url_path_join(base_url, route_regex(t)), cls, services) for t, cls in ROUTES]
+    handlers.append((url_path_join(base_url, FALLBACK), FallbackHandler, services))
     web_app.add_handlers(".*$", handlers)
     return smops, jobs

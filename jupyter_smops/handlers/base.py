@@ -6,11 +6,12 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Optional, TypeVar
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..core.api import Smops
-from ..core.errors import BadRequest, SmopsError
+from ..core.errors import BadRequest, NotFound, SmopsError
 from ..jobs import Job, JobManager
 from .paths import relative_to_root, resolve_in_root
 from .requests import parse
@@ -76,7 +77,7 @@ class SmopsHandler(APIHandler):
     def accepted(self, job: Job, **extra: Any) -> None:
         """202 with the job, and Location pointing at where to poll it."""
         self.set_header("Location", self.base_url.rstrip("/") + f"/smops/api/jobs/{job.id}")
-        self.reply({"job": job.to_dict(), **extra}, status=202)
+        self.reply({"job": job_json(job), **extra}, status=202)
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking core call off the event loop (boto3 and disk I/O block)."""
@@ -115,6 +116,25 @@ class SmopsHandler(APIHandler):
                           value.status, value.code)
             return
         super().log_exception(typ, value, tb)
+
+
+def job_json(job: Job) -> dict:
+    """A job as clients see it: failure messages pass the same redaction as error bodies."""
+    data = job.to_dict()
+    if data["error"] and isinstance(data["error"].get("message"), str):
+        data["error"] = {**data["error"], "message": redact(data["error"]["message"])}
+    return data
+
+
+class FallbackHandler(SmopsHandler):
+    """Anything else under /smops/api/: a JSON 404 naming the contract, behind the same auth."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, rest: str) -> None:
+        raise NotFound(f"No route /smops/api/{rest}; the routes are listed in docs/openapi.yaml.")
+
+    post = put = patch = delete = get
 
 
 def _phrase(status: int) -> str:

@@ -5,7 +5,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..core.errors import NotFound
-from .base import SmopsHandler, path_arg
+from .base import SmopsHandler, job_json, path_arg
 
 API_VERSION = 1
 
@@ -26,7 +26,7 @@ class JobsHandler(SmopsHandler):
     @authorized
     async def get(self) -> None:
         """Every job of this server's life, newest first."""
-        self.reply({"jobs": [j.to_dict() for j in self.jobs.list()]})
+        self.reply({"jobs": [job_json(j) for j in self.jobs.list()]})
 
 
 class JobHandler(SmopsHandler):
@@ -36,4 +36,4 @@ class JobHandler(SmopsHandler):
         job_id = path_arg(id) or ""
         if not job_id.isalnum() or len(job_id) > 64:
             raise NotFound(f"No job {job_id!r}: job ids are the 'id' a 202 answer gave you.")
-        self.reply(self.jobs.get(job_id).to_dict())
+        self.reply(job_json(self.jobs.get(job_id)))

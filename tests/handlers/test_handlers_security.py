@@ -107,3 +107,13 @@ async def test_cookie_sessions_need_xsrf_on_mutating_calls(jp_fetch, jp_serverap
     assert ok.code == 200
 
 
+
+
+async def test_unknown_api_paths_are_json_404_behind_auth(api, jp_fetch):
+    code, data, _ = await api("GET", "no/such/route")
+    assert code == 404 and "docs/openapi.yaml" in data["error"]["message"]
+    code, data, _ = await api("POST", "modelz", {})
+    assert code == 404 and data["error"]["code"] == "NotFound"
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("smops", "api", "no", "such", "route", headers={"Authorization": ""})
+    assert info.value.code == 403
