@@ -169,3 +169,15 @@ def test_policy_printing_and_lcc_print(capsys):
     assert base64.b64decode(capsys.readouterr().out.strip()).startswith(b"#!/bin/bash")
     assert cli_admin.main(["admin", "policy", "trust", "--json"]) == 0
     assert "Statement" in json.loads(capsys.readouterr().out)
+
+
+def test_real_client_path_against_moto(aws_env, monkeypatch, capsys):
+    """No injected caller: boto3 clients from core.aws, pointed at moto by AWS_ENDPOINT_URL."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # moto's 500s are not worth retrying
+    assert cli.main(["admin", "status", "--domain", "team"]) == 0
+    out = capsys.readouterr().out
+    assert "missing       execution role SageMakerDomainExecutionRole" in out and "missing       domain team" in out
+    # moto does not implement lifecycle configs: the failure is a message, not a traceback.
+    assert cli.main(["lifecycle-config", "create"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "DescribeStudioLifecycleConfig" in err and "Traceback" not in err

@@ -108,6 +108,9 @@ class Bootstrap:
                                  "bucket": self.s.bucket, "policy_arn": self.s.policy_arn})
         if self.caller.dry_run:
             self.report.plan = list(getattr(self.caller, "lines", []))
+        if self.spec.vpc_only and self.apply:
+            self.report.footer = ("VpcOnly: apps reach PyPI only through a NAT gateway. Install the extension from S3 "
+                                  "(lifecycle-config create --wheel s3://...) and add an S3 gateway endpoint to the VPC.")
         return self.report
 
     # -- execution role ------------------------------------------------------------------

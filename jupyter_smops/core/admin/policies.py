@@ -4,6 +4,9 @@ The ABAC policy starts from the seed's (list/describe allowed, ``CreatePresigned
 only on a user profile whose ``studiouserid`` tag matches the caller's) and extends the same
 rule to what this package creates: models, endpoint configs, endpoints, model packages and
 their groups, and the registry's S3 objects, all tagged ``studiouserid=<owner>``.
+
+The seed writes its condition key as ``sagemaker:ResourceTag/...``; SageMaker evaluates the global
+``aws:ResourceTag/...`` the same way, and that is the form policy linters (parliament) know.
 """
 from __future__ import annotations
 
