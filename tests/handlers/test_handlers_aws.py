@@ -74,3 +74,37 @@ async def test_seed_workflow_aws_backend(api, wait_job, jp_root_dir, iris_model,
     assert cleaned["state"] == "succeeded" and cleaned["result"]["registry_versions"] == ["iris:1"], cleaned
     code, models, _ = await api("GET", "models")
     assert code == 200 and all(not m["versions"] for m in models["models"])
+
+
+async def test_large_push_to_s3_reports_upload_progress(api, jp_root_dir, iris_model, smops_backend):
+    """A 24 MB model through the real S3 registry (multipart to moto): bytes only go up, to total."""
+    import asyncio
+    import copy
+    import os
+
+    import joblib
+
+    big = copy.deepcopy(iris_model)
+    big.padding_ = os.urandom(24 * 1024 * 1024)  # incompressible, still a working estimator
+    joblib.dump(big, jp_root_dir / "big.joblib")
+    code, accepted, _ = await api("POST", "models", {"path": "big.joblib", "name": "big"})
+    assert code == 202, accepted
+    uploads, phases = [], []
+    while True:
+        code, job, _ = await api("GET", f"jobs/{accepted['job']['id']}")
+        if not phases or phases[-1] != job["phase"]:
+            phases.append(job["phase"])
+        if job["phase"] == "uploading":
+            uploads.append((job["progress"]["done"], job["progress"]["total"]))
+        if job["state"] != "running":
+            break
+        await asyncio.sleep(0.01)
+    assert job["state"] == "succeeded", job
+    size = job["result"]["size"]
+    assert size > 24 * 1024 * 1024
+    assert job["progress"] == {"done": size, "total": size}
+    assert "packaging" in phases and phases[-1] == "done", phases
+    print(f"phases {phases}; {len(uploads)} upload observations")
+    assert uploads, phases
+    dones = [d for d, _ in uploads]
+    assert dones == sorted(dones) and all(t == size for _, t in uploads), uploads

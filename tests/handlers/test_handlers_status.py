@@ -4,20 +4,6 @@ from __future__ import annotations
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_smops.core.registry.local import LocalRegistry
-from jupyter_smops.core.types import PackageResult
-
-
-def _store(home, tmp_path, name: str, payload: bytes) -> None:
-    """Put a version straight into the local registry (packaging is not under test here)."""
-    import hashlib
-
-    art = tmp_path / f"{name}-{len(payload)}.tar.gz"
-    art.write_bytes(payload)
-    pkg = PackageResult(path=str(art), sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
-                        model_file="model.joblib", framework="sklearn", framework_version="1.9.1",
-                        serving_version="1.9-0")
-    LocalRegistry(home / "registry").push(pkg, name=name, owner="tester")
 
 
 async def test_status_reports_backend_owner_and_versions(api, smops_home):
@@ -35,12 +21,12 @@ async def test_status_reports_backend_owner_and_versions(api, smops_home):
     assert body["studio"]["detected"] is False
 
 
-async def test_models_lists_names_and_versions(api, smops_home, tmp_path):
+async def test_models_lists_names_and_versions(api, store_version):
     code, body, _ = await api("GET", "models")
     assert (code, body) == (200, {"models": []})
-    _store(smops_home, tmp_path, "iris", b"first")
-    _store(smops_home, tmp_path, "iris", b"second")
-    _store(smops_home, tmp_path, "churn", b"other")
+    store_version("iris", b"first")
+    store_version("iris", b"second")
+    store_version("churn", b"other")
     code, body, _ = await api("GET", "models")
     assert code == 200
     by_name = {m["name"]: m for m in body["models"]}
