@@ -17,6 +17,8 @@ from .base import Progress
 
 MIB = 1024 * 1024
 PART_SIZE = 16 * MIB
+# Streamed parts: 8 MiB parts would start sooner, but measured slower end to end (more requests).
+STREAM_PART_SIZE = PART_SIZE
 MAX_PARTS = 9000  # S3 allows 10,000 parts; keep a margin
 CONCURRENCY = 8
 
@@ -113,7 +115,7 @@ def _rechunk(chunks: Iterable[bytes], size: int) -> Iterable[bytes]:
 
 
 def upload_stream(registry, chunks: Iterable[bytes], key: str, *, owner: str, name: str, version: int,
-                  progress: Progress, part_size: int = PART_SIZE) -> tuple[str, int]:
+                  progress: Progress, part_size: int = STREAM_PART_SIZE) -> tuple[str, int]:
     """Multipart-upload bytes as they arrive; returns (sha256 hex, size).
 
     At most ``CONCURRENCY`` parts are in flight, so memory stays bounded however large the
