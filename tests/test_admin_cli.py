@@ -21,6 +21,7 @@ DRY_RUNS = [
     "admin bootstrap --domain team --user alice:alice123 --user bob:bob456",
     "admin status --domain team",
     "admin teardown --domain-id d-abc123 --all --delete-home",
+    "admin teardown --domain team --all",
     "admin presigned-url --domain-id d-abc123 --user alice",
     "lifecycle-config create --wheel s3://team/wheels/jupyter_smops-0.1.0-py3-none-any.whl --tag team=payments",
     "lifecycle-config attach --domain-id d-abc123",
@@ -181,3 +182,24 @@ def test_real_client_path_against_moto(aws_env, monkeypatch, capsys):
     assert cli.main(["lifecycle-config", "create"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: ") and "DescribeStudioLifecycleConfig" in err and "Traceback" not in err
+
+
+def test_teardown_waits_through_a_failed_app_and_stops_on_a_failed_deletion(aws_env):
+    from jupyter_smops.core.errors import UpstreamError
+
+    sm = client("sagemaker", aws_env)
+    d = {"DomainId": "d-abc123"}
+    broken = dict(d, SpaceName="s1", AppType="JupyterLab", AppName="default")
+    healthy = dict(d, SpaceName="s2", AppType="JupyterLab", AppName="default")
+    stub = Stubber(sm)
+    stub.add_response("describe_domain", dict(d, DomainName="team", Status="InService"), d)
+    stub.add_response("list_apps", {"Apps": [dict(broken, Status="Failed"), dict(healthy, Status="InService")]},
+                      {"DomainIdEquals": "d-abc123"})
+    stub.add_response("delete_app", {}, broken)
+    stub.add_response("delete_app", {}, healthy)
+    stub.add_response("describe_app", dict(broken, Status="Failed"), broken)  # not yet picked up: keep waiting
+    stub.add_response("describe_app", dict(broken, Status="Deleted"), broken)
+    stub.add_response("describe_app", dict(healthy, Status="Failed"), healthy)  # its deletion failed: stop
+    with stub, pytest.raises(UpstreamError, match="ended in state Failed"):
+        teardown.teardown(LiveCaller(route=lambda service, op: sm, sleep=lambda s: None), domain_id="d-abc123")
+    stub.assert_no_pending_responses()

@@ -22,12 +22,18 @@ from .report import Report
 _GONE = {"Gone", "Deleted"}
 
 
-def _plan_assumptions(caller: Caller, domain_id: str) -> None:
+def _plan_assumptions(caller: Caller, domain_id: str, domain_name: str) -> None:
     """A dry run cannot list: show the calls for one app, space and profile of each kind."""
     role = "arn:aws:iam::<account-id>:role/SageMakerDomainExecutionRole"
     ours = [{"Key": MANAGED_BY[0], "Value": MANAGED_BY[1]}]
+
+    def domains(params: dict) -> dict:  # the domain is listed until its DeleteDomain is planned
+        deleted = any(op == "DeleteDomain" for _, op, _ in caller.calls)
+        return {"Domains": [] if deleted else [{"DomainId": domain_id, "DomainName": domain_name}]}
+
     caller.assume({
-        ("sagemaker", "DescribeDomain"): {"DomainId": domain_id, "DomainName": "<domain-name>", "Status": "InService",
+        ("sagemaker", "ListDomains"): domains,
+        ("sagemaker", "DescribeDomain"): {"DomainId": domain_id, "DomainName": domain_name, "Status": "InService",
                                           "DefaultUserSettings": {"ExecutionRole": role, "JupyterLabAppSettings": {
                                               "LifecycleConfigArns": [
                                               "arn:aws:sagemaker:<region>:<account-id>:studio-lifecycle-config/<lcc-name>"]}}},
@@ -61,7 +67,7 @@ class Teardown:
         self.policy_name, self.bucket, self.region = policy_name, bucket, region
         self.report = Report(f"Teardown of domain {domain_id or domain_name}", dry_run=caller.dry_run)
         if caller.dry_run:
-            _plan_assumptions(caller, domain_id or "<domain-id>")
+            _plan_assumptions(caller, domain_id or "<domain-id>", domain_name or "<domain-name>")
 
     def run(self) -> Report:
         """Every stage in order; returns the report."""
@@ -103,10 +109,11 @@ class Teardown:
                 continue
             if app.get("Status") != "Deleting":
                 self.caller.call("sagemaker", "DeleteApp", **key)
-            keys.append((label, key))
-        for label, key in keys:  # all deletes first, then wait: they proceed in parallel
+            # An app that had already failed still reads Failed until its deletion starts.
+            keys.append((label, key, set() if app.get("Status") == "Failed" else {"Failed"}))
+        for label, key, failed in keys:  # all deletes first, then wait: they proceed in parallel
             self.caller.wait(f"App {label}", "sagemaker", "DescribeApp", key, state=state_of(), done=_GONE,
-                             failed={"Failed"}, timeout=1200, interval=10)
+                             failed=failed, timeout=1200, interval=10)
             self.report.add("app", label, "deleted")
 
     def spaces(self) -> None:
