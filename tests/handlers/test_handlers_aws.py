@@ -108,3 +108,24 @@ async def test_large_push_to_s3_reports_upload_progress(api, jp_root_dir, iris_m
     assert uploads, phases
     dones = [d for d, _ in uploads]
     assert dones == sorted(dones) and all(t == size for _, t in uploads), uploads
+
+
+async def test_local_deploy_beside_the_aws_backend(api, wait_job, jp_root_dir, iris_model, smops_backend):
+    """``"local": true`` serves an S3 registry version on 127.0.0.1: the quick test before paying."""
+    import joblib
+
+    joblib.dump(iris_model, jp_root_dir / "iris.joblib")
+    code, accepted, _ = await api("POST", "models", {"path": "iris.joblib", "name": "iris"})
+    assert (await wait_job(accepted["job"]["id"]))["state"] == "succeeded"
+    code, accepted, _ = await api("POST", "endpoints", {"model": "iris", "local": True})
+    assert code == 202 and accepted["endpoint"] == "iris-v1", accepted
+    job = await wait_job(accepted["job"]["id"])
+    assert job["state"] == "succeeded", job
+    assert job["result"]["backend"] == "local" and job["result"]["url"].startswith("http://127.0.0.1:")
+    code, body, _ = await api("POST", "endpoints/iris-v1/invocations", raw=json.dumps(SEED_REQUEST).encode(),
+                              headers={"Content-Type": "application/json"})
+    assert (code, body) == (200, {"predictions": [0]})
+    code, listing, _ = await api("GET", "endpoints")
+    assert [(e["name"], e["backend"]) for e in listing["endpoints"]] == [("iris-v1", "local")]
+    code, accepted, _ = await api("DELETE", "endpoints/iris-v1")
+    assert code == 202 and (await wait_job(accepted["job"]["id"]))["state"] == "succeeded"
