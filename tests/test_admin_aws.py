@@ -106,7 +106,6 @@ def test_lifecycle_attach_keeps_other_lccs_and_detach_removes_only_ours(moto, ca
         "LifecycleConfigArns": [other], "DefaultResourceSpec": {"InstanceType": "ml.t3.medium"}}}
     arn = lifecycle.create(caller, "smops-test", render_script(version="0.1.0")).data["arn"]
     lifecycle.attach(caller, "smops-test", domain_id)
-    settings = client("sagemaker", moto)  # a plain client: moto + nothing; read the fake's overlay instead
     current = caller.fake.domain_settings[domain_id]["JupyterLabAppSettings"]
     assert current["LifecycleConfigArns"] == [other, arn]
     assert current["DefaultResourceSpec"] == {"InstanceType": "ml.t3.medium", "LifecycleConfigArn": arn}
@@ -115,7 +114,9 @@ def test_lifecycle_attach_keeps_other_lccs_and_detach_removes_only_ours(moto, ca
     lifecycle.detach(caller, "smops-test", domain_id)
     current = caller.fake.domain_settings[domain_id]["JupyterLabAppSettings"]
     assert current == {"LifecycleConfigArns": [other], "DefaultResourceSpec": {"InstanceType": "ml.t3.medium"}}
-    assert settings is not None
+    # and DescribeDomain shows it (moto's domain with the fake's UpdateDomain applied)
+    seen = caller.call("sagemaker", "DescribeDomain", DomainId=domain_id)["DefaultUserSettings"]
+    assert seen["JupyterLabAppSettings"] == current and seen["ExecutionRole"].endswith("/SageMakerDomainExecutionRole")
 
 
 def test_lifecycle_attach_to_one_user_profile(moto, caller):
@@ -187,3 +188,15 @@ def test_wrong_order_is_refused_like_aws_does(moto, caller):
     domain_id = bs.bootstrap(caller, spec()).data["domain_id"]
     with pytest.raises(SmopsError):
         caller.call("sagemaker", "DeleteDomain", DomainId=domain_id, RetentionPolicy={"HomeEfsFileSystem": "Retain"})
+
+
+def test_fake_requests_are_validated_against_the_service_model(moto, caller):
+    """What the fake answers was first validated by botocore, as Stubber would."""
+    from jupyter_smops.core.errors import SmopsError
+
+    with pytest.raises(SmopsError, match="UserProfileName"):
+        caller.call("sagemaker", "CreateUserProfile", DomainId="d-abc123", UserProfileName=42)
+    with pytest.raises(SmopsError, match="StudioLifecycleConfigAppType"):
+        caller.call("sagemaker", "CreateStudioLifecycleConfig", StudioLifecycleConfigName="x",
+                    StudioLifecycleConfigContent="eA==")
+    assert caller.fake.lccs == {} and caller.fake.profiles == {}

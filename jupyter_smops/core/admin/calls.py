@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator, Optional
 
-from ..errors import NotFound, SmopsError, Timeout, UpstreamError
+from ..errors import NotFound, Timeout, UpstreamError
 
 # Error codes meaning "it does not exist" across IAM, SageMaker, S3 and EC2.
 _NOT_FOUND_CODES = {"NoSuchEntity", "ResourceNotFound", "ResourceNotFoundException", "NoSuchBucket",
@@ -163,4 +163,4 @@ def state_of(key: str = "Status") -> Callable[[Optional[dict]], str]:
     return read
 
 
-__all__ = ["Caller", "LiveCaller", "SmopsError", "describe_call", "error_code", "is_not_found", "state_of"]
+__all__ = ["Caller", "LiveCaller", "describe_call", "error_code", "is_not_found", "state_of"]
