@@ -108,8 +108,8 @@ mkdir -p "${SMOPS_LCC_DIR}"
 log() { printf '%s jupyter-smops: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" | tee -a "${SMOPS_LOG}"; }
 log "on-start: ${SMOPS_PACKAGE} ${SMOPS_VERSION}${SMOPS_WHEEL:+ from ${SMOPS_WHEEL}}"
 
-# The image's conda environment holds Jupyter; make sure its pip is the one used.
-if ! command -v pip >/dev/null 2>&1 && [ -x /opt/conda/bin/pip ]; then
+# SageMaker Distribution runs Jupyter from /opt/conda: use its pip and jupyter, not another one.
+if [ -d /opt/conda/bin ] && [[ ":${PATH}:" != *":/opt/conda/bin:"* ]]; then
   PATH="/opt/conda/bin:${PATH}"
   export PATH
 fi
