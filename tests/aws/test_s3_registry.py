@@ -238,3 +238,45 @@ def test_resolve_owner_reads_the_studio_profile_tag(aws, monkeypatch, tmp_path):
 def test_describe(registry):
     assert registry.describe() == {"kind": "s3", "bucket": BUCKET, "prefix": "model-artifacts",
                                    "region": "us-east-1", "account": "123456789012"}
+
+
+def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, monkeypatch, tmp_path):
+    """The real thing: the S3 server goes away half-way, so not even the abort can be sent."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    registry = S3Registry(SmopsConfig())
+    registry.ensure_bucket()
+    rules = boto3.client("s3").get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert rules[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+
+    def stop_server(phase, done, total):
+        if phase == "uploading" and done and done >= 16 * MIB and server._server is not None:
+            server.stop()
+            server._server = None
+    try:
+        with pytest.raises(UpstreamError):
+            registry.push(make_big_package(tmp_path / "big", 64 * MIB), name="forest", owner="alice",
+                          progress=stop_server)
+    finally:
+        if server._server is not None:
+            server.stop()
+    # Back up on the same port with the same state (moto keeps it in this process).
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        s3 = boto3.client("s3")
+        assert len(s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])) == 1  # the abort never arrived
+        with pytest.raises(NotFound):
+            registry.get("forest")  # ...but no version is visible
+        registry.stale_upload_seconds = 0  # the test cannot wait an hour
+        mv = registry.push(make_package(tmp_path / "small"), name="forest", owner="alice")
+        assert mv.version == 2  # v1 stays claimed by the dead push
+        assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+        assert [v.version for v in registry.list_models("forest")[0].versions] == [2]
+    finally:
+        server.stop()

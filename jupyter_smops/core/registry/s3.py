@@ -10,7 +10,6 @@ visible; its multipart upload, objects and package are removed on the way out.
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import logging
@@ -39,6 +38,8 @@ class S3Registry(Registry):
     """Versions in S3 plus a SageMaker Model Package per version."""
 
     kind = "s3"
+    # An upload older than this is abandoned (a live push of even 5 GB finishes well within it).
+    stale_upload_seconds = 3600.0
 
     def __init__(self, config, clients=None):
         self.config = config
@@ -146,6 +147,12 @@ class S3Registry(Registry):
             self.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                 "RestrictPublicBuckets": True})
+        # A push killed with its network (or its machine) cannot abort its multipart upload; S3
+        # then drops the parts itself after a day instead of billing them forever.
+        with aws_errors(f"adding the lifecycle rule of {bucket}", "s3"):
+            self.s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
+                "ID": "smops-abort-incomplete-uploads", "Status": "Enabled", "Filter": {"Prefix": self._base()},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
 
     # -- push -----------------------------------------------------------------------------
     def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
@@ -156,6 +163,7 @@ class S3Registry(Registry):
         if not path.is_file():
             raise BadRequest(f"The package {package.path} does not exist; build it again (%smops package).")
         self.ensure_bucket(progress)
+        self.sweep_stale_uploads(name)
         version = self.claim_version(name, owner)
         try:
             from .s3_upload import upload_file
@@ -193,6 +201,26 @@ class S3Registry(Registry):
         except BaseException:
             self.rollback(name, version)
             raise
+
+    def sweep_stale_uploads(self, name: str) -> list[str]:
+        """Abort multipart uploads of ``name`` older than ``stale_upload_seconds`` (pushes that died
+        with no chance to abort, e.g. the network or the server went away mid-upload)."""
+        from datetime import datetime, timedelta, timezone
+
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.stale_upload_seconds)
+        swept = []
+        with aws_errors(f"listing unfinished uploads of {name}", "s3"):
+            pages = self.s3.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=f"{self._base()}{name}/")
+            for page in pages:
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] <= cutoff:
+                        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
+                        swept.append(upload["Key"])
+        if swept:
+            log.info("jupyter_smops: aborted %d abandoned upload(s) of %s", len(swept), name)
+        return swept
 
     def _claimed(self, name: str) -> list[int]:
         """Every ``v<N>`` prefix under the model (claimed, in progress or published)."""
@@ -469,7 +497,3 @@ class S3Registry(Registry):
                                Tagging=self.tagging(data.get("created_by", ""), name, version))
         return dataclasses.replace(mv, approval_status=status)
 
-
-def checksum_b64(hex_sha256: str) -> str:
-    """S3's ``ChecksumSHA256`` form (base64 of the digest) of a hex sha256."""
-    return base64.b64encode(bytes.fromhex(hex_sha256)).decode()

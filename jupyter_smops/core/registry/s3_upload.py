@@ -4,6 +4,7 @@ progress, and abort their multipart upload when anything fails (including a prog
 raising, which is how a caller cancels)."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -69,8 +70,6 @@ def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner
              "ContentType": "application/gzip", "Metadata": {"sha256": package.sha256}}
     if size < config.multipart_threshold and package.sha256:
         # One PUT: S3 checks the whole object against the package's own sha256.
-        from .s3 import checksum_b64
-
         extra["ChecksumSHA256"] = checksum_b64(package.sha256)
     counter = _Progress(progress, size)
     failed: list[BaseException] = []
@@ -84,7 +83,7 @@ def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner
             except BaseException as exc:  # noqa: BLE001 - a callback may cancel with anything
                 if not failed:
                     failed.append(exc)
-                    future.set_exception(exc)
+                    future.cancel()
 
     with aws_errors(f"uploading {name}:{version} ({size:,} bytes)", "s3"):
         with TransferManager(registry.s3, config) as manager:
@@ -93,6 +92,8 @@ def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner
                 future.result()
             except BaseException:
                 future.cancel()
+                if failed:  # the callback's own exception, not s3transfer's CancelledError
+                    raise failed[0] from None
                 raise
         if failed:
             raise failed[0]
@@ -100,6 +101,11 @@ def upload_file(registry, path: Path, key: str, package: PackageResult, *, owner
     if head["ContentLength"] != size:
         raise UpstreamError(f"S3 holds {head['ContentLength']:,} bytes for {name}:{version}, {size:,} were sent; "
                             f"push again.")
+
+
+def checksum_b64(hex_sha256: str) -> str:
+    """S3's ``ChecksumSHA256`` form (base64 of the digest) of a hex sha256."""
+    return base64.b64encode(bytes.fromhex(hex_sha256)).decode()
 
 
 def _rechunk(chunks: Iterable[bytes], size: int) -> Iterable[bytes]:
