@@ -124,19 +124,32 @@ def status_during_push(base: str, size_mb: int) -> dict:
     _, accepted = pusher.json("POST", "/smops/api/models", {"path": "big.joblib", "name": "big"})
     job_id, latencies, stop = accepted["job"]["id"], [], threading.Event()
 
+    phases: list[tuple[float, str]] = []
+    slow: list[str] = []
+
     def probe():
         while not stop.is_set():
-            latencies.extend(timed(lambda: prober.call("GET", "/smops/api/status"), 1))
+            ms = timed(lambda: prober.call("GET", "/smops/api/status"), 1)[0]
+            latencies.append(ms)
+            if ms >= 100:
+                slow.append(f"{ms:.0f} ms during {phases[-1][1] if phases else 'start'}")
             time.sleep(0.02)
 
     thread = threading.Thread(target=probe)
     t0 = time.perf_counter()
     thread.start()
     seen: set = set()
-    job = wait_job(pusher, job_id, lambda j: seen.add((j["phase"], j["progress"]["done"])))
+
+    def on_poll(j):
+        seen.add((j["phase"], j["progress"]["done"]))
+        if not phases or phases[-1][1] != j["phase"]:
+            phases.append((time.perf_counter() - t0, j["phase"]))
+
+    job = wait_job(pusher, job_id, on_poll)
     stop.set()
     thread.join()
-    return {"job": job, "seconds": time.perf_counter() - t0, "latencies": latencies, "progress_values": len(seen)}
+    return {"job": job, "seconds": time.perf_counter() - t0, "latencies": latencies, "progress_values": len(seen),
+            "phases": phases, "slow": slow}
 
 
 def wrk(url: str, headers: dict, body: bytes, duration: int, connections: int = 16) -> str:
@@ -203,6 +216,9 @@ def main() -> None:
           f"{'OK' if pct(lat, 0.99) < 100 else 'OVER'} (target < 100 ms)")
     print(f"push of {args.size_mb} MB via REST: {push['seconds']:.1f} s, job {push['job']['state']}, "
           f"{push['progress_values']} distinct (phase, done) values seen by a 20 ms poll")
+    print("phases (s from start): " + ", ".join(f"{name} {t:.1f}" for t, name in push["phases"]))
+    if push["slow"]:
+        print("status calls >= 100 ms: " + "; ".join(push["slow"]))
     print("\ninvoke, seed request      sequential (keep-alive)                               wrk c=16")
     for label, seq, w in rows:
         print(f"{label:24}  {seq}  {w}")
