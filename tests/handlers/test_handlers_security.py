@@ -117,3 +117,30 @@ async def test_unknown_api_paths_are_json_404_behind_auth(api, jp_fetch):
     with pytest.raises(HTTPClientError) as info:
         await jp_fetch("smops", "api", "no", "such", "route", headers={"Authorization": ""})
     assert info.value.code == 403
+
+
+def test_openapi_refs_resolve_and_every_component_is_used():
+    spec = _spec()
+    refs: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    for ref in refs:
+        target = spec
+        for part in ref.lstrip("#/").split("/"):
+            assert part in target, f"unresolved $ref {ref}"
+            target = target[part]
+    used = {r.split("/")[-1] for r in refs}
+    for section in ("schemas", "responses", "parameters"):
+        unused = set(spec["components"][section]) - used
+        assert not unused, f"unused components/{section}: {unused}"
+    assert spec["openapi"].startswith("3.0") and spec["info"]["version"] == "1"
