@@ -121,6 +121,16 @@ def test_no_wait_returns_creating(eps, mv):
         "EndpointConfigName": "nope", "EndpointStatus": "Creating", "CreationTime": time.time()})
     ep = _deploy(eps, mv, wait=False)
     assert ep.status == "Creating"
+    reason = "Image 683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1 does not exist."
+    faults.answer("DescribeEndpoint", {
+        "EndpointName": "iris-ep", "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/iris-ep",
+        "EndpointConfigName": "nope", "EndpointStatus": "Failed", "FailureReason": reason,
+        "CreationTime": time.time()}, times=2)
+    failed = eps.describe("iris-ep")
+    assert (failed.status, failed.failure_reason, failed.cost_per_hour) == ("Failed", reason, None)
+    assert reason in str(failed)
+    with pytest.raises(BadRequest, match="scales by itself"):
+        _deploy(eps, mv, name="sl", serverless_memory_mb=2048, instance_type="ml.m5.large")
 
 
 def test_failed_endpoint_shows_reason_and_leaves_nothing(eps, mv, raw):

@@ -125,7 +125,8 @@ class SageMakerEndpoints(Endpoints):
                                  f"MB, not {options.serverless_memory_mb}.")
             if not 1 <= options.serverless_max_concurrency <= 200:
                 raise BadRequest("Serverless max concurrency must be between 1 and 200.")
-            if options.max_count or options.instance_type:
+            # An instance type equal to the configured default may have been filled in by a face.
+            if options.max_count or options.instance_type not in (None, "", self.config.instance_type):
                 raise BadRequest("A serverless endpoint scales by itself: drop --max-count / --instance-type, "
                                  "or drop --serverless.")
             return None
