@@ -11,7 +11,7 @@ from tornado import web
 from ..core.errors import BadRequest, NotFound
 from ..core.names import validate_model_name
 from .base import SmopsHandler, path_arg
-from .requests import ApprovalRequest, PackageRequest, PushRequest, parse
+from .requests import ApprovalRequest, PackageRequest, PushRequest
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 

@@ -1,5 +1,5 @@
 """Bad requests get the right status and a message that says what to do; the server keeps
-serving afterwards; unexpected failures never leak a traceback or a credential."""
+serving afterwards (unexpected failures: test_handlers_internal_errors.py)."""
 from __future__ import annotations
 
 import os
@@ -7,11 +7,8 @@ import os
 import pytest
 
 from jupyter_smops.config import SmopsConfig
-from jupyter_smops.core.api import Smops
 from jupyter_smops.core.fakes import FakeEndpoints
 from jupyter_smops.core.registry.local import LocalRegistry
-from jupyter_smops.handlers import setup_handlers
-
 
 J = {"Content-Type": "application/json"}
 RAW = {"Content-Type": "application/json"}

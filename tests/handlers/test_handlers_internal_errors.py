@@ -31,6 +31,8 @@ async def test_unexpected_errors_are_500_with_a_generic_message(api, jp_serverap
     assert "server log" in data["error"]["message"]
     text = repr(data)
     assert "boom" not in text and "AKIA" not in text and "abc123" not in text and "Traceback" not in text
+    # The details are where an operator looks: the server log, with the traceback.
+    assert "boom" in caplog.text and "Traceback" in caplog.text
     code, _, _ = await api("GET", "jobs")
     assert code == 200
 
