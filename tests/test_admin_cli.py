@@ -74,14 +74,17 @@ def test_six_commands_from_an_empty_account_and_back(aws_env, monkeypatch, capsy
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     urllib.request.urlopen(urllib.request.Request(f"{aws_env}/moto-api/reset", method="POST")).read()
     fake = FakeStudio(aws_env)
-    monkeypatch.setattr(cli_admin, "make_caller", lambda args: routed_caller(aws_env, fake))
+    monkeypatch.setattr(cli_admin, "make_caller", lambda args: routed_caller(aws_env, fake, progress=cli_admin._progress))
 
     def run(command: str) -> str:
         assert cli.main(command.split()) == 0, capsys.readouterr().err
-        return capsys.readouterr().out
+        captured = capsys.readouterr()
+        run.err = captured.err
+        return captured.out
 
     out = run("admin bootstrap --domain team --user alice:alice123 --user bob:bob456")
     assert "created       domain team" in out
+    assert "Domain team: InService" in run.err and "User profile bob: Pending" in run.err  # progress
     assert "created       lifecycle config" in run("lifecycle-config create")
     assert "attached      lifecycle config" in run("lifecycle-config attach --domain team")
     assert "https://" in run("admin presigned-url --domain team --user alice")

@@ -207,6 +207,8 @@ class Bootstrap:
         if found is not None:
             self.s.domain_id = found["DomainId"]
             status = found.get("Status", "")
+            if found.get("AuthMode", "IAM") != "IAM":  # presigned URLs and the IAM users need IAM auth
+                status += f", AuthMode {found['AuthMode']}: IAM users and presigned URLs do not apply"
             self.report.add("domain", f"{self.spec.domain} ({self.s.domain_id})", "exists", status)
             if self.apply and status != "InService":
                 self._wait_domain()
