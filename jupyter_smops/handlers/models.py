@@ -38,9 +38,6 @@ class ModelsHandler(SmopsHandler):
         path = self.in_root(req.path)
         inference = self.in_root(req.inference, field="inference") if req.inference else None
         requirements = self.in_root(req.requirements, field="requirements") if req.requirements else None
-        if Path(path).is_dir():
-            raise BadRequest(f"Field 'path' ({req.path!r}) is a folder; give the model file "
-                             f"(joblib, pickle or skops) or a model.tar.gz.")
         smops = self.smops
         if is_archive(path):
             if inference or requirements or req.sample is not None:

@@ -12,7 +12,8 @@ def resolve_in_root(root_dir: str | os.PathLike, rel: str, *, field: str = "path
     """The real path of ``rel`` under ``root_dir``.
 
     Refused: absolute paths and ``~`` (400), anything whose real path, after following every
-    symlink, is outside the root (403) — ``..`` that climbs out, or a link pointing away.
+    symlink, is outside the root (403) — ``..`` that climbs out, or a link pointing away —
+    folders (400), and with ``must_exist`` a missing file (404).
     """
     if not isinstance(rel, str) or not rel.strip():
         raise BadRequest(f"Field {field!r} must be a path relative to the Jupyter root, e.g. models/iris.joblib.")
@@ -30,6 +31,9 @@ def resolve_in_root(root_dir: str | os.PathLike, rel: str, *, field: str = "path
     if must_exist and not real.exists():
         raise NotFound(f"No file {rel!r} under the Jupyter server's root ({field}); check the name "
                        f"in the file browser.")
+    if real.is_dir():
+        # Every path argument of the API names a file (model, script, archive, output).
+        raise BadRequest(f"Field {field!r} ({rel!r}) is a folder; give a file inside it.")
     return real
 
 

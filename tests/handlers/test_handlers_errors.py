@@ -28,6 +28,8 @@ CASES = [
     ("path-absolute", "POST", "models", {"path": "/etc/passwd", "name": "iris"}, J, 400, "BadRequest", "absolute path"),
     ("path-symlink-out", "POST", "models", {"path": "link-out.joblib", "name": "iris"}, J, 403, "AccessDenied", "outside"),
     ("path-missing", "POST", "models", {"path": "missing.joblib", "name": "iris"}, J, 404, "NotFound", "No file 'missing.joblib'"),
+    ("path-is-folder", "POST", "models", {"path": "sub", "name": "iris"}, J, 400, "BadRequest", "is a folder"),
+    ("out-is-folder", "POST", "packages", {"path": "iris.joblib", "out": "sub.tar.gz"}, J, 400, "BadRequest", "is a folder"),
     ("inference-outside", "POST", "models", {"path": "iris.joblib", "name": "iris", "inference": "../inference.py"}, J, 403, "AccessDenied", "'inference'"),
     ("form-content-type", "POST", "models", b"path=iris.joblib&name=iris", {"Content-Type": "application/x-www-form-urlencoded"}, 415, "UnsupportedMediaType", "application/json"),
     ("archive-with-extras", "POST", "packages", {"path": "model.tar.gz", "out": "x.tar.gz"}, J, 400, "BadRequest", "takes only 'path'"),
@@ -73,6 +75,8 @@ def world(smops_home, fake_endpoints, jp_root_dir, tmp_path, iris_model, store_v
 
     joblib.dump(iris_model, jp_root_dir / "iris.joblib")
     (jp_root_dir / "model.tar.gz").write_bytes(b"placeholder")
+    (jp_root_dir / "sub").mkdir()
+    (jp_root_dir / "sub.tar.gz").mkdir()
     outside = tmp_path / "outside.joblib"
     outside.write_bytes(b"secret")
     os.symlink(outside, jp_root_dir / "link-out.joblib")
