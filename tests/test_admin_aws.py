@@ -200,3 +200,19 @@ def test_fake_requests_are_validated_against_the_service_model(moto, caller):
         caller.call("sagemaker", "CreateStudioLifecycleConfig", StudioLifecycleConfigName="x",
                     StudioLifecycleConfigContent="eA==")
     assert caller.fake.lccs == {} and caller.fake.profiles == {}
+
+
+def test_a_failed_bootstrap_says_what_it_did_and_a_rerun_finishes(moto, caller):
+    from jupyter_smops.core.errors import SmopsError
+
+    caller.fake.fail_next["CreateUserProfile"] = ("ResourceLimitExceeded", "The account-level user profile limit is 1.")
+    with pytest.raises(SmopsError) as info:
+        bs.bootstrap(caller, spec())
+    message = str(info.value)
+    assert "quota" in message and "Done before this failure" in message and "created       domain team" in message
+    again = routed_caller(moto, caller.fake)
+    report = bs.bootstrap(again, spec())
+    created = {(s.what, s.name) for s in report.steps if s.state in ("created", "attached")}
+    assert created == {("user profile", "alice"), ("IAM user", "alice"), ("user policy", "SageMaker-Studio-ABAC"),
+                       ("user profile", "bob"), ("IAM user", "bob")}
+    assert "sagemaker.CreateDomain" not in [f"{s}.{op}" for s, op, _ in again.calls]

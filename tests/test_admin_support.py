@@ -54,6 +54,7 @@ class FakeStudio:
         self.domain_settings: dict[str, dict] = {}
         self.tags: dict[str, list] = {}
         self.polls_while_changing = 1  # describe calls that still show Pending/Deleting
+        self.fail_next: dict[str, tuple] = {}  # operation -> (code, message): fail its next call
 
     # -- wiring ----------------------------------------------------------------------------
     def install(self, sm_client) -> Any:
@@ -73,6 +74,8 @@ class FakeStudio:
         params = context.get("fake_params", {})
         handler = getattr(self, f"_{model.name}")
         try:
+            if model.name in self.fail_next:  # an injected fault, once
+                raise _Error(*self.fail_next.pop(model.name))
             parsed = handler(**params)
         except _Error as err:
             return (AWSResponse(None, err.status, {}, None),

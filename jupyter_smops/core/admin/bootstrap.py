@@ -17,7 +17,7 @@ from typing import Optional
 
 from ..errors import BadRequest, Conflict, NotFound, SmopsError
 from . import policies
-from .calls import Caller, state_of
+from .calls import Caller, state_of, with_steps_done
 from .report import Report
 
 MANAGED_BY = ("smops:managed-by", "jupyter-smops")
@@ -351,12 +351,20 @@ class Bootstrap:
 
 def bootstrap(caller: Caller, spec: Spec) -> Report:
     """Set up (or complete) the domain described by ``spec``; see the module docstring."""
-    return Bootstrap(caller, spec, apply=True).run()
+    run = Bootstrap(caller, spec, apply=True)
+    try:
+        return run.run()
+    except SmopsError as exc:
+        raise with_steps_done(exc, run.report) from exc
 
 
 def status(caller: Caller, spec: Spec) -> Report:
     """What exists and what is missing, without changing anything."""
-    report = Bootstrap(caller, spec, apply=False).run()
+    run = Bootstrap(caller, spec, apply=False)
+    try:
+        report = run.run()
+    except SmopsError as exc:
+        raise with_steps_done(exc, run.report) from exc
     settings = ((report.data.get("domain_id") and _domain_settings(caller, report.data["domain_id"])) or {})
     arns = settings.get("LifecycleConfigArns") or []
     default = (settings.get("DefaultResourceSpec") or {}).get("LifecycleConfigArn")

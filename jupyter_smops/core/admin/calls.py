@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator, Optional
 
-from ..errors import NotFound, Timeout, UpstreamError
+from ..errors import NotFound, SmopsError, Timeout, UpstreamError
 
 # Error codes meaning "it does not exist" across IAM, SageMaker, S3 and EC2.
 _NOT_FOUND_CODES = {"NoSuchEntity", "ResourceNotFound", "ResourceNotFoundException", "NoSuchBucket",
@@ -122,8 +122,8 @@ class LiveCaller(Caller):
             response = getattr(client, xform_name(operation))(**params)
         except ClientError as exc:
             if is_not_found(exc):
-                raise NotFound(f"{describe_call(service, operation, params)}: not found.",
-                               code=error_code(exc) or "NotFound") from exc
+                said = str(exc.response.get("Error", {}).get("Message") or "not found").rstrip(".")
+                raise NotFound(f"{service}.{operation} failed: {said}.", code=error_code(exc) or "NotFound") from exc
             raise translate(exc, f"{service}.{operation}", service) from exc
         except BotoCoreError as exc:
             raise translate(exc, f"{service}.{operation}", service) from exc
@@ -152,6 +152,16 @@ class LiveCaller(Caller):
             self.sleep(interval)
 
 
+def with_steps_done(exc: SmopsError, report) -> SmopsError:
+    """``exc`` with the steps finished before it appended, so a failed run still says what it did."""
+    done = [step.render() for step in report.steps]
+    if done:
+        exc.message = (f"{exc.message}\nDone before this failure (run the command again once fixed: finished "
+                       f"steps are skipped):\n" + "\n".join(done))
+        exc.args = (exc.message,)
+    return exc
+
+
 def state_of(key: str = "Status") -> Callable[[Optional[dict]], str]:
     """A ``state`` function for ``wait``: the response's ``key``, or ``"Gone"`` when missing."""
 
@@ -163,4 +173,4 @@ def state_of(key: str = "Status") -> Callable[[Optional[dict]], str]:
     return read
 
 
-__all__ = ["Caller", "LiveCaller", "describe_call", "error_code", "is_not_found", "state_of"]
+__all__ = ["Caller", "LiveCaller", "describe_call", "with_steps_done", "error_code", "is_not_found", "state_of"]

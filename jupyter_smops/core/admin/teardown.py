@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, SmopsError
 from .bootstrap import MANAGED_BY
-from .calls import Caller, state_of
+from .calls import Caller, state_of, with_steps_done
 from .policies import MANAGED_POLICIES
 from .report import Report
 
@@ -159,7 +159,10 @@ class Teardown:
 
 def teardown(caller: Caller, **options) -> Report:
     """Delete a domain (apps, spaces, user profiles, domain, in order); see ``Teardown``."""
+    run = Teardown(caller, **options)
     try:
-        return Teardown(caller, **options).run()
-    except Conflict as exc:
-        raise Conflict(f"{exc} Something is still using it: run `jupyter smops admin status` and try again.") from exc
+        return run.run()
+    except SmopsError as exc:
+        if isinstance(exc, Conflict):
+            exc.message += " Something still uses it: see `jupyter smops admin status`, then run teardown again."
+        raise with_steps_done(exc, run.report) from exc
