@@ -263,3 +263,13 @@ def test_module_names_are_not_mistaken_for_files(tmp_path, model_bytes):
     tar = make_tar(tmp_path / "m.tar.gz", {"model.joblib": model_bytes, "code/inference.py": source})
     r = validate_package(tar, sample=[[5.1, 3.5, 1.4, 0.2]])
     assert {c.name: c for c in r.checks}["model-file"].message == "model.joblib"
+
+
+def test_data_filter_strips_setuid_bits(tmp_path):
+    with tarfile.open(tmp_path / "m.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("run.sh")
+        info.size, info.mode = 3, 0o4755
+        tar.addfile(info, io.BytesIO(b"#!\n"))
+    members = safe_extract(tmp_path / "m.tar.gz", tmp_path / "out")
+    assert [m.name for m in members] == ["run.sh"]
+    assert (tmp_path / "out" / "run.sh").stat().st_mode & 0o7000 == 0
