@@ -142,7 +142,7 @@ def test_teardown_order_with_stubber(aws_env):
         stub.assert_no_pending_responses()
     assert [s.what for s in report.steps] == ["app", "app", "space", "user profile", "domain"]
     assert "App JupyterLab/default of alice-space: Deleting (0 s)" in progress
-    assert any(p.startswith("Domain team: Gone") for p in progress)
+    assert any(p.startswith("Domain team: Deleted") for p in progress)
 
 
 def test_errors_are_messages_not_tracebacks(aws_env, monkeypatch, capsys):

@@ -81,7 +81,7 @@ class Caller:
              state: Callable[[Optional[dict]], str], done: set, failed: set = frozenset(),
              timeout: float = 1800.0, interval: float = 10.0) -> str:
         """Poll ``operation`` until ``state(response)`` is in ``done``; a missing resource is
-        state ``"Gone"``. Progress goes to ``self.progress``; a state in ``failed`` or the
+        state ``"Deleted"``. Progress goes to ``self.progress``; a state in ``failed`` or the
         timeout raises."""
         raise NotImplementedError  # pragma: no cover - interface
 
@@ -163,11 +163,11 @@ def with_steps_done(exc: SmopsError, report) -> SmopsError:
 
 
 def state_of(key: str = "Status") -> Callable[[Optional[dict]], str]:
-    """A ``state`` function for ``wait``: the response's ``key``, or ``"Gone"`` when missing."""
+    """A ``state`` function for ``wait``: the response's ``key``, or ``"Deleted"`` when it no longer exists."""
 
     def read(response: Optional[dict]) -> str:
         if response is None:
-            return "Gone"
+            return "Deleted"
         return str(response.get(key) or "Unknown")
 
     return read

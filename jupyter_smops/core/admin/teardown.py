@@ -19,7 +19,7 @@ from .calls import Caller, state_of, with_steps_done
 from .policies import MANAGED_POLICIES
 from .report import Report
 
-_GONE = {"Gone", "Deleted"}
+_GONE = {"Deleted"}  # what state_of says of a resource that no longer exists, too
 
 
 def _plan_assumptions(caller: Caller, domain_id: str, domain_name: str) -> None:
