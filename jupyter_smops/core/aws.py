@@ -37,6 +37,7 @@ _IAM_ACTIONS = {
     ("s3", "AbortMultipartUpload"): "s3:AbortMultipartUpload",
     ("s3", "DeleteObjects"): "s3:DeleteObject",
     ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3", "PutBucketLifecycleConfiguration"): "s3:PutLifecycleConfiguration",
 }
 _SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker", "application-autoscaling": "application-autoscaling",
                    "logs": "logs", "s3": "s3", "sagemaker": "sagemaker", "sts": "sts"}

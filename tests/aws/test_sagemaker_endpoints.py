@@ -262,8 +262,11 @@ def test_delete_order_and_idempotence(eps, mv, raw):
     _deploy(eps, mv)
     order = []
     eps.sm.meta.events.register("before-call.sagemaker", lambda model, **kw: order.append(model.name))
+    aas = eps.clients.client("application-autoscaling")
+    aas.meta.events.register("before-call", lambda model, **kw: order.append(model.name))
     eps.delete("iris-ep")
-    assert [o for o in order if o.startswith("Delete")] == ["DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel"]
+    assert [o for o in order if o.startswith(("Delete", "Deregister"))] == [
+        "DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel"]  # not autoscaled: no autoscaling rights needed
     assert _inventory(raw) == ([], [], [])
     with pytest.raises(NotFound, match="No SageMaker endpoint named 'iris-ep'"):
         eps.delete("iris-ep")
@@ -292,3 +295,25 @@ def test_list_and_cleanup_are_owner_scoped(eps, mv, raw):
     assert sorted(models) == sorted([configs[0], "not-smops"])
     assert "not-smops" in models  # untagged by smops: never touched
     assert eps.cleanup("alice").endpoints == []  # idempotent
+
+
+def test_resources_hidden_by_abac_are_skipped(eps, mv, raw):
+    _deploy(eps, mv, name="a1")
+    _deploy(eps, mv, name="b1", owner="bob")
+
+    def deny_bob(model, params, **kwargs):  # ABAC: bob's resources cannot even be tagged-read by alice
+        if model.name == "ListTags" and b"/b1" in params["body"]:
+            return _Denied(), {"Error": {"Code": "AccessDeniedException", "Message": "not yours"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return None
+    eps.sm.meta.events.register("before-call.sagemaker.ListTags", deny_bob)
+    assert [e.name for e in eps.list("alice")] == ["a1"]
+    assert [e.name for e in eps.list()] == ["a1"]
+    dry = eps.cleanup("alice", dry_run=True)
+    assert dry.endpoints == ["a1"] and all(m.startswith("a1-") for m in dry.models + dry.endpoint_configs)
+
+
+class _Denied:
+    status_code = 400
+    headers: dict = {}
+    content = b""

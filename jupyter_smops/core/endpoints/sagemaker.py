@@ -291,15 +291,10 @@ class SageMakerEndpoints(Endpoints):
         return sorted(found, key=lambda e: e.created_at, reverse=True)
 
     def _tags_of(self, arns: list[str]) -> list[dict]:
-        def one(arn: str) -> dict:
-            try:
-                with aws_errors("reading tags", "sagemaker"):
-                    return tag_dict(self.sm.list_tags(ResourceArn=arn).get("Tags", []))
-            except NotFound:
-                return {}
+        from .sagemaker_ops import tags_or_empty
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            return list(pool.map(one, arns))
+            return list(pool.map(lambda arn: tags_or_empty(self.sm, arn), arns))
 
     def _ours(self, tags: dict, owner: Optional[str]) -> bool:
         return "smops:model" in tags and (owner is None or tags.get(self.config.owner_tag_key) == owner)

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ..aws import aws_errors, tag_dict
-from ..errors import NotFound, SmopsError
+from ..errors import AccessDenied, NotFound, SmopsError
 from ..registry.base import Progress
 from ..types import CleanupResult
 
@@ -41,15 +41,9 @@ def _deregister(endpoints, name: str) -> bool:
     from .sagemaker import SCALABLE_DIMENSION, VARIANT
 
     aas = endpoints.clients.client("application-autoscaling")
-    resource_id = f"endpoint/{name}/variant/{VARIANT}"
-    with aws_errors(f"reading the autoscaling of {name}", "application-autoscaling"):
-        targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource_id],
-                                                ScalableDimension=SCALABLE_DIMENSION).get("ScalableTargets", [])
-    if not targets:
-        return False
     try:
         with aws_errors(f"removing the autoscaling of {name}", "application-autoscaling"):
-            aas.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=resource_id,
+            aas.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=f"endpoint/{name}/variant/{VARIANT}",
                                            ScalableDimension=SCALABLE_DIMENSION)
     except NotFound:
         return False
@@ -59,7 +53,9 @@ def _deregister(endpoints, name: str) -> bool:
 def resources_of(endpoints, name: str) -> list[tuple[str, str]]:
     """What delete removes for endpoint ``name``, in deletion order."""
     desc = endpoints._describe_raw(name)
-    items = [("scaling", name), ("endpoint", name)]
+    # Only autoscaled endpoints touch Application Auto Scaling: others need no rights there.
+    scaled = "smops:max-count" in tags_or_empty(endpoints.sm, desc["EndpointArn"])
+    items = ([("scaling", name)] if scaled else []) + [("endpoint", name)]
     config_name = desc.get("EndpointConfigName")
     if config_name:
         try:
@@ -81,6 +77,15 @@ def delete_endpoint(endpoints, name: str, progress: Progress) -> None:
         delete_one(endpoints, kind, resource)
 
 
+def tags_or_empty(sm, arn: str) -> dict:
+    """A resource's tags; {} when it is gone or ABAC hides it (another owner's resource)."""
+    try:
+        with aws_errors("reading tags", "sagemaker"):
+            return tag_dict(sm.list_tags(ResourceArn=arn).get("Tags", []))
+    except (NotFound, AccessDenied):
+        return {}
+
+
 def _tagged(endpoints, kind: str, owner: str) -> list[str]:
     """Names of ``kind`` (models / endpoint configs) tagged as smops resources of ``owner``."""
     sm = endpoints.sm
@@ -93,22 +98,16 @@ def _tagged(endpoints, kind: str, owner: str) -> list[str]:
         for page in sm.get_paginator(op).paginate():
             items += page.get(key, [])
 
-    def tags(arn: str) -> dict:
-        try:
-            with aws_errors("reading tags", "sagemaker"):
-                return tag_dict(sm.list_tags(ResourceArn=arn).get("Tags", []))
-        except NotFound:
-            return {}
-
     with ThreadPoolExecutor(max_workers=8) as pool:
-        all_tags = list(pool.map(tags, [i[arn_key] for i in items]))
+        all_tags = list(pool.map(lambda arn: tags_or_empty(sm, arn), [i[arn_key] for i in items]))
     return sorted(i[name_key] for i, t in zip(items, all_tags) if endpoints._ours(t, owner))
 
 
 def cleanup(endpoints, owner: str, dry_run: bool) -> CleanupResult:
     """Delete (or on a dry run, list) every smops endpoint, config and model of ``owner``."""
     result = CleanupResult(dry_run=dry_run)
-    eps = [e.name for e in endpoints.list(owner)]
+    listed = endpoints.list(owner)
+    eps = [e.name for e in listed]
     configs = _tagged(endpoints, "endpoint_config", owner)
     models = _tagged(endpoints, "model", owner)
     result.endpoints.extend(eps)
@@ -116,7 +115,7 @@ def cleanup(endpoints, owner: str, dry_run: bool) -> CleanupResult:
     result.models.extend(models)
     if dry_run:
         return result
-    plan = [("scaling", e) for e in eps] + [("endpoint", e) for e in eps]
+    plan = [("scaling", e.name) for e in listed if e.max_count] + [("endpoint", e) for e in eps]
     plan += [("endpoint_config", c) for c in configs] + [("model", m) for m in models]
     for kind, resource in plan:
         try:

@@ -143,16 +143,24 @@ class S3Registry(Registry):
         except SmopsError as exc:
             if exc.code != "Conflict":  # BucketAlreadyOwnedByYou: a concurrent first push made it
                 raise
-        with aws_errors(f"blocking public access on {bucket}", "s3"):
-            self.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        # Both are hardening, not requirements: a role without these rights still gets a registry.
+        self._quietly(f"blocking public access on {bucket}", lambda: self.s3.put_public_access_block(
+            Bucket=bucket, PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True})
+                "RestrictPublicBuckets": True}))
         # A push killed with its network (or its machine) cannot abort its multipart upload; S3
         # then drops the parts itself after a day instead of billing them forever.
-        with aws_errors(f"adding the lifecycle rule of {bucket}", "s3"):
-            self.s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
+        self._quietly(f"adding the lifecycle rule of {bucket}", lambda: self.s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": [{
                 "ID": "smops-abort-incomplete-uploads", "Status": "Enabled", "Filter": {"Prefix": self._base()},
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}))
+
+    def _quietly(self, step: str, call) -> None:
+        try:
+            with aws_errors(step, "s3"):
+                call()
+        except SmopsError as exc:
+            log.warning("jupyter_smops: skipped %s: %s", step, exc.message)
 
     # -- push -----------------------------------------------------------------------------
     def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
@@ -163,7 +171,7 @@ class S3Registry(Registry):
         if not path.is_file():
             raise BadRequest(f"The package {package.path} does not exist; build it again (%smops package).")
         self.ensure_bucket(progress)
-        self.sweep_stale_uploads(name)
+        self._quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
         version = self.claim_version(name, owner)
         try:
             from .s3_upload import upload_file
