@@ -1,16 +1,11 @@
 """The seed's workflow over HTTP only, as a client that knows just docs/openapi.yaml would run it."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 SEED_REQUEST = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
-
-
-def _missing(*modules: str) -> list[str]:
-    return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
 @pytest.fixture
@@ -131,8 +126,6 @@ async def test_packages_builds_validates_and_reports_invalid_artifacts(api, wait
     assert models == {"models": []}
 
 
-@pytest.mark.skipif(bool(_missing("jupyter_smops.core.endpoints.local", "jupyter_smops.core.serving")),
-                    reason="local endpoints (core/endpoints/local.py, core/serving) have not landed yet")
 async def test_seed_workflow_local_backend(api, wait_job, iris_file):
     mv = await _push(api, wait_job, iris_file, "iris")
     endpoint = await _deploy(api, wait_job, {"model": f"iris:{mv['version']}", "name": "iris-local"})
