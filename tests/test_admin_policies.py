@@ -75,3 +75,23 @@ def test_same_document_ignores_order_and_encoding():
     assert same_document(doc, json.loads(to_json(doc, compact=True)))
     assert same_document(quote(to_json(doc)), doc)
     assert not same_document(doc, abac_policy(tag_key="other"))
+
+
+def test_admin_core_imports_neither_jupyter_nor_boto3():
+    """core.admin is core: no tornado/jupyter_server/IPython, and boto3 only when a call is made."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in ('tornado', 'jupyter_server', 'IPython'):\n"
+            "            raise ImportError('blocked ' + name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "import jupyter_smops.core.admin.bootstrap, jupyter_smops.core.admin.teardown, jupyter_smops.core.admin.owned\n"
+            "import jupyter_smops.core.admin.lifecycle, jupyter_smops.core.admin.plan, jupyter_smops.core.admin.studio\n"
+            "import jupyter_smops.cli_admin\n"
+            "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
