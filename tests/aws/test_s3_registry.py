@@ -161,11 +161,16 @@ def test_twenty_concurrent_pushes_get_distinct_versions(config, raw, tmp_path):
 
     def push(package):
         start.wait()
-        # A registry per thread, like separate notebooks (no shared client state but the server).
-        return S3Registry(SmopsConfig()).push(package, name="iris", owner="alice").version
+        # One registry shared by the threads: claim_version holds no in-process lock, so only
+        # S3's conditional write keeps the numbers apart (as between separate notebooks).
+        return registry.push(package, name="iris", owner="alice").version
+    claims = []
+    registry.s3.meta.events.register("before-call.s3.PutObject",
+                                     lambda params, **kw: claims.append(1) if ".claim" in params["url_path"] else None)
     with ThreadPoolExecutor(max_workers=20) as pool:
         versions = list(pool.map(push, packages))
     assert sorted(versions) == list(range(1, 21))
+    assert len(claims) > 20  # pushes really raced for the same numbers (412 PreconditionFailed)
     listed = registry.list_models("iris")[0].versions
     assert [v.version for v in listed] == list(range(1, 21))
     by_version = {v.version: v.sha256 for v in listed}
