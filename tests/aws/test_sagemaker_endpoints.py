@@ -317,3 +317,36 @@ class _Denied:
     status_code = 400
     headers: dict = {}
     content = b""
+
+
+def test_execution_role_found_through_studio(aws, monkeypatch, tmp_path):
+    import json
+
+    from botocore.stub import Stubber
+
+    meta = tmp_path / "resource-metadata.json"
+    meta.write_text(json.dumps({"DomainId": "d-abc", "UserProfileName": "alice-profile"}))  # no role in it
+    monkeypatch.setenv("SMOPS_STUDIO_METADATA", str(meta))
+    monkeypatch.delenv("SMOPS_ROLE_ARN")
+    eps = SageMakerEndpoints(SmopsConfig())
+    profile_role = "arn:aws:iam::123456789012:role/ProfileRole"
+    with Stubber(eps.sm) as stub:  # moto does not implement user profiles
+        ids = {"DomainId": "d-abc", "UserProfileName": "alice-profile"}
+        stub.add_response("describe_user_profile", {"UserSettings": {"ExecutionRole": profile_role}}, ids)
+        assert eps._role() == profile_role
+        stub.add_response("describe_user_profile", {"UserSettings": {}}, ids)
+        stub.add_response("describe_domain", {"DefaultUserSettings": {"ExecutionRole": "arn:aws:iam::1:role/D"}},
+                          {"DomainId": "d-abc"})
+        assert eps._role() == "arn:aws:iam::1:role/D"
+        stub.add_response("describe_user_profile", {"UserSettings": {}}, ids)
+        stub.add_response("describe_domain", {"DefaultUserSettings": {}}, {"DomainId": "d-abc"})
+        # moto's STS answers with an IAM user, which is no execution role: the error says what to set.
+        with pytest.raises(BadRequest, match="SMOPS_ROLE_ARN"):
+            eps._role()
+        stub.add_response("describe_user_profile", {"UserSettings": {}}, ids)
+        stub.add_response("describe_domain", {"DefaultUserSettings": {}}, {"DomainId": "d-abc"})
+        with Stubber(eps.clients.client("sts")) as sts:
+            sts.add_response("get_caller_identity", {
+                "Arn": "arn:aws:sts::123456789012:assumed-role/SageMakerExec/SageMaker",
+                "Account": "123456789012", "UserId": "AROAEXAMPLE:SageMaker"}, {})
+            assert eps._role() == "arn:aws:iam::123456789012:role/SageMakerExec"

@@ -9,6 +9,7 @@ Every resource carries the owner tag plus ``smops:model``, ``smops:version`` and
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -156,7 +157,7 @@ class SageMakerEndpoints(Endpoints):
         return image_uri(self.region, version, instance_type)
 
     def _role(self) -> str:
-        role = self.config.role_arn
+        role = self.config.role_arn or self._studio_role()
         if not role:
             raise BadRequest(
                 "No SageMaker execution role is configured. Set SMOPS_ROLE_ARN to a role SageMaker can "
@@ -165,6 +166,30 @@ class SageMakerEndpoints(Endpoints):
                 "c.SmopsConfig.role_arn; `jupyter smops admin` can create one. In SageMaker Studio the "
                 "space's execution role is used automatically.")
         return role
+
+    def _studio_role(self) -> str:
+        """In Studio without ExecutionRoleArn in its metadata: the profile's role, else the domain's,
+        else the role this app runs as (what the SageMaker SDK's get_execution_role answers)."""
+        studio = self.config.studio
+        if not studio.detected:
+            return ""
+        try:
+            with aws_errors("finding the Studio execution role", "sagemaker"):
+                if studio.user_profile_name:
+                    profile = self.sm.describe_user_profile(DomainId=studio.domain_id,
+                                                            UserProfileName=studio.user_profile_name)
+                    if profile.get("UserSettings", {}).get("ExecutionRole"):
+                        return profile["UserSettings"]["ExecutionRole"]
+                domain = self.sm.describe_domain(DomainId=studio.domain_id)
+                if domain.get("DefaultUserSettings", {}).get("ExecutionRole"):
+                    return domain["DefaultUserSettings"]["ExecutionRole"]
+            with aws_errors("finding the Studio execution role", "sts"):
+                arn = self.clients.client("sts").get_caller_identity()["Arn"]
+        except SmopsError as exc:
+            log.info("jupyter_smops: no Studio execution role found: %s", exc)
+            return ""
+        m = re.match(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/", arn)
+        return f"arn:{m.group(1)}:iam::{m.group(2)}:role/{m.group(3)}" if m else ""
 
     def _wait(self, name: str, timeout: float, progress: Progress) -> None:
         """Poll until InService; Failed raises with SageMaker's FailureReason."""
@@ -364,5 +389,3 @@ def _iso(value: Any) -> str:
         return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return str(value or "")
 
-
-__all__ = ["SageMakerEndpoints", "SmopsError"]

@@ -14,7 +14,6 @@ import dataclasses
 import json
 import logging
 import re
-import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +46,6 @@ class S3Registry(Registry):
         self.prefix = (config.prefix or "").strip("/")
         self._bucket: Optional[str] = config.bucket or None
         self._bucket_ready = False
-        self._lock = threading.Lock()
 
     # -- where things are -----------------------------------------------------------------
     @property
