@@ -285,3 +285,18 @@ def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, m
         assert [v.version for v in registry.list_models("forest")[0].versions] == [2]
     finally:
         server.stop()
+
+
+def test_push_stream_default_spools_for_the_local_registry(tmp_path):
+    from dataclasses import replace
+
+    from jupyter_smops.core.registry.local import LocalRegistry
+
+    package = make_package(tmp_path / "p")
+    data = open(package.path, "rb").read()
+    local = LocalRegistry(tmp_path / "registry")
+    mv = local.push_stream(iter([data[:100], data[100:]]), replace(package, sha256="", size=0), name="iris", owner="me")
+    assert (mv.version, mv.sha256, mv.size) == (1, package.sha256, package.size)
+    with pytest.raises(UpstreamError, match="differs"):
+        local.push_stream(iter([data[:-1]]), package, name="iris", owner="me")
+    assert [v.version for v in local.list_models("iris")[0].versions] == [1]

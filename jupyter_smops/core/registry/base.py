@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from ..types import Model, ModelVersion, PackageResult
 
@@ -48,3 +48,30 @@ class Registry(abc.ABC):
     def describe(self) -> dict:
         """What the status route shows about this registry."""
         return {"kind": self.kind}
+
+    def push_stream(self, chunks: Iterable[bytes], package: PackageResult, *, name: str, owner: str,
+                    source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
+        """Store an artifact while it is being produced (``chunks``: its bytes, in order).
+
+        ``package`` carries the artifact's facts; its ``sha256``/``size`` may be empty and are
+        computed from the stream. This default spools to a temporary file and calls ``push``;
+        the S3 registry overrides it to upload parts while packaging still runs.
+        """
+        import dataclasses
+        import hashlib
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="smops-stream-") as tmp:
+            path = Path(tmp) / "model.tar.gz"
+            digest, size = hashlib.sha256(), 0
+            with open(path, "wb") as fh:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fh.write(chunk)
+            if (package.sha256 and package.sha256 != digest.hexdigest()) or (package.size and package.size != size):
+                from ..errors import UpstreamError
+
+                raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
+            spooled = dataclasses.replace(package, path=str(path), sha256=digest.hexdigest(), size=size)
+            return self.push(spooled, name=name, owner=owner, source=source, progress=progress)
