@@ -211,19 +211,10 @@ class S3Registry(Registry):
     def sweep_stale_uploads(self, name: str) -> list[str]:
         """Abort multipart uploads of ``name`` older than ``stale_upload_seconds`` (pushes that died
         with no chance to abort, e.g. the network or the server went away mid-upload)."""
-        from datetime import datetime, timedelta, timezone
+        from .s3_upload import abort_uploads
 
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.stale_upload_seconds)
-        swept = []
-        with aws_errors(f"listing unfinished uploads of {name}", "s3"):
-            pages = self.s3.get_paginator("list_multipart_uploads").paginate(
-                Bucket=self.bucket, Prefix=f"{self._base()}{name}/")
-            for page in pages:
-                for upload in page.get("Uploads", []):
-                    if upload["Initiated"] <= cutoff:
-                        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                       UploadId=upload["UploadId"])
-                        swept.append(upload["Key"])
+        with aws_errors(f"sweeping abandoned uploads of {name}", "s3"):
+            swept = abort_uploads(self, f"{self._base()}{name}/", older_than=self.stale_upload_seconds)
         if swept:
             log.info("jupyter_smops: aborted %d abandoned upload(s) of %s", len(swept), name)
         return swept
@@ -348,13 +339,9 @@ class S3Registry(Registry):
             log.warning("jupyter_smops: could not clean up %s after a failed push: %s", prefix, exc)
 
     def _abort_uploads(self, prefix: str) -> list[str]:
-        aborted = []
-        pages = self.s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
-        for page in pages:
-            for upload in page.get("Uploads", []):
-                self.s3.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-                aborted.append(upload["Key"])
-        return aborted
+        from .s3_upload import abort_uploads
+
+        return abort_uploads(self, prefix)
 
     def _keys_under(self, prefix: str) -> list[str]:
         keys = []

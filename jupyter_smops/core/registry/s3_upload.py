@@ -166,3 +166,19 @@ def _upload_part(s3, bucket, key, upload_id, number, body, parts, counter) -> No
                                 ChecksumAlgorithm="SHA256")
     parts[number] = {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]}
     counter(len(body))
+
+
+def abort_uploads(registry, prefix: str, older_than: Optional[float] = None) -> list[str]:
+    """Abort the multipart uploads under ``prefix`` (only those older than ``older_than`` seconds)."""
+    from datetime import datetime, timedelta, timezone
+
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than or 0)
+    aborted = []
+    pages = registry.s3.get_paginator("list_multipart_uploads").paginate(Bucket=registry.bucket, Prefix=prefix)
+    for page in pages:
+        for upload in page.get("Uploads", []):
+            if older_than is None or upload["Initiated"] <= cutoff:
+                registry.s3.abort_multipart_upload(Bucket=registry.bucket, Key=upload["Key"],
+                                                   UploadId=upload["UploadId"])
+                aborted.append(upload["Key"])
+    return aborted
