@@ -39,6 +39,45 @@ _IAM_ACTIONS = {
     ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
     ("s3", "PutBucketLifecycleConfiguration"): "s3:PutLifecycleConfiguration",
 }
+# Every IAM action the aws backend calls, and why (the admin's policies are built from this;
+# tests record the calls of the whole workflow and check each is listed).
+REQUIRED_ACTIONS = {
+    "s3:ListBucket": "list registry versions; check the bucket exists",
+    "s3:CreateBucket": "create the default bucket sagemaker-<region>-<account> on first push",
+    "s3:PutBucketPublicAccessBlock": "block public access on the bucket it creates (optional)",
+    "s3:PutLifecycleConfiguration": "expire abandoned multipart uploads in the bucket it creates (optional)",
+    "s3:PutObject": "upload artifacts, metadata and version claims",
+    "s3:PutObjectTagging": "tag objects with the owner and smops:* at upload",
+    "s3:GetObject": "read metadata; download artifacts for local deploys",
+    "s3:DeleteObject": "delete registry versions; roll back failed pushes",
+    "s3:AbortMultipartUpload": "abort interrupted uploads",
+    "s3:ListBucketMultipartUploads": "find interrupted uploads",
+    "sagemaker:CreateModelPackageGroup": "one Model Package Group per model name",
+    "sagemaker:DescribeModelPackageGroup": "check the group exists",
+    "sagemaker:CreateModelPackage": "register each version",
+    "sagemaker:UpdateModelPackage": "approve / reject",
+    "sagemaker:DeleteModelPackage": "delete a version's package",
+    "sagemaker:AddTags": "tag models, configs, endpoints and packages at creation (ABAC)",
+    "sagemaker:ListTags": "owner-scoped listings and cleanup",
+    "sagemaker:CreateModel": "deploy step 1", "sagemaker:CreateEndpointConfig": "deploy step 2",
+    "sagemaker:CreateEndpoint": "deploy step 3",
+    "sagemaker:DescribeModel": "show the image", "sagemaker:DescribeEndpointConfig": "show type/count",
+    "sagemaker:DescribeEndpoint": "status, waiting", "sagemaker:ListEndpoints": "listing",
+    "sagemaker:ListEndpointConfigs": "cleanup", "sagemaker:ListModels": "cleanup",
+    "sagemaker:DeleteEndpoint": "delete", "sagemaker:DeleteEndpointConfig": "delete",
+    "sagemaker:DeleteModel": "delete",
+    "sagemaker:InvokeEndpoint": "predict",
+    "sagemaker:DescribeUserProfile": "owner tag and execution role in Studio",
+    "sagemaker:DescribeDomain": "execution role in Studio (domain default)",
+    "iam:PassRole": "CreateModel passes the execution role to SageMaker",
+    "application-autoscaling:RegisterScalableTarget": "--max-count",
+    "application-autoscaling:PutScalingPolicy": "--max-count",
+    "application-autoscaling:DeregisterScalableTarget": "delete an autoscaled endpoint",
+    "application-autoscaling:TagResource": "tag the scalable target",
+    "logs:DescribeLogStreams": "%smops logs", "logs:GetLogEvents": "%smops logs",
+    "sts:GetCallerIdentity": "account id (needs no permission)",
+}
+
 _SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker", "application-autoscaling": "application-autoscaling",
                    "logs": "logs", "s3": "s3", "sagemaker": "sagemaker", "sts": "sts"}
 

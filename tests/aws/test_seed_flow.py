@@ -5,6 +5,7 @@ import pytest
 
 from aws_helpers import queue_endpoint_results
 from jupyter_smops.core import DeployOptions, Smops
+from jupyter_smops.core.aws import REQUIRED_ACTIONS, clients_for, iam_action
 from jupyter_smops.core.endpoints.sagemaker import SageMakerEndpoints
 from jupyter_smops.core.registry.s3 import S3Registry
 
@@ -24,6 +25,9 @@ def test_seed_flow_push_deploy_predict_delete_cleanup(aws, raw, iris_model, tmp_
     assert smops.backend == "aws" and smops.owner == "tester"
     assert isinstance(smops.registry, S3Registry) and isinstance(smops.endpoints, SageMakerEndpoints)
     smops.endpoints.poll_seconds = 0.01
+    called = set()
+    clients_for(smops.config).session.events.register(
+        "before-call", lambda model, **kw: called.add((model.service_model.service_name, model.name)))
 
     mv = smops.push(iris_model, name="iris", sample={"instances": [[5.1, 3.5, 1.4, 0.2]]})
     assert mv.ref == "iris:1" and mv.uri.startswith("s3://sagemaker-us-east-1-123456789012/model-artifacts/iris/v1/")
@@ -56,3 +60,6 @@ def test_seed_flow_push_deploy_predict_delete_cleanup(aws, raw, iris_model, tmp_
                  ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigArn"),
                  ("list_endpoints", "Endpoints", "EndpointArn")):
         assert _owned(raw, *args) == []
+    # Every call the workflow made is in the list the admin's IAM policies are built from.
+    missing = {(s, op) for s, op in called if iam_action(s, op) not in REQUIRED_ACTIONS}
+    assert not missing and len(called) > 20
