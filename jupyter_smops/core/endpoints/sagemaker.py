@@ -67,7 +67,9 @@ class SageMakerEndpoints(Endpoints):
         """CreateModel -> CreateEndpointConfig -> CreateEndpoint (-> wait -> autoscaling).
 
         SageMaker reads the artifact from S3 itself, so ``fetch`` is not used. On any failure
-        what was created is deleted again and the error names the step.
+        what was created is deleted again and the error names the step; an interrupt (or a
+        progress callback raising, which is how a job is cancelled) rolls back the same way.
+        Only a timeout while waiting leaves the endpoint, since SageMaker is still creating it.
         """
         instance_type = self._check_options(options)
         if not mv.uri.startswith("s3://"):
