@@ -350,3 +350,19 @@ def test_execution_role_found_through_studio(aws, monkeypatch, tmp_path):
                 "Arn": "arn:aws:sts::123456789012:assumed-role/SageMakerExec/SageMaker",
                 "Account": "123456789012", "UserId": "AROAEXAMPLE:SageMaker"}, {})
             assert eps._role() == "arn:aws:iam::123456789012:role/SageMakerExec"
+
+
+def test_cancelling_while_creating_rolls_back(eps, mv, raw):
+    faults = Faults(eps.sm)
+    faults.fail("DescribeEndpoint", "ValidationException", "Could not find endpoint", times=1)
+    faults.answer("DescribeEndpoint", {"EndpointName": "iris-ep", "EndpointStatus": "Creating"}, times=5)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(phase, done, total):  # what the job manager does when the user cancels
+        if phase == "creating-endpoint" and done is not None and faults.calls.get("DescribeEndpoint", 0) >= 3:
+            raise Cancelled()
+    with pytest.raises(Cancelled):
+        eps.deploy(mv, name="iris-ep", owner="alice", options=DeployOptions(), fetch=None, progress=cancel)
+    assert _inventory(raw) == ([], [], [])
