@@ -300,3 +300,13 @@ def test_push_stream_default_spools_for_the_local_registry(tmp_path):
     with pytest.raises(UpstreamError, match="differs"):
         local.push_stream(iter([data[:-1]]), package, name="iris", owner="me")
     assert [v.version for v in local.list_models("iris")[0].versions] == [1]
+
+
+def test_without_credentials_describe_explains_and_push_refuses(aws, monkeypatch, tmp_path):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    registry = S3Registry(SmopsConfig())
+    info = registry.describe()
+    assert info["account"] is None and "No AWS credentials" in info["error"]
+    with pytest.raises(AccessDenied, match="SMOPS_BACKEND=local"):
+        registry.push(make_package(tmp_path), name="iris", owner="alice")
