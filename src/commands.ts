@@ -74,7 +74,8 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
   });
 
   commands.addCommand(CommandIDs.push, {
-    label: args => (args.path ? 'Push to model registry…' : 'Push a Model File to the Registry…'),
+    label: args =>
+      args.path || args.fromBrowser ? 'Push to model registry…' : 'Push a Model File to the Registry…',
     caption: 'Package, validate and store a model file as a new registry version',
     icon: args => (args.path || selectedPath(MODEL_FILE) ? smopsIcon : undefined),
     isVisible: args => !!(args.path || selectedPath(MODEL_FILE) || !args.fromBrowser),

@@ -3,6 +3,10 @@
 Galata's helper removes authentication and opens port 8888. On top of it: the local backend with
 its state in a temp dir (tests never touch ~/.smops), a fixed server root holding the seed's
 trained iris model (``iris.joblib``) for the file-browser push test, and root allowed (CI).
+
+``SMOPS_UI_PROFILE=faults`` starts a second server on port 8889 whose endpoints are the
+fault-injecting fake backend with every deploy failing, for the "a failing deploy shows its
+reason" test.
 """
 import os
 import subprocess
@@ -20,7 +24,13 @@ _root.mkdir(parents=True, exist_ok=True)
 c.ServerApp.root_dir = str(_root)
 c.ServerApp.allow_root = True
 
-os.environ["SMOPS_BACKEND"] = os.environ.get("SMOPS_UI_BACKEND", "local")
+_profile = os.environ.get("SMOPS_UI_PROFILE", "local")
+if _profile == "faults":
+    c.ServerApp.port = 8889
+    os.environ["SMOPS_ENDPOINTS_CLASS"] = "jupyter_smops.core.fakes.FakeEndpoints"
+    os.environ["SMOPS_FAKE_FAIL"] = "deploy"
+    os.environ["SMOPS_FAKE_DEPLOY_SECONDS"] = "1"
+os.environ["SMOPS_BACKEND"] = "local"
 os.environ["SMOPS_HOME"] = tempfile.mkdtemp(prefix="galata-smops-home-")
 os.environ["SMOPS_OWNER"] = "galata"
 os.environ["SMOPS_STUDIO_METADATA"] = str(Path(os.environ["SMOPS_HOME"]) / "no-studio.json")

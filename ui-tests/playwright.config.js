@@ -29,10 +29,29 @@ module.exports = {
       ]
     }
   },
-  webServer: {
-    command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
-    timeout: 120 * 1000,
-    reuseExistingServer: !process.env.CI
-  }
+  // One server per backend profile (see jupyter_server_test_config.py): the real local
+  // backend, and a fault-injecting one where every deploy fails.
+  projects: [
+    { name: 'local', testIgnore: /faults\.spec\.ts/ },
+    {
+      name: 'faults',
+      testMatch: /faults\.spec\.ts/,
+      use: { baseURL: 'http://localhost:8889' }
+    }
+  ],
+  webServer: [
+    {
+      command: 'jlpm start',
+      url: 'http://localhost:8888/lab',
+      timeout: 120 * 1000,
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      command: 'jlpm start',
+      url: 'http://localhost:8889/lab',
+      env: { SMOPS_UI_PROFILE: 'faults' },
+      timeout: 120 * 1000,
+      reuseExistingServer: !process.env.CI
+    }
+  ]
 };
