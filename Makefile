@@ -7,15 +7,17 @@ PY := $(BIN)/python
 LAB_ARGS ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test install frontend test-python test-js test-ui ui-deps chromium bench clean
+.PHONY: lock lab test install frontend test-python test-js test-ui ui-deps chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
 # Python package (editable) with its frontend built by the hatch build hook, plus test extras.
-$(VENV)/.installed: $(BIN)/python pyproject.toml package.json
-	$(PY) -m pip install -e ".[test,serve]"
+# constraints.txt pins the versions this project was last tested with: without it pip can
+# spend over 25 minutes backtracking through aiobotocore/s3fs releases (sagemaker 3.x + moto).
+$(VENV)/.installed: $(BIN)/python pyproject.toml package.json constraints.txt
+	$(PY) -m pip install -c constraints.txt -e ".[test,serve]"
 	$(BIN)/jupyter-builder develop --overwrite .
 	$(BIN)/jupyter server extension enable jupyter_smops --sys-prefix
 	touch $@
@@ -53,6 +55,10 @@ test: install frontend chromium ui-deps
 
 bench: install
 	$(PY) bench/packaging.py
+
+# Refresh constraints.txt from the current venv after changing dependencies.
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v -i '^jupyter.smops' > constraints.txt
 
 clean:
 	rm -rf lib jupyter_smops/labextension tsconfig.tsbuildinfo
