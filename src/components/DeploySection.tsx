@@ -116,8 +116,7 @@ export function DeploySection(props: {
               disabled={!awsAvailable}
               onChange={e => setLocal(e.currentTarget.checked)}
             />
-            Local endpoint on this machine
-            {!awsAvailable && <span className="jp-smops-muted"> (local backend)</span>}
+            {awsAvailable ? 'Local endpoint (this machine)' : 'Local endpoint (local backend)'}
           </label>
           {!isLocal && (
             <fieldset className="jp-smops-fieldset">
@@ -197,6 +196,7 @@ export function DeploySection(props: {
           )}
           <Button
             type="submit"
+            className="jp-smops-primary"
             disabled={busy || !!nameProblem || !!needsApproval}
             aria-label="Deploy"
           >

@@ -88,7 +88,7 @@ function EndpointRow(props: {
       <div className="jp-smops-muted">
         {e.model}:{e.version} · {e.backend === 'local' ? 'local' : 'SageMaker'}{' '}
         {where}
-        {e.instance_count ? ` × ${e.instance_count}` : ''}
+        {e.instance_count && e.backend !== 'local' ? ` × ${e.instance_count}` : ''}
       </div>
       {e.cost_per_hour !== null && e.cost_per_hour !== undefined && (
         <div className="jp-smops-cost">

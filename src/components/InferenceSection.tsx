@@ -103,7 +103,12 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
               }}
             />
           </label>
-          <Button onClick={() => void send()} disabled={busy} aria-label="Send request">
+          <Button
+            className="jp-smops-primary"
+            onClick={() => void send()}
+            disabled={busy}
+            aria-label="Send request"
+          >
             {busy ? 'Sending…' : 'Send'}
           </Button>
           {answer && (

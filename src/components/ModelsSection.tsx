@@ -19,7 +19,12 @@ export function ModelsSection(props: {
     <section className="jp-smops-section" aria-labelledby="jp-smops-models">
       <div className="jp-smops-section-head">
         <h3 id="jp-smops-models">Models</h3>
-        <Button small onClick={props.onPush} aria-label="Push a model file">
+        <Button
+          small
+          className="jp-smops-primary"
+          onClick={props.onPush}
+          aria-label="Push a model file"
+        >
           Push…
         </Button>
         <button
