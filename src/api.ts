@@ -30,7 +30,10 @@ export class SmopsApiError extends Error {
 
   /** Text for a "details" dialog: code, status and whatever details the server gave. */
   describe(): string {
-    const lines = [`${this.code} (HTTP ${this.status || 'n/a'})`, this.message];
+    const lines = [
+      this.status ? `${this.code} (HTTP ${this.status})` : this.code,
+      this.message
+    ];
     if (this.details !== undefined) {
       lines.push(JSON.stringify(this.details, null, 2));
     }
