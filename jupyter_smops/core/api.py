@@ -118,6 +118,17 @@ class Smops:
         }
         info["bucket"] = info["registry"].get("bucket")
         info["account"] = info["registry"].get("account")
+        # For the panel's deploy form: the scikit-learn local endpoints run (its framework-version
+        # warning) and the on-demand prices next to each instance type. Metadata only: no import.
+        from importlib import metadata
+
+        from .cost import HOURLY_USD
+
+        try:
+            info["framework_version"] = metadata.version("scikit-learn")
+        except metadata.PackageNotFoundError:
+            info["framework_version"] = None
+        info["instance_types"] = [{"instance_type": t, "hourly_usd": p} for t, p in HOURLY_USD.items()]
         return info
 
     # -- artifacts and registry ---------------------------------------------------------
