@@ -3,6 +3,8 @@ import * as React from 'react';
 const WIDTH = 240;
 const HEIGHT = 60;
 const PAD = 4;
+/** Bars are drawn in at least this many slots, so a few requests give thin bars, not blocks. */
+const MIN_SLOTS = 25;
 
 /** Bars of the latencies of the requests sent so far (newest right), in an inline SVG. */
 export function LatencyChart({ latencies }: { latencies: number[] }): JSX.Element | null {
@@ -10,10 +12,12 @@ export function LatencyChart({ latencies }: { latencies: number[] }): JSX.Elemen
     return null;
   }
   const max = Math.max(...latencies, 1);
-  const step = (WIDTH - 2 * PAD) / latencies.length;
+  const step = (WIDTH - 2 * PAD) / Math.max(latencies.length, MIN_SLOTS);
   const barWidth = Math.max(1, step - 2);
   const sorted = [...latencies].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
+  const mid = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   return (
     <figure className="jp-smops-chart">
       <svg
