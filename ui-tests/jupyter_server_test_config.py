@@ -6,7 +6,8 @@ trained iris model (``iris.joblib``) for the file-browser push test, and root al
 
 ``SMOPS_UI_PROFILE=faults`` starts a second server on port 8889 whose endpoints are the
 fault-injecting fake backend with every deploy failing, for the "a failing deploy shows its
-reason" test.
+reason" test; ``SMOPS_UI_PROFILE=aws`` one on port 8890 with the aws backend against an
+in-process moto server.
 """
 import os
 import subprocess
@@ -24,6 +25,29 @@ _root.mkdir(parents=True, exist_ok=True)
 c.ServerApp.root_dir = str(_root)
 c.ServerApp.allow_root = True
 
+
+def _use_moto():
+    """The aws backend against an in-process moto server (no AWS, no credentials of the user)."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call
+    c.ServerApp.port = 8890
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(var, None)
+    os.environ.update({
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_MAX_ATTEMPTS": "1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SMOPS_ROLE_ARN": "arn:aws:iam::123456789012:role/SageMakerDemoExecutionRole",
+    })
+
+
 _profile = os.environ.get("SMOPS_UI_PROFILE", "local")
 if _profile == "faults":
     c.ServerApp.port = 8889
@@ -31,6 +55,9 @@ if _profile == "faults":
     os.environ["SMOPS_FAKE_FAIL"] = "deploy"
     os.environ["SMOPS_FAKE_DEPLOY_SECONDS"] = "1"
 os.environ["SMOPS_BACKEND"] = "local"
+if _profile == "aws":
+    _use_moto()
+    os.environ["SMOPS_BACKEND"] = "aws"
 os.environ["SMOPS_HOME"] = tempfile.mkdtemp(prefix="galata-smops-home-")
 os.environ["SMOPS_OWNER"] = "galata"
 os.environ["SMOPS_STUDIO_METADATA"] = str(Path(os.environ["SMOPS_HOME"]) / "no-studio.json")

@@ -32,7 +32,12 @@ module.exports = {
   // One server per backend profile (see jupyter_server_test_config.py): the real local
   // backend, and a fault-injecting one where every deploy fails.
   projects: [
-    { name: 'local', testIgnore: /faults\.spec\.ts/ },
+    { name: 'local', testIgnore: /(faults|aws)\.spec\.ts/ },
+    {
+      name: 'aws',
+      testMatch: /aws\.spec\.ts/,
+      use: { baseURL: 'http://localhost:8890' }
+    },
     {
       name: 'faults',
       testMatch: /faults\.spec\.ts/,
@@ -50,6 +55,13 @@ module.exports = {
       command: 'jlpm start',
       url: 'http://localhost:8889/lab',
       env: { SMOPS_UI_PROFILE: 'faults' },
+      timeout: 120 * 1000,
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      command: 'jlpm start',
+      url: 'http://localhost:8890/lab',
+      env: { SMOPS_UI_PROFILE: 'aws' },
       timeout: 120 * 1000,
       reuseExistingServer: !process.env.CI
     }

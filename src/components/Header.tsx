@@ -51,10 +51,14 @@ export function Header({
       <dl className="jp-smops-facts">
         <dt>Backend</dt>
         <dd data-testid="smops-backend">
-          {aws
-            ? `AWS ${status.region ?? ''}${status.account ? ` · ${status.account}` : ''}`
-            : 'Local'}
+          {aws ? `AWS ${status.region ?? ''}` : 'Local'}
         </dd>
+        {aws && status.account && (
+          <>
+            <dt>Account</dt>
+            <dd>{status.account}</dd>
+          </>
+        )}
         <dt>Owner</dt>
         <dd>{status.owner || '—'}</dd>
         {aws && (

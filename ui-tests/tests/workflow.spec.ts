@@ -7,6 +7,9 @@ import { openPanel, pushFromFileBrowser, SEED_REQUEST, shot } from './helpers';
  * push iris.joblib, deploy locally, InService, send the seed's request, see
  * {"predictions": [0]}, delete, clean up to an empty list. Once per theme, with screenshots.
  */
+// Tall enough that the whole panel fits in its screenshots.
+test.use({ viewport: { width: 1280, height: 1500 } });
+
 for (const theme of ['light', 'dark'] as const) {
   test(`iris workflow from the panel (${theme} theme)`, async ({ page }) => {
     test.setTimeout(180 * 1000);
