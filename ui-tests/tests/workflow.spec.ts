@@ -80,3 +80,20 @@ for (const theme of ['light', 'dark'] as const) {
     await shot(panel, `${theme}-8-clean`);
   });
 }
+
+test('file browser validates a model.tar.gz', async ({ page }) => {
+  // Build one with the server's own packaging, as `%smops package` would.
+  const built = await page.request.post('/smops/api/packages', {
+    data: { path: 'iris.joblib', out: 'model.tar.gz' }
+  });
+  expect(built.status()).toBe(200);
+  await page.sidebar.openTab('filebrowser');
+  await page.filebrowser.openHomeDirectory();
+  await page.filebrowser.refresh();
+  await page.locator('.jp-DirListing-item', { hasText: 'model.tar.gz' }).click({ button: 'right' });
+  await expect(page.getByRole('menuitem', { name: 'Push to model registry…' })).toHaveCount(0);
+  await page.getByRole('menuitem', { name: 'Validate SageMaker package' }).click();
+  const toast = page.locator('.Toastify__toast', { hasText: 'is a valid SageMaker package' });
+  await expect(toast).toBeVisible({ timeout: 60 * 1000 });
+  await expect(toast).toContainText('model.tar.gz');
+});
