@@ -70,6 +70,18 @@ export class SmopsActions {
     }
   }
 
+  /** Approves a version so it may be deployed where approval is required. */
+  async approve(ref: string): Promise<void> {
+    const at = ref.lastIndexOf(':');
+    try {
+      await this.model.client.setApproval(ref.slice(0, at), Number(ref.slice(at + 1)), 'Approved');
+      await this.model.refreshModels();
+      Notification.success(`${ref} is Approved.`, { autoClose: 5000 });
+    } catch (reason) {
+      throw this.fail(null, `Approval of ${ref} failed`, reason);
+    }
+  }
+
   /** Deletes an endpoint after the user confirms; resolves false when cancelled. */
   async deleteEndpoint(name: string, confirm = true): Promise<boolean> {
     if (confirm) {

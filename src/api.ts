@@ -83,6 +83,18 @@ export class SmopsClient {
     return this.json('models', { method: 'POST', body: request });
   }
 
+  /** Approves or rejects one version (what `require approval` deployments check). */
+  setApproval(
+    name: string,
+    version: number,
+    status: 'Approved' | 'Rejected' | 'PendingManualApproval'
+  ): Promise<Smops.IModelVersion> {
+    return this.json(
+      `models/${encodeURIComponent(name)}/versions/${version}/approval`,
+      { method: 'POST', body: { status } }
+    );
+  }
+
   /** Builds and validates (or validates an existing model.tar.gz). */
   package(request: {
     path: string;

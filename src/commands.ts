@@ -25,6 +25,7 @@ export namespace CommandIDs {
   export const logs = 'smops:show-logs';
   export const deleteEndpoint = 'smops:delete-endpoint';
   export const cleanup = 'smops:cleanup';
+  export const approve = 'smops:approve-version';
 }
 
 const CATEGORY = 'SageMaker MLOps';
@@ -134,6 +135,16 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
     }
   });
 
+  commands.addCommand(CommandIDs.approve, {
+    label: 'Approve the Selected Model Version',
+    caption: 'Mark a version Approved (args: ref "name:version", else the panel selection)',
+    isEnabled: args => !!(args.ref || model.selected),
+    execute: async args => {
+      const ref = (args.ref as string) || model.selected;
+      return ref ? actions.approve(ref).catch(() => undefined) : undefined;
+    }
+  });
+
   commands.addCommand(CommandIDs.test, {
     label: 'Test an Endpoint',
     execute: async args => {
@@ -224,16 +235,15 @@ namespace Private {
     path: string
   ): Promise<IPushChoice | null> {
     const dir = PathExt.dirname(path);
-    let scripts: string[] = [];
+    let files: Contents.IModel[] = [];
     try {
       const listing = await app.serviceManager.contents.get(dir, { content: true });
-      scripts = (listing.content as Contents.IModel[])
-        .filter(item => item.type === 'file' && item.name.endsWith('.py'))
-        .map(item => item.path);
+      files = (listing.content as Contents.IModel[]).filter(item => item.type === 'file');
     } catch {
-      // No listing: push with the generated inference.py.
+      // No listing: push with the generated inference.py and no requirements.
     }
-    const body = new PushDialogBody(path, scripts);
+    const named = (ext: string) => files.filter(f => f.name.endsWith(ext)).map(f => f.path);
+    const body = new PushDialogBody(path, named('.py'), named('.txt'));
     const answer = await showDialog<IPushChoice>({
       title: `Push ${PathExt.basename(path)} to the model registry`,
       body,

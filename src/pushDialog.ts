@@ -6,6 +6,7 @@ import { Smops } from './types';
 export interface IPushChoice {
   name: string;
   inference?: string;
+  requirements?: string;
   sample?: unknown;
 }
 
@@ -22,7 +23,7 @@ export function nameFromPath(path: string): string {
  * folder, and an optional sample input (JSON) used for validation and the test editor.
  */
 export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushChoice> {
-  constructor(path: string, scripts: string[]) {
+  constructor(path: string, scripts: string[], requirements: string[] = []) {
     super();
     this.addClass('jp-smops-push-dialog');
     const form = document.createElement('div');
@@ -43,6 +44,12 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
     const defaultScript = scripts.find(s => s.endsWith('inference.py'));
     this._inference.value = defaultScript ?? '';
     Private.labelled(form, 'Inference script (same folder)', this._inference);
+    this._requirements = Private.select(
+      'Requirements file',
+      [['', 'None'], ...requirements.map(r => [r, r])],
+      requirements.find(r => r.endsWith('requirements.txt')) ?? ''
+    );
+    Private.labelled(form, 'Requirements file (same folder)', this._requirements);
     this._sample = Private.input(
       form,
       'Sample input (JSON, optional)',
@@ -56,6 +63,9 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
     const choice: IPushChoice = { name: this._name.value.trim() };
     if (this._inference.value) {
       choice.inference = this._inference.value;
+    }
+    if (this._requirements.value) {
+      choice.requirements = this._requirements.value;
     }
     const sample = this._sample.value.trim();
     if (sample) {
@@ -72,10 +82,25 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
 
   private _name: HTMLInputElement;
   private _inference: HTMLSelectElement;
+  private _requirements: HTMLSelectElement;
   private _sample: HTMLInputElement;
 }
 
 namespace Private {
+  export function select(label: string, options: string[][], value: string): HTMLSelectElement {
+    const node = document.createElement('select');
+    node.className = 'jp-mod-styled';
+    node.setAttribute('aria-label', label);
+    for (const [v, text] of options) {
+      const option = document.createElement('option');
+      option.value = v;
+      option.textContent = text;
+      node.appendChild(option);
+    }
+    node.value = value;
+    return node;
+  }
+
   export function labelled(parent: HTMLElement, text: string, control: HTMLElement): void {
     const label = document.createElement('label');
     label.textContent = text;

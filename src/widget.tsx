@@ -6,6 +6,7 @@ import { SmopsActions } from './actions';
 import { SmopsPanelView } from './components/Panel';
 import { SmopsModel } from './model';
 import { DEFAULT_SETTINGS, ISmopsSettings } from './settings';
+import { FRONTEND_VERSION } from './version';
 
 /**
  * The left-sidebar widget. It tells the model when it is shown or hidden, so the endpoint
@@ -36,6 +37,12 @@ export class SmopsPanel extends ReactWidget {
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.model.setVisible(true);
+    // The server was unreachable at start (or restarted since): try again when looked at.
+    if (this.model.statusError) {
+      void this.model
+        .checkServer(FRONTEND_VERSION)
+        .then(ok => (ok ? this.model.load() : undefined));
+    }
   }
 
   protected onAfterHide(msg: Message): void {

@@ -79,7 +79,8 @@ export function mockActions(model: SmopsModel) {
     cleanup: jest.fn(),
     push: jest.fn(),
     validate: jest.fn(),
-    report: jest.fn()
+    report: jest.fn(),
+    approve: jest.fn().mockResolvedValue(undefined)
   };
   return actions as unknown as SmopsActions & typeof actions;
 }

@@ -109,6 +109,25 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
+  it('requires an Approved version for SageMaker when asked to, and offers to approve it', async () => {
+    const status = { ...STATUS, backend: 'aws' as const, require_approval: true };
+    const { model, actions } = await renderPanel(
+      mockClient({ status: jest.fn().mockResolvedValue(status) }),
+      { ...DEFAULT_SETTINGS, defaultBackend: 'aws' }
+    );
+    expect(screen.getByText(/requires an Approved version/)).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('button', { name: 'Approve iris:1' }));
+    expect(actions.approve).toHaveBeenCalledWith('iris:1');
+    expect(actions.deploy).not.toHaveBeenCalled();
+    // A local test deploy needs no approval.
+    // A local test deploy needs no approval.
+    const local = screen.getByRole('checkbox', { name: 'Local endpoint (this machine)' }) as HTMLInputElement;
+    fireEvent.click(local);
+    expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(false);
+    model.dispose();
+  });
+
   it('shows status chips, cost, failure reasons, logs, and asks to delete', async () => {
     const endpoints = [
       endpoint('iris-v1', 'InService'),

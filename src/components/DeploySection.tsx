@@ -191,7 +191,17 @@ export function DeploySection(props: {
           {needsApproval && (
             <div className="jp-smops-banner jp-smops-warning" role="alert">
               {version.name}:{version.version} is {version.approval_status}; deploying to
-              SageMaker requires an Approved version.
+              SageMaker requires an Approved version.{' '}
+              <Button
+                small
+                type="button"
+                onClick={() =>
+                  void actions.approve(`${version.name}:${version.version}`).catch(() => undefined)
+                }
+                aria-label={`Approve ${version.name}:${version.version}`}
+              >
+                Approve
+              </Button>
             </div>
           )}
           <Button
