@@ -151,6 +151,9 @@ class ResultList(list):
     def to_dict(self) -> list:
         return [x.to_dict() for x in self]
 
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
 
 @dataclass
 class Settings:
@@ -164,6 +167,14 @@ class Settings:
 
     def to_dict(self) -> dict:
         return dict(self.values)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in self.values.items())
+        return f"<table>{rows}</table>"
 
 
 def parse_json_arg(text: Optional[str], face: Face) -> Any:

@@ -20,8 +20,14 @@ class _Result:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), default=str)
 
-    def _summary(self) -> str:
-        return repr(self)
+    def __repr__(self) -> str:
+        # Defined here (dataclasses use repr=False) so IPython finds _repr_pretty_ below first.
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__name__}({fields})"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """IPython's text display: the same short summary the CLI prints."""
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -36,7 +42,7 @@ def _short(v: Any) -> str:
     return s if len(s) <= 200 else s[:197] + "..."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Check(_Result):
     """One named validation check of an artifact."""
 
@@ -51,7 +57,7 @@ class Check(_Result):
         return f"[{mark}] {self.name}: {self.message}" if self.message else f"[{mark}] {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PackageResult(_Result):
     """A built and validated model.tar.gz."""
 
@@ -81,7 +87,7 @@ class PackageResult(_Result):
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ModelVersion(_Result):
     """One immutable registry version."""
 
@@ -110,7 +116,7 @@ class ModelVersion(_Result):
                 f"sklearn {self.framework_version or '?'}  {self.approval_status}  {self.created_at}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Model(_Result):
     """A registry name and its versions, oldest first."""
 
@@ -126,7 +132,7 @@ class Model(_Result):
                          + [f"  {v}" for v in self.versions])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Endpoint(_Result):
     """An endpoint on either backend; ``url`` is set for local endpoints."""
 
@@ -155,7 +161,7 @@ class Endpoint(_Result):
         return f"{self.name}  {self.status}  {self.model}:{self.version}  {self.backend} {where}{cost}{reason}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class InvokeResult(_Result):
     """What InvokeEndpoint gave back."""
 
@@ -186,7 +192,7 @@ class InvokeResult(_Result):
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CleanupResult(_Result):
     """What cleanup removed (or would remove, on a dry run)."""
 
