@@ -111,7 +111,7 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
           >
             {busy ? 'Sending…' : 'Send'}
           </Button>
-          {answer && (
+          {answer && answer.endpoint === endpoint.name && (
             <div className="jp-smops-response" aria-live="polite">
               <div className="jp-smops-muted">
                 HTTP <span data-testid="smops-response-status">{answer.status}</span> ·{' '}

@@ -13,6 +13,9 @@ test.use({ viewport: { width: 1280, height: 1500 } });
 for (const theme of ['light', 'dark'] as const) {
   test(`iris workflow from the panel (${theme} theme)`, async ({ page }) => {
     test.setTimeout(180 * 1000);
+    const errors: string[] = [];
+    page.on('console', m => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', e => errors.push(e.message));
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
     }
@@ -78,6 +81,7 @@ for (const theme of ['light', 'dark'] as const) {
     });
     await expect(panel.locator('[data-endpoint]')).toHaveCount(0);
     await shot(panel, `${theme}-8-clean`);
+    expect(errors).toEqual([]);
   });
 }
 
