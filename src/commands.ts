@@ -40,27 +40,68 @@ export interface ICommandDeps {
   palette: ICommandPalette | null;
 }
 
+/** What every group of commands needs. */
+interface IContext {
+  app: JupyterFrontEnd;
+  commands: JupyterFrontEnd['commands'];
+  actions: SmopsActions;
+  model: SmopsActions['model'];
+  deps: ICommandDeps;
+  show: () => void;
+  selectedPath: (test: RegExp) => string | null;
+}
+
 /** Registers every action as a command, in the palette and (for files) the file browser. */
 export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
   const { commands } = app;
-  const { panel, actions } = deps;
-  const model = actions.model;
-  const show = () => app.shell.activateById(panel.id);
-  const selectedPath = (test: RegExp): string | null => {
-    const item = deps.browsers?.tracker.currentWidget?.selectedItems().next();
-    const path = item && !item.done ? item.value.path : null;
-    return path && test.test(path) ? path : null;
+  const ctx: IContext = {
+    app,
+    commands,
+    actions: deps.actions,
+    model: deps.actions.model,
+    deps,
+    show: () => app.shell.activateById(deps.panel.id),
+    selectedPath: (test: RegExp): string | null => {
+      const item = deps.browsers?.tracker.currentWidget?.selectedItems().next();
+      const path = item && !item.done ? item.value.path : null;
+      return path && test.test(path) ? path : null;
+    }
   };
+  addPanelCommands(ctx);
+  addFileCommands(ctx);
+  addModelCommands(ctx);
+  addEndpointCommands(ctx);
 
+  for (const command of Object.values(CommandIDs)) {
+    deps.palette?.addItem({ command, category: CATEGORY });
+  }
+  app.contextMenu.addItem({
+    command: CommandIDs.push,
+    args: { fromBrowser: true },
+    selector: '.jp-DirListing-item[data-isdir="false"]',
+    rank: 60
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.validate,
+    args: { fromBrowser: true },
+    selector: '.jp-DirListing-item[data-isdir="false"]',
+    rank: 61
+  });
+}
+
+function addPanelCommands(ctx: IContext): void {
+  const { commands, actions, model, show } = ctx;
   commands.addCommand(CommandIDs.openPanel, {
     label: 'Open SageMaker MLOps Panel',
     icon: smopsIcon,
     execute: show
   });
+
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh Models and Endpoints',
     execute: () => Promise.all([model.refreshModels(), model.refreshEndpoints()])
   });
+
   commands.addCommand(CommandIDs.checkServer, {
     label: 'Check the SageMaker MLOps Server Extension',
     execute: async () => {
@@ -73,7 +114,10 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
       return ok;
     }
   });
+}
 
+function addFileCommands(ctx: IContext): void {
+  const { app, commands, actions, show, selectedPath } = ctx;
   commands.addCommand(CommandIDs.push, {
     label: args =>
       args.path || args.fromBrowser ? 'Push to model registry…' : 'Push a Model File to the Registry…',
@@ -119,7 +163,10 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
       return path ? actions.validate(path).catch(() => undefined) : undefined;
     }
   });
+}
 
+function addModelCommands(ctx: IContext): void {
+  const { commands, actions, model, deps, show } = ctx;
   commands.addCommand(CommandIDs.deploy, {
     label: 'Deploy the Selected Model Version',
     caption: 'Deploy (args: model, version, name, local, instance_type, ...) or the panel selection',
@@ -155,7 +202,10 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
       }
     }
   });
+}
 
+function addEndpointCommands(ctx: IContext): void {
+  const { commands, actions, model } = ctx;
   commands.addCommand(CommandIDs.logs, {
     label: 'Show Endpoint Logs',
     execute: async args => {
@@ -210,22 +260,6 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
         return actions.cleanup(false).catch(() => undefined);
       }
     }
-  });
-
-  for (const command of Object.values(CommandIDs)) {
-    deps.palette?.addItem({ command, category: CATEGORY });
-  }
-  app.contextMenu.addItem({
-    command: CommandIDs.push,
-    args: { fromBrowser: true },
-    selector: '.jp-DirListing-item[data-isdir="false"]',
-    rank: 60
-  });
-  app.contextMenu.addItem({
-    command: CommandIDs.validate,
-    args: { fromBrowser: true },
-    selector: '.jp-DirListing-item[data-isdir="false"]',
-    rank: 61
   });
 }
 

@@ -21,13 +21,13 @@ export function DeploySection(props: {
   const suggested = version ? suggestEndpointName(version.name, version.version) : '';
   const [name, setName] = React.useState<string | null>(null);
   const [local, setLocal] = React.useState(settings.defaultBackend !== 'aws');
-  const [instanceType, setInstanceType] = React.useState(
-    settings.instanceType || status?.instance_type || 'ml.t2.medium'
-  );
-  const [count, setCount] = React.useState(1);
-  const [maxCount, setMaxCount] = React.useState(1);
-  const [serverless, setServerless] = React.useState(false);
-  const [memory, setMemory] = React.useState(2048);
+  const [sm, setSm] = React.useState<ISageMakerOptions>({
+    instanceType: settings.instanceType || status?.instance_type || 'ml.t2.medium',
+    count: 1,
+    maxCount: 1,
+    serverless: false,
+    memory: 2048
+  });
   const [busy, setBusy] = React.useState(false);
 
   const isLocal = local || !awsAvailable;
@@ -41,7 +41,6 @@ export function DeploySection(props: {
     (settings.requireApproval || status?.require_approval) &&
     version?.approval_status !== 'Approved';
   const prices = status?.instance_types ?? [];
-  const price = prices.find(p => p.instance_type === instanceType)?.hourly_usd;
 
   const deploy = async () => {
     if (!version) {
@@ -54,13 +53,7 @@ export function DeploySection(props: {
       local: isLocal
     };
     if (!isLocal) {
-      if (serverless) {
-        request.serverless_memory_mb = memory;
-      } else {
-        request.instance_type = instanceType;
-        request.count = count;
-        request.max_count = Math.max(count, maxCount);
-      }
+      Object.assign(request, sageMakerRequest(sm));
     }
     setBusy(true);
     try {
@@ -119,69 +112,7 @@ export function DeploySection(props: {
             {awsAvailable ? 'Local endpoint (this machine)' : 'Local endpoint (local backend)'}
           </label>
           {!isLocal && (
-            <fieldset className="jp-smops-fieldset">
-              <legend>SageMaker</legend>
-              <label className="jp-smops-check">
-                <input
-                  type="checkbox"
-                  checked={serverless}
-                  onChange={e => setServerless(e.currentTarget.checked)}
-                />
-                Serverless
-              </label>
-              {serverless ? (
-                <label>
-                  Memory (MB)
-                  <HTMLSelect
-                    aria-label="Serverless memory"
-                    value={memory}
-                    onChange={e => setMemory(Number(e.currentTarget.value))}
-                    options={[1024, 2048, 3072, 4096, 5120, 6144]}
-                  />
-                </label>
-              ) : (
-                <>
-                  <label>
-                    Instance type
-                    <HTMLSelect
-                      aria-label="Instance type"
-                      value={instanceType}
-                      onChange={e => setInstanceType(e.currentTarget.value)}
-                      options={instanceOptions(prices, instanceType)}
-                    />
-                  </label>
-                  <div className="jp-smops-muted" aria-live="polite">
-                    {price !== undefined
-                      ? `${usd(price)} per instance-hour, ${usd(price * count)}/h for ${count}`
-                      : 'No price known for this type.'}
-                  </div>
-                  <label>
-                    Instances
-                    <input
-                      type="number"
-                      min={1}
-                      max={100}
-                      className="jp-mod-styled jp-smops-input"
-                      aria-label="Instance count"
-                      value={count}
-                      onChange={e => setCount(Math.max(1, Number(e.currentTarget.value)))}
-                    />
-                  </label>
-                  <label>
-                    Max instances (autoscaling)
-                    <input
-                      type="number"
-                      min={count}
-                      max={100}
-                      className="jp-mod-styled jp-smops-input"
-                      aria-label="Maximum instance count"
-                      value={Math.max(count, maxCount)}
-                      onChange={e => setMaxCount(Number(e.currentTarget.value))}
-                    />
-                  </label>
-                </>
-              )}
-            </fieldset>
+            <SageMakerOptions value={sm} onChange={setSm} prices={prices} />
           )}
           {warning && (
             <div className="jp-smops-banner jp-smops-warning" role="alert">
@@ -215,6 +146,101 @@ export function DeploySection(props: {
         </form>
       )}
     </section>
+  );
+}
+
+/** Where and how big a SageMaker endpoint is. */
+export interface ISageMakerOptions {
+  instanceType: string;
+  count: number;
+  maxCount: number;
+  serverless: boolean;
+  memory: number;
+}
+
+function sageMakerRequest(sm: ISageMakerOptions): Partial<Smops.IDeployRequest> {
+  return sm.serverless
+    ? { serverless_memory_mb: sm.memory }
+    : {
+        instance_type: sm.instanceType,
+        count: sm.count,
+        max_count: Math.max(sm.count, sm.maxCount)
+      };
+}
+
+/** Instance type with its price, counts, or serverless memory. */
+function SageMakerOptions(props: {
+  value: ISageMakerOptions;
+  onChange: (value: ISageMakerOptions) => void;
+  prices: Smops.IInstancePrice[];
+}): JSX.Element {
+  const { value, prices } = props;
+  const set = (change: Partial<ISageMakerOptions>) => props.onChange({ ...value, ...change });
+  const price = prices.find(p => p.instance_type === value.instanceType)?.hourly_usd;
+  return (
+    <fieldset className="jp-smops-fieldset">
+      <legend>SageMaker</legend>
+      <label className="jp-smops-check">
+        <input
+          type="checkbox"
+          checked={value.serverless}
+          onChange={e => set({ serverless: e.currentTarget.checked })}
+        />
+        Serverless
+      </label>
+      {value.serverless ? (
+        <label>
+          Memory (MB)
+          <HTMLSelect
+            aria-label="Serverless memory"
+            value={value.memory}
+            onChange={e => set({ memory: Number(e.currentTarget.value) })}
+            options={[1024, 2048, 3072, 4096, 5120, 6144]}
+          />
+        </label>
+      ) : (
+        <>
+          <label>
+            Instance type
+            <HTMLSelect
+              aria-label="Instance type"
+              value={value.instanceType}
+              onChange={e => set({ instanceType: e.currentTarget.value })}
+              options={instanceOptions(prices, value.instanceType)}
+            />
+          </label>
+          <div className="jp-smops-muted" aria-live="polite">
+            {price !== undefined
+              ? `${usd(price)} per instance-hour, ${usd(price * value.count)}/h for ${value.count}`
+              : 'No price known for this type.'}
+          </div>
+          <label>
+            Instances
+            <input
+              type="number"
+              min={1}
+              max={100}
+              className="jp-mod-styled jp-smops-input"
+              aria-label="Instance count"
+              value={value.count}
+              onChange={e => set({ count: Math.max(1, Number(e.currentTarget.value)) })}
+            />
+          </label>
+          <label>
+            Max instances (autoscaling)
+            <input
+              type="number"
+              min={value.count}
+              max={100}
+              className="jp-mod-styled jp-smops-input"
+              aria-label="Maximum instance count"
+              value={Math.max(value.count, value.maxCount)}
+              onChange={e => set({ maxCount: Number(e.currentTarget.value) })}
+            />
+          </label>
+        </>
+      )}
+    </fieldset>
   );
 }
 
