@@ -82,6 +82,14 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
+  it('suggests a free endpoint name when the default one is taken', async () => {
+    const { model } = await renderPanel(
+      mockClient({ endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'InService')]) })
+    );
+    expect((screen.getByLabelText('Endpoint name') as HTMLInputElement).value).toBe('iris-v1-2');
+    model.dispose();
+  });
+
   it('refuses an invalid endpoint name before asking the server', async () => {
     const { model, actions } = await renderPanel();
     fireEvent.change(screen.getByLabelText('Endpoint name'), { target: { value: 'iris_v1' } });

@@ -18,7 +18,10 @@ export function DeploySection(props: {
   const status = model.status;
   const awsAvailable = status?.backend === 'aws';
   const version = model.selected ? model.findVersion(model.selected) : undefined;
-  const suggested = version ? suggestEndpointName(version.name, version.version) : '';
+  const taken = new Set(model.endpoints.map(e => e.name));
+  const suggested = version
+    ? freeName(suggestEndpointName(version.name, version.version), taken)
+    : '';
   const [name, setName] = React.useState<string | null>(null);
   const [local, setLocal] = React.useState(settings.defaultBackend !== 'aws');
   const [sm, setSm] = React.useState<ISageMakerOptions>({
@@ -58,7 +61,8 @@ export function DeploySection(props: {
     setBusy(true);
     try {
       await actions.deploy(request);
-      setName(null);
+      // Back to a fresh suggestion, unless the user typed another name meanwhile.
+      setName(current => (current === request.name ? null : current));
     } catch {
       // The notification already shows the server's message and its details.
     } finally {
@@ -242,6 +246,15 @@ function SageMakerOptions(props: {
       )}
     </fieldset>
   );
+}
+
+/** `base`, or `base-2`, `base-3`... when an endpoint already has that name. */
+function freeName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let i = 2; taken.has(name); i++) {
+    name = `${base.slice(0, 60)}-${i}`;
+  }
+  return name;
 }
 
 function instanceOptions(

@@ -95,8 +95,11 @@ function VersionRow(props: {
         <span title="scikit-learn version it was trained with">
           sklearn {v.framework_version ?? '?'}
         </span>
-        <span className={`jp-smops-approval jp-smops-approval-${v.approval_status}`}>
-          {v.approval_status}
+        <span
+          className={`jp-smops-approval jp-smops-approval-${v.approval_status}`}
+          title={`Approval: ${v.approval_status}`}
+        >
+          {v.approval_status === 'PendingManualApproval' ? 'Pending' : v.approval_status}
         </span>
         <span className="jp-smops-muted">{shortDate(v.created_at)}</span>
       </button>

@@ -54,6 +54,9 @@ for (const theme of ['light', 'dark'] as const) {
     await shot(panel, `${theme}-5-inference`);
 
     // A second endpoint, left for cleanup.
+    const deployButton = panel.getByRole('button', { name: 'Deploy', exact: true });
+    await expect(deployButton).toHaveText('Deploy'); // the first deploy's job has finished
+    await expect(panel.getByLabel('Endpoint name')).toHaveValue(`${model}-v1-2`);
     await panel.getByLabel('Endpoint name').fill(`${model}-extra`);
     await panel.getByRole('button', { name: 'Deploy', exact: true }).click();
     await expect(
