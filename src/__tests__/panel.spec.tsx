@@ -180,6 +180,26 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
+  it('gives every control an accessible name and keeps it in the tab order', async () => {
+    const { model, view } = await renderPanel(
+      mockClient({ endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'InService')]) })
+    );
+    const controls = view.container.querySelectorAll('button, input, select, textarea');
+    expect(controls.length).toBeGreaterThan(10);
+    for (const control of Array.from(controls)) {
+      const label =
+        control.getAttribute('aria-label') ||
+        control.closest('label')?.textContent?.trim() ||
+        control.textContent?.trim();
+      expect({ control: control.outerHTML.slice(0, 80), named: !!label }).toEqual({
+        control: control.outerHTML.slice(0, 80),
+        named: true
+      });
+      expect(control.getAttribute('tabindex')).not.toBe('-1');
+    }
+    model.dispose();
+  });
+
   it('pages 1,000 versions instead of rendering them all', async () => {
     const versions = Array.from({ length: 1000 }, (_, i) => version('big', i + 1));
     const { model } = await renderPanel(mockClient({ models: jest.fn().mockResolvedValue([{ name: 'big', versions }]) }));
