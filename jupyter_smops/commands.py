@@ -233,6 +233,8 @@ def _deploy(args, smops, face):
                             progress=_phase_printer(face))
     face.echo(f"{endpoint.name}: {endpoint.status} after {time.perf_counter() - start:.1f} s"
               + (f" at {endpoint.url}" if endpoint.url else ""))
+    if endpoint.failure_reason:
+        face.echo(f"  reason: {endpoint.failure_reason}\n  (full log: %smops logs {endpoint.name})")
     return endpoint
 
 

@@ -23,3 +23,5 @@ def test_iris_notebook_runs_top_to_bottom(smops_home, tmp_path):
                       for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "'predictions': [0]" in outputs
     assert "Error:" not in outputs and "Traceback" not in outputs
+    # deploy's downloaded copy of the artifact is removed once the endpoint has unpacked it
+    assert not any((smops_home / "cache").iterdir())

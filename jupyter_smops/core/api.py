@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -195,12 +196,18 @@ class Smops:
                                f"Choose another name or delete it first.")
         workdir = self.config.home_path / "cache"
         workdir.mkdir(parents=True, exist_ok=True)
+        fetched: list[Path] = []
 
         def fetch(version: ModelVersion) -> Path:
             dest = Path(tempfile.mkdtemp(prefix=f"{version.name}-v{version.version}-", dir=workdir))
+            fetched.append(dest)
             return self.registry.fetch(version, dest)
 
-        return target.deploy(mv, name=name, owner=self.owner, options=options, fetch=fetch, progress=progress)
+        try:
+            return target.deploy(mv, name=name, owner=self.owner, options=options, fetch=fetch, progress=progress)
+        finally:  # the backend has unpacked (or uploaded) it by now: the download is not needed
+            for folder in fetched:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def list_endpoints(self, all_owners: bool = False) -> list[Endpoint]:
         """Endpoints on every backend in use (this owner's unless ``all_owners``)."""

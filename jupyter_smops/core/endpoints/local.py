@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import socket
-import tarfile
 import threading
 import time
 import uuid
@@ -328,12 +327,14 @@ class LocalEndpoints(Endpoints):
 
 
 def _extract(tarball: Path, dest: Path) -> None:
-    """Unpack as SageMaker does into /opt/ml/model, refusing paths that leave ``dest``."""
+    """Unpack as SageMaker does into /opt/ml/model, with the registry's own safe extraction
+    (no absolute paths, ``..``, links or devices)."""
+    from ..packaging import safe_extract
+
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(tarball, "r:*") as tar:
-            tar.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError) as exc:
+        safe_extract(tarball, dest)
+    except OSError as exc:
         raise InvalidArtifact(f"Cannot unpack {tarball.name}: {exc}. Rebuild it with %smops package.") from None
 
 
