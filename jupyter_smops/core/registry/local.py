@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import BadRequest, NotFound, UpstreamError
+from ..packaging.archive import sha256_file
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
 from .base import Progress, Registry, no_progress
@@ -29,16 +29,6 @@ ARTIFACT = "model.tar.gz"
 METADATA = "smops.json"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 _STALE_STAGING_SECONDS = 3600
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def now_iso() -> str:
