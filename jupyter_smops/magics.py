@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
@@ -74,5 +75,18 @@ class SmopsMagics(Magics):
 
 
 def register(ipython) -> None:
-    """Register ``%smops`` with an IPython shell."""
-    ipython.register_magics(SmopsMagics(ipython))
+    """Register ``%smops`` with an IPython shell, and start warming the local endpoints' fork
+    server in the background so the notebook's first local deploy takes ~0.05 s, not ~1.4 s."""
+    magics = SmopsMagics(ipython)
+    ipython.register_magics(magics)
+    if os.environ.get("SMOPS_ZYGOTE", "1") != "0":
+        threading.Thread(target=_warm, args=(magics.smops,), name="smops-warm", daemon=True).start()
+
+
+def _warm(smops: Smops) -> None:
+    try:
+        warm = getattr(smops.local_endpoints, "warm", None)
+        if warm:
+            warm()
+    except Exception:  # warming is an optimisation; a deploy starts the fork server anyway
+        pass
