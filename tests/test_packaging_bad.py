@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import pickle
 import tarfile
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,33 +12,8 @@ from jupyter_smops.core.errors import InvalidArtifact
 from jupyter_smops.core.packaging import build_package, safe_extract, validate_package
 from jupyter_smops.core.packaging.validate import _framework_check
 
-# The seed tutorial's inference.py, verbatim.
-SEED_INFERENCE = textwrap.dedent('''
-    import joblib
-    import os
-    import json
-
-    def model_fn(model_dir):
-        """Load model from model directory"""
-        model = joblib.load(os.path.join(model_dir, "iris-model.pkl"))
-        return model
-
-
-    def input_fn(request_body, request_content_type):
-        """Process input data"""
-        data = json.loads(request_body)
-        return data["instances"]
-
-
-    def predict_fn(input_data, model):
-        """Make predictions"""
-        return model.predict(input_data)
-
-
-    def output_fn(prediction, content_type):
-        """Format output"""
-        return json.dumps({"predictions": prediction.tolist()})
-''')
+# The seed tutorial's inference.py, kept verbatim in examples/.
+SEED_INFERENCE = (Path(__file__).resolve().parent.parent / "examples" / "inference.py").read_text()
 LOADER = 'import os, joblib\ndef model_fn(model_dir):\n    return joblib.load(os.path.join(model_dir, "model.joblib"))\n'
 
 

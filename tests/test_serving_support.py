@@ -15,31 +15,7 @@ from jupyter_smops.core.serving import handlers as H
 from jupyter_smops.core.types import ModelVersion
 
 # The seed's inference.py, verbatim (it loads iris-model.pkl and answers {"predictions": [...]}).
-SEED_INFERENCE = '''import joblib
-import os
-import json
-
-def model_fn(model_dir):
-    """Load model from model directory"""
-    model = joblib.load(os.path.join(model_dir, "iris-model.pkl"))
-    return model
-
-
-def input_fn(request_body, request_content_type):
-    """Process input data"""
-    data = json.loads(request_body)
-    return data["instances"]
-
-
-def predict_fn(input_data, model):
-    """Make predictions"""
-    return model.predict(input_data)
-
-
-def output_fn(prediction, content_type):
-    """Format output"""
-    return json.dumps({"predictions": prediction.tolist()})
-'''
+SEED_INFERENCE = (Path(__file__).resolve().parent.parent / "examples" / "inference.py").read_text()
 
 DEFAULT_HANDLERS = '''import os, joblib
 
