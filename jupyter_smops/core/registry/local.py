@@ -35,6 +35,18 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def version_metadata(package: PackageResult, *, name: str, version: int, owner: str,
+                     source: Optional[str]) -> dict:
+    """The ``smops.json`` of a new version (DESIGN.md's fields), the same for every registry."""
+    return {
+        "name": name, "version": version, "sha256": package.sha256, "size": package.size,
+        "framework": package.framework, "framework_version": package.framework_version,
+        "serving_version": package.serving_version, "model_file": package.model_file,
+        "created_at": now_iso(), "created_by": owner, "source": source,
+        "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
+    }
+
+
 def version_from_metadata(data: dict, uri: str) -> ModelVersion:
     """Build a ModelVersion from smops.json, ignoring keys a newer release may add."""
     fields = {f.name for f in dataclasses.fields(ModelVersion)}
@@ -93,13 +105,7 @@ class LocalRegistry(Registry):
                  owner: str, source: Optional[str]) -> ModelVersion:
         candidate = (self._versions(name) or [0])[-1] + 1
         while True:
-            meta = {
-                "name": name, "version": candidate, "sha256": package.sha256, "size": package.size,
-                "framework": package.framework, "framework_version": package.framework_version,
-                "serving_version": package.serving_version, "model_file": package.model_file,
-                "created_at": now_iso(), "created_by": owner, "source": source,
-                "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
-            }
+            meta = version_metadata(package, name=name, version=candidate, owner=owner, source=source)
             _write_json(staging / METADATA, meta)
             target = model_dir / f"v{candidate}"
             try:

@@ -25,7 +25,7 @@ from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
 from .base import Progress, Registry, no_progress
-from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata
+from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata, version_metadata
 
 log = logging.getLogger("jupyter_smops")
 
@@ -256,14 +256,7 @@ class S3Registry(Registry):
                 source: Optional[str], progress: Progress = no_progress) -> ModelVersion:
         """Register the Model Package, then write ``smops.json``: the version becomes visible."""
         progress("registering", None, None)
-        meta = {
-            "name": name, "version": version, "sha256": package.sha256, "size": package.size,
-            "framework": package.framework, "framework_version": package.framework_version,
-            "serving_version": package.serving_version, "model_file": package.model_file,
-            "created_at": now_iso(), "created_by": owner, "source": source,
-            "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
-            "model_package_arn": None,
-        }
+        meta = version_metadata(package, name=name, version=version, owner=owner, source=source)
         meta["model_package_arn"] = arn = self._register_package(meta, owner)
         try:
             with aws_errors(f"writing the metadata of {name}:{version}", "s3"):
