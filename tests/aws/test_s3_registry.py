@@ -287,7 +287,7 @@ def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, m
         server.stop()
 
 
-def test_push_stream_default_spools_for_the_local_registry(tmp_path):
+def test_local_registry_push_stream_checks_what_it_was_promised(tmp_path):
     from dataclasses import replace
 
     from jupyter_smops.core.registry.local import LocalRegistry

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tarfile
+import threading
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Optional
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Union
 
 from ..errors import BadRequest, InvalidArtifact
 from ..types import Check
@@ -43,11 +45,13 @@ def compress_threads() -> int:
     return max(1, min(4, cpus))
 
 
-def open_gzip_writer(path: Path, threads: Optional[int] = None, level: int = COMPRESS_LEVEL):
-    """A binary writer that gzips into ``path`` with ISA-L (header mtime 0, no file name)."""
+def open_gzip_writer(out: Union[Path, BinaryIO], threads: Optional[int] = None, level: int = COMPRESS_LEVEL):
+    """A binary writer that gzips into ``out`` (a path, or a binary file object it leaves open)
+    with ISA-L (header mtime 0, no file name)."""
     from isal import igzip_threaded
 
-    return igzip_threaded.open(str(path), "wb", compresslevel=level,
+    target = out if hasattr(out, "write") else str(out)
+    return igzip_threaded.open(target, "wb", compresslevel=level,
                                threads=threads or compress_threads(), block_size=BLOCK_SIZE)
 
 
@@ -73,8 +77,9 @@ class _BlockWriter:
     which cost more than ISA-L's compression itself.
     """
 
-    def __init__(self, sink):
+    def __init__(self, sink, progress: Optional[Callable[[int], None]] = None):
         self.sink = sink
+        self.progress = progress
         self.buf = bytearray(BLOCK_SIZE)
         self.view = memoryview(self.buf)
         self.pos = 0
@@ -106,19 +111,33 @@ class _BlockWriter:
         if self.pos:
             self.sink.write(self.view[:self.pos])  # the writer copies before returning
             self.pos = 0
+            if self.progress:
+                self.progress(self.total)  # may raise to cancel
 
 
-def write_archive(out: Path, files: dict[str, Path], threads: Optional[int] = None,
-                  level: int = COMPRESS_LEVEL) -> None:
-    """Write ``{archive name: source file}`` as a reproducible ``.tar.gz`` at ``out``.
+def archive_input_size(files: dict[str, Path]) -> int:
+    """The bytes ``write_archive`` feeds the compressor for ``files`` (what its progress counts
+    up to): the files plus an upper estimate of the tar framing."""
+    dirs = {str(p) for name in files for p in PurePosixPath(name).parents if str(p) != "."}
+    sizes = [Path(src).stat().st_size for src in files.values()]
+    return sum(-(-n // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE for n in sizes) + \
+        2 * tarfile.BLOCKSIZE * (len(files) + len(dirs)) + tarfile.RECORDSIZE
+
+
+def write_archive(out: Union[Path, BinaryIO], files: dict[str, Path], threads: Optional[int] = None,
+                  level: int = COMPRESS_LEVEL, progress: Optional[Callable[[int], None]] = None) -> None:
+    """Write ``{archive name: source file}`` as a reproducible ``.tar.gz`` at ``out`` (a path,
+    or a binary file object: see ``archive_chunks``).
 
     Parent directories get their own entries; everything is sorted by name. The tar framing
     (PAX headers, 512-byte padding, two zero blocks, 10 KiB record) is what ``tarfile`` writes.
+    ``progress(bytes_in)`` is called after each 1 MiB block given to the compressor; raising
+    from it stops the archive there.
     """
     dirs = {str(p) for name in files for p in PurePosixPath(name).parents if str(p) != "."}
     entries = sorted([(d, None) for d in dirs] + list(files.items()))
     with open_gzip_writer(out, threads, level) as gz:
-        blocks = _BlockWriter(getattr(gz, "raw", gz))
+        blocks = _BlockWriter(getattr(gz, "raw", gz), progress)
         for name, source in entries:
             if source is None:
                 blocks.write(_tarinfo(name, directory=True).tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
@@ -131,6 +150,80 @@ def write_archive(out: Path, files: dict[str, Path], threads: Optional[int] = No
         blocks.write(tarfile.NUL * (2 * tarfile.BLOCKSIZE))
         blocks.write(tarfile.NUL * (-blocks.total % tarfile.RECORDSIZE))
         blocks.flush()
+
+
+class _Stopped(Exception):
+    """The consumer of ``archive_chunks`` went away: stop compressing."""
+
+
+class _QueueSink:
+    """A write-only file object handing compressed bytes to the consumer through a bounded queue."""
+
+    def __init__(self, chunks: "queue.Queue", stopped: threading.Event):
+        self.chunks, self.stopped = chunks, stopped
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        while True:
+            if self.stopped.is_set():
+                raise _Stopped()
+            try:
+                self.chunks.put(data, timeout=0.1)
+                return len(data)
+            except queue.Full:
+                continue
+
+    def flush(self) -> None:
+        pass
+
+
+_END = object()
+
+
+def archive_chunks(files: dict[str, Path], *, progress: Optional[Callable[[int], None]] = None,
+                   buffered: int = 16) -> Iterator[bytes]:
+    """The bytes of ``write_archive(files)`` as they are compressed, for uploading while packaging.
+
+    Compression runs in a thread; at most ``buffered`` compressed blocks (~1 MiB of input each)
+    wait for the consumer, so memory stays bounded whatever the model's size. Closing the
+    iterator early (or an exception in the consumer) stops the compression. Errors of the
+    archive writer (a file changed or vanished) are raised to the consumer.
+    """
+    chunks: "queue.Queue" = queue.Queue(maxsize=buffered)
+    stopped = threading.Event()
+
+    def on_block(done: int) -> None:
+        if stopped.is_set():
+            raise _Stopped()
+        if progress:
+            progress(done)
+
+    def produce() -> None:
+        try:
+            write_archive(_QueueSink(chunks, stopped), files, progress=on_block)
+            item: object = _END
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            item = exc
+        while not stopped.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="smops-archive", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stopped.set()
+        worker.join()
 
 
 def sha256_file(path: Path) -> str:

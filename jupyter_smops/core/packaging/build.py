@@ -28,20 +28,8 @@ def build_package(model: Any, *, inference: Optional[str | Path] = None, require
     """
     out = Path(out)
     sample = normalize_sample(sample)
-    inference_path = _existing(inference, "inference script") if inference else None
-    requirements_path = _existing(requirements, "requirements file") if requirements else None
     with tempfile.TemporaryDirectory(prefix="smops-build-") as tmp:
-        stage = Path(tmp)
-        model_path, model_name = _stage_model(model, stage, _name_for_object(inference_path))
-        files = {model_name: model_path}
-        if inference_path:
-            files["code/inference.py"] = inference_path
-        else:
-            files["code/inference.py"] = _generate_inference(model_path, model_name, stage)
-            if requirements_path is None and model_name.endswith(".skops"):
-                requirements_path = _skops_requirements(stage)
-        if requirements_path:
-            files["code/requirements.txt"] = requirements_path
+        files = stage_sources(model, inference=inference, requirements=requirements, stage=Path(tmp))
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
         try:
@@ -55,6 +43,26 @@ def build_package(model: Any, *, inference: Optional[str | Path] = None, require
         # An artifact that failed validation must not be mistaken for a good one later.
         out.unlink(missing_ok=True)
         raise
+
+
+def stage_sources(model: Any, *, inference: Optional[str | Path] = None, requirements: Optional[str | Path] = None,
+                  stage: Path) -> dict[str, Path]:
+    """``{archive name: source file}`` for a package: the model (saved into ``stage`` when it is
+    an object), ``code/inference.py`` (generated into ``stage`` when not given) and
+    ``code/requirements.txt``. ``stage`` must outlive the archive written from them."""
+    inference_path = _existing(inference, "inference script") if inference else None
+    requirements_path = _existing(requirements, "requirements file") if requirements else None
+    model_path, model_name = _stage_model(model, stage, _name_for_object(inference_path))
+    files = {model_name: model_path}
+    if inference_path:
+        files["code/inference.py"] = inference_path
+    else:
+        files["code/inference.py"] = _generate_inference(model_path, model_name, stage)
+        if requirements_path is None and model_name.endswith(".skops"):
+            requirements_path = _skops_requirements(stage)
+    if requirements_path:
+        files["code/requirements.txt"] = requirements_path
+    return files
 
 
 def _existing(value: str | Path, what: str) -> Path:

@@ -52,15 +52,41 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None) -> 
         files = list_names(members)
         checks_more, model_file, probe = _check_tree(model_dir, files, timeout, sample)
         checks += checks_more
+    return _result(str(path.resolve()), sha256, size, checks, model_file, probe, sample)
+
+
+def validate_sources(files: dict[str, Path], *, timeout: float = 60, sample: Any = None) -> PackageResult:
+    """The same checks as ``validate_package``, on the files ``write_archive`` is about to pack
+    (``{archive name: source file}``) instead of on the archive, so they can run while the archive
+    is compressed and uploaded. The probe sees the archive's layout (a directory of links to the
+    sources). The result has no path, sha256 or size: the archive's stream supplies them.
+    """
+    sample = normalize_sample(sample)
+    with tempfile.TemporaryDirectory(prefix="smops-validate-") as tmp:
+        model_dir = Path(tmp) / "model"
+        for name, source in files.items():
+            link = model_dir / name
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(Path(source).resolve())
+        sizes = {name: Path(source).stat().st_size for name, source in files.items()}
+        checks = [Check("archive-safe", True, f"{len(files)} files, written by jupyter_smops with relative "
+                                              f"paths and no links")]
+        checks_more, model_file, probe = _check_tree(model_dir, sizes, timeout, sample)
+        checks += checks_more
+    return _result("", "", 0, checks, model_file, probe, sample, label=Path("model.tar.gz"))
+
+
+def _result(path: str, sha256: str, size: int, checks: list[Check], model_file: str, probe: Optional[dict],
+            sample: Any, label: Optional[Path] = None) -> PackageResult:
     version, local_version = _framework_versions(probe)
     checks.append(_framework_check(version, local_version))
     result = PackageResult(
-        path=str(path.resolve()), sha256=sha256, size=size, model_file=model_file,
+        path=path, sha256=sha256, size=size, model_file=model_file,
         framework="sklearn", framework_version=version, serving_version=images.serving_version_for(version or ""),
         checks=checks, sample_input=(probe or {}).get("sample", sample))
     failed = [c for c in checks if not c.ok and c.severity == "error"]
     if failed:
-        raise InvalidArtifact(_failure_message(path, failed), checks)
+        raise InvalidArtifact(_failure_message(label or Path(path), failed), checks)
     return result
 
 

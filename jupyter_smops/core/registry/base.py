@@ -54,8 +54,10 @@ class Registry(abc.ABC):
         """Store an artifact while it is being produced (``chunks``: its bytes, in order).
 
         ``package`` carries the artifact's facts; its ``sha256``/``size`` may be empty and are
-        computed from the stream. This default spools to a temporary file and calls ``push``;
-        the S3 registry overrides it to upload parts while packaging still runs.
+        computed from the stream. It may also be a function returning them, called once the
+        stream has ended (``Smops.push`` validates while the archive is still being written).
+        This default spools to a temporary file and calls ``push``; the local registry writes
+        straight into its staging folder and the S3 registry uploads parts as they come.
         """
         import dataclasses
         import hashlib
@@ -69,9 +71,15 @@ class Registry(abc.ABC):
                     digest.update(chunk)
                     size += len(chunk)
                     fh.write(chunk)
+            package = package_facts(package)
             if (package.sha256 and package.sha256 != digest.hexdigest()) or (package.size and package.size != size):
                 from ..errors import UpstreamError
 
                 raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
             spooled = dataclasses.replace(package, path=str(path), sha256=digest.hexdigest(), size=size)
             return self.push(spooled, name=name, owner=owner, source=source, progress=progress)
+
+
+def package_facts(package) -> PackageResult:
+    """A ``push_stream`` caller's package facts: given, or computed once the stream has ended."""
+    return package() if callable(package) else package

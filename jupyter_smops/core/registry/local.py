@@ -23,7 +23,7 @@ from ..errors import BadRequest, NotFound, UpstreamError
 from ..packaging.archive import sha256_file
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from .base import Progress, Registry, no_progress
+from .base import Progress, Registry, no_progress, package_facts
 
 ARTIFACT = "model.tar.gz"
 METADATA = "smops.json"
@@ -100,6 +100,35 @@ class LocalRegistry(Registry):
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return version
+
+    def push_stream(self, chunks, package, *, name: str, owner: str, source: Optional[str] = None,
+                    progress: Progress = no_progress) -> ModelVersion:
+        """Write the artifact's bytes straight into a staging folder as they are produced
+        (no copy, no second hash); publish as ``push`` does once the stream has ended."""
+        import hashlib
+
+        model_dir = self._model_dir(name)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        self._sweep_staging(model_dir)
+        staging = model_dir / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            digest, size = hashlib.sha256(), 0
+            with open(staging / ARTIFACT, "wb") as fh:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    fh.write(chunk)
+                    size += len(chunk)
+                    progress("storing", size, size)
+            package = package_facts(package)
+            sha = digest.hexdigest()
+            if (package.sha256 and package.sha256 != sha) or (package.size and package.size != size):
+                raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
+            package = dataclasses.replace(package, path=str(staging / ARTIFACT), sha256=sha, size=size)
+            return self._publish(model_dir, staging, package, name, owner, source)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
     def _publish(self, model_dir: Path, staging: Path, package: PackageResult, name: str,
                  owner: str, source: Optional[str]) -> ModelVersion:

@@ -24,7 +24,7 @@ from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_
 from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from .base import Progress, Registry, no_progress
+from .base import Progress, Registry, no_progress, package_facts
 from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata, version_metadata
 
 log = logging.getLogger("jupyter_smops")
@@ -193,12 +193,14 @@ class S3Registry(Registry):
         """
         validate_model_name(name)
         self.ensure_bucket(progress)
+        self._quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
         version = self.claim_version(name, owner)
         try:
             from .s3_upload import upload_stream
 
             sha, size = upload_stream(self, chunks, self.key(name, version), owner=owner, name=name,
                                       version=version, progress=progress)
+            package = package_facts(package)
             if (package.sha256 and package.sha256 != sha) or (package.size and package.size != size):
                 raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
             package = dataclasses.replace(package, sha256=sha, size=size)
