@@ -310,3 +310,22 @@ def test_without_credentials_describe_explains_and_push_refuses(aws, monkeypatch
     assert info["account"] is None and "No AWS credentials" in info["error"]
     with pytest.raises(AccessDenied, match="SMOPS_BACKEND=local"):
         registry.push(make_package(tmp_path), name="iris", owner="alice")
+
+
+def test_parts_carry_a_signed_sha256_checksum_instead_of_a_second_body_hash(registry, raw, tmp_path):
+    """S3 verifies the x-amz-checksum-sha256 header (which is signed); the body itself is not
+    hashed again for SigV4, over HTTPS as botocore does by default, and over HTTP too."""
+    sent = []
+    registry.s3.meta.events.register("before-send.s3.UploadPart", lambda request, **kw: sent.append(request.headers))
+    package = make_big_package(tmp_path, 20 * MIB)
+    registry.push(package, name="forest", owner="alice")
+    assert len(sent) == 2
+
+    def text(value):
+        return value.decode() if isinstance(value, bytes) else value
+    for headers in sent:
+        assert text(headers["x-amz-content-sha256"]) == "UNSIGNED-PAYLOAD"
+        signed = text(headers["Authorization"]).split("SignedHeaders=")[1].split(",")[0].split(";")
+        assert "x-amz-checksum-sha256" in signed and "x-amz-checksum-sha256" in headers
+    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/forest/v1/model.tar.gz", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"]
