@@ -32,6 +32,8 @@ class Smops:
         self._local_endpoints = local_endpoints
         self._backend: Optional[str] = None
         self._owner: Optional[str] = None
+        # Endpoints seen on the remote backend: invoking them again needs no DescribeEndpoint.
+        self._remote_names: set[str] = set()
 
     # -- wiring -------------------------------------------------------------------------
     @property
@@ -77,11 +79,17 @@ class Smops:
         return backends
 
     def _backend_of(self, name: str) -> Endpoints:
-        """Local endpoints are looked up first: their state is a file, a cheap check."""
+        """Local endpoints are looked up first: their state is a file, a cheap check. A remote
+        endpoint found once is remembered (one DescribeEndpoint per name, not one per invoke)
+        until it is deleted here or a call finds it gone."""
         validate_endpoint_name(name)
-        for backend in self._all_endpoint_backends():
-            if backend.exists(name):
-                return backend
+        local = self.local_endpoints
+        if local.exists(name):
+            return local
+        remote = self.endpoints
+        if remote is not local and (name in self._remote_names or remote.exists(name)):
+            self._remote_names.add(name)
+            return remote
         raise NotFound(f"No endpoint named {name!r}. List them with %smops endpoints "
                        f"(or jupyter smops endpoints).")
 
@@ -278,8 +286,12 @@ class Smops:
                 f"The request body is {len(body):,} bytes; InvokeEndpoint accepts at most "
                 f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
         backend = self._backend_of(name)
-        return backend.invoke(name, body, content_type=content_type or "application/json",
-                              accept=accept, timeout=self.config.invoke_timeout)
+        try:
+            return backend.invoke(name, body, content_type=content_type or "application/json",
+                                  accept=accept, timeout=self.config.invoke_timeout)
+        except NotFound:
+            self._remote_names.discard(name)  # deleted elsewhere: look it up again next time
+            raise
 
     def predict(self, name: str, data: Any, *, content_type: Optional[str] = None,
                 accept: Optional[str] = None) -> InvokeResult:
@@ -292,7 +304,10 @@ class Smops:
 
     def delete(self, name: str, progress: Progress = no_progress) -> None:
         """Delete an endpoint and what was created with it."""
-        self._backend_of(name).delete(name, progress=progress)
+        try:
+            self._backend_of(name).delete(name, progress=progress)
+        finally:
+            self._remote_names.discard(name)
 
     def cleanup(self, *, dry_run: bool = False, include_registry: bool = False) -> CleanupResult:
         """Delete all of this owner's endpoints (and, if asked, registry versions)."""
@@ -303,6 +318,8 @@ class Smops:
             total.endpoint_configs.extend(part.endpoint_configs)
             total.models.extend(part.models)
             total.errors.extend(part.errors)
+            if not dry_run:
+                self._remote_names.difference_update(part.endpoints)
         if include_registry:
             for model in self.registry.list_models():
                 for mv in model.versions:

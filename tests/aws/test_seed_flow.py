@@ -63,3 +63,36 @@ def test_seed_flow_push_deploy_predict_delete_cleanup(aws, raw, iris_model, tmp_
     # Every call the workflow made is in the list the admin's IAM policies are built from.
     missing = {(s, op) for s, op in called if iam_action(s, op) not in REQUIRED_ACTIONS}
     assert not missing and len(called) > 20
+
+
+def test_invoking_again_costs_no_describe_endpoint_until_the_endpoint_is_gone(aws, raw, iris_model, tmp_path,
+                                                                              monkeypatch):
+    from aws_helpers import Faults
+    from jupyter_smops.core.errors import NotFound
+
+    monkeypatch.chdir(tmp_path)
+    smops = Smops()
+    smops.endpoints.poll_seconds = 0.01
+    smops.push(iris_model, name="iris")
+    smops.deploy("iris", endpoint="iris-endpoint")
+    calls: list[str] = []
+    runtime = smops.endpoints.clients.client("sagemaker-runtime", read_timeout=int(smops.config.invoke_timeout) + 5,
+                                             connect_timeout=10)  # the client invoke uses
+    for client in (smops.endpoints.sm, runtime):
+        client.meta.events.register("before-call", lambda model, **kw: calls.append(model.name))
+    answer = {"Body": '{"predictions": [0]}', "ContentType": "application/json"}
+    queue_endpoint_results(aws, [answer] * 5)
+    for _ in range(5):
+        assert smops.predict("iris-endpoint", {"instances": [[5.1, 3.5, 1.4, 0.2]]}).decoded() == {"predictions": [0]}
+    assert calls.count("InvokeEndpoint") == 5 and calls.count("DescribeEndpoint") == 1, calls
+
+    # Deleted behind our back: SageMaker answers InvokeEndpoint with a ValidationError ("not found").
+    raw["sagemaker"].delete_endpoint(EndpointName="iris-endpoint")
+    Faults(runtime).fail("InvokeEndpoint", "ValidationError",
+                         "Endpoint iris-endpoint of account 123456789012 not found.", times=1)
+    with pytest.raises(NotFound, match="No SageMaker endpoint named 'iris-endpoint'"):
+        smops.predict("iris-endpoint", [[1, 2, 3, 4]])
+    calls.clear()
+    with pytest.raises(NotFound, match="No endpoint named 'iris-endpoint'"):  # looked up again, not cached
+        smops.predict("iris-endpoint", [[1, 2, 3, 4]])
+    assert "DescribeEndpoint" in calls and "InvokeEndpoint" not in calls

@@ -344,6 +344,10 @@ class SageMakerEndpoints(Endpoints):
         except Exception as exc:  # noqa: BLE001 - ModelError is special, the rest is translated
             if error_code(exc) == "ModelError":
                 raise _model_error(name, exc) from exc
+            if error_code(exc) in ("ValidationError", "ValidationException") and "not found" in str(exc):
+                # SageMaker's answer for a missing endpoint: "Endpoint X of account N not found."
+                raise NotFound(f"No SageMaker endpoint named {name!r} in {self.region}. List them with "
+                               f"%smops endpoints.") from None
             with aws_errors(f"InvokeEndpoint {name}", "sagemaker-runtime"):
                 raise
         return InvokeResult(endpoint=name, status=200, body=data,
