@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..config import SmopsConfig
-from .endpoints.base import MAX_PAYLOAD_BYTES, DeployOptions, Endpoints
-from .errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from .endpoints.base import DeployOptions, Endpoints, check_payload_size
+from .errors import BadRequest, Conflict, NotFound
 from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, validate_model_name
 from .registry.base import Progress, Registry, no_progress
 from .types import CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult
@@ -192,12 +192,16 @@ class Smops:
             def chunks():
                 for chunk in archive_chunks(files, progress=lambda done: packed.__setitem__(0, done)):
                     if "error" in verdict:
-                        raise verdict["error"]  # stops the upload; the registry rolls back
+                        raise verdict["error"]  # stops the upload early; the registry rolls back
                     yield chunk
                 packed[0] = total_in  # the input size was an upper estimate of the tar framing
+
+            def facts() -> PackageResult:
+                """Called by the registry once every byte is stored, before it completes the upload."""
                 checker.join()
                 if "error" in verdict:
                     raise verdict["error"]
+                return verdict["package"]
 
             def stored(phase: str, done: Optional[int] = None, total: Optional[int] = None) -> None:
                 # The registry counts compressed bytes of a stream whose length is not known yet;
@@ -210,8 +214,8 @@ class Smops:
 
             stream = chunks()
             try:
-                return self.registry.push_stream(stream, lambda: verdict["package"], name=name, owner=self.owner,
-                                                 source=source, progress=stored)
+                return self.registry.push_stream(stream, facts, name=name, owner=self.owner, source=source,
+                                                 progress=stored)
             finally:
                 stream.close()
                 checker.join()
@@ -281,10 +285,7 @@ class Smops:
     def invoke(self, name: str, body: bytes, *, content_type: Optional[str] = None,
                accept: Optional[str] = None) -> InvokeResult:
         """InvokeEndpoint with SageMaker's limits (6 MiB payload, 60 s)."""
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLarge(
-                f"The request body is {len(body):,} bytes; InvokeEndpoint accepts at most "
-                f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
+        check_payload_size(len(body))
         backend = self._backend_of(name)
         try:
             return backend.invoke(name, body, content_type=content_type or "application/json",

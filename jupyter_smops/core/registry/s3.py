@@ -198,9 +198,12 @@ class S3Registry(Registry):
         try:
             from .s3_upload import upload_stream
 
+            facts: list[PackageResult] = []
+            # The facts (a callable may still be validating) are settled before the upload is completed.
             sha, size = upload_stream(self, chunks, self.key(name, version), owner=owner, name=name,
-                                      version=version, progress=progress)
-            package = package_facts(package)
+                                      version=version, progress=progress,
+                                      before_complete=lambda: facts.append(package_facts(package)))
+            package = facts[0]
             if (package.sha256 and package.sha256 != sha) or (package.size and package.size != size):
                 raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
             package = dataclasses.replace(package, sha256=sha, size=size)

@@ -9,7 +9,7 @@ import hashlib
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from ..aws import aws_errors
 from ..errors import UpstreamError
@@ -121,11 +121,14 @@ def _rechunk(chunks: Iterable[bytes], size: int) -> Iterable[bytes]:
 
 
 def upload_stream(registry, chunks: Iterable[bytes], key: str, *, owner: str, name: str, version: int,
-                  progress: Progress, part_size: int = STREAM_PART_SIZE) -> tuple[str, int]:
+                  progress: Progress, part_size: int = STREAM_PART_SIZE,
+                  before_complete: Optional[Callable[[], None]] = None) -> tuple[str, int]:
     """Multipart-upload bytes as they arrive; returns (sha256 hex, size).
 
     At most ``CONCURRENCY`` parts are in flight, so memory stays bounded however large the
-    artifact; the sha256 is computed in order while parts upload in parallel.
+    artifact; the sha256 is computed in order while parts upload in parallel. Every part is
+    stored before ``before_complete()`` runs; if it raises, the upload is aborted instead of
+    completed (the object never exists).
     """
     s3, bucket = registry.s3, registry.bucket
     with aws_errors(f"starting the upload of {name}:{version}", "s3"):
@@ -148,6 +151,8 @@ def upload_stream(registry, chunks: Iterable[bytes], key: str, *, owner: str, na
                 pending.add(pool.submit(_upload_part, s3, bucket, key, upload_id, number, body, parts, counter))
             for f in pending:
                 f.result()
+        if before_complete:
+            before_complete()
         meta = {"Parts": [parts[n] for n in sorted(parts)]}
         with aws_errors(f"completing the upload of {name}:{version}", "s3"):
             s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload=meta)
