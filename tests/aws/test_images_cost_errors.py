@@ -64,6 +64,31 @@ def test_cost_table_and_estimates():
     assert all(k.startswith("ml.") and 0 < v < 50 for k, v in cost.HOURLY_USD.items())
 
 
+def test_every_priced_type_can_host_an_endpoint_and_sizes_cost_in_proportion():
+    """The table was typed without access to AWS's price list, so check what can be checked here:
+    every type is one SageMaker accepts for a real-time endpoint (botocore's service model), and
+    within a family price doubles with size (large -> xlarge -> 2xlarge ...), within 2 %."""
+    import re
+
+    import botocore.session
+
+    hostable = set(botocore.session.get_session().get_service_model("sagemaker")
+                   .shape_for("ProductionVariantInstanceType").enum)
+    assert sorted(set(cost.HOURLY_USD) - hostable) == []
+    units = {"medium": 0.5, "large": 1, "xlarge": 2}
+    families: dict[str, dict[float, float]] = {}
+    for name, price in cost.HOURLY_USD.items():
+        family, size = name.rsplit(".", 1)
+        m = re.fullmatch(r"(\d+)xlarge", size)
+        units_of = int(m.group(1)) * 2 if m else units[size]
+        families.setdefault(family, {})[units_of] = price
+    for family, prices in families.items():
+        per_unit = {u: p / u for u, p in prices.items() if u >= 1}
+        if len(per_unit) > 1:
+            low, high = min(per_unit.values()), max(per_unit.values())
+            assert high / low < 1.02, (family, prices)
+
+
 def _client_error(code, message="", op="PutObject", status=400):
     return ClientError({"Error": {"Code": code, "Message": message},
                         "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 7}}, op)
