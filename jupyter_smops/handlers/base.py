@@ -6,7 +6,9 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Optional, TypeVar
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
@@ -45,6 +47,25 @@ class SmopsHandler(APIHandler):
         self.smops = smops
         self.jobs = jobs
         self.root_dir = root_dir
+
+    async def authorize_now(self) -> None:
+        """What ``@web.authenticated`` and ``@authorized`` check, for a ``prepare()`` that must
+        decide before the body is read (streaming handlers): anonymous or unauthorized callers
+        get the same 403 as on every other route, and learn nothing else."""
+        user = self.current_user
+        if not user:
+            raise web.HTTPError(403)
+        action = HTTP_METHOD_TO_AUTH_ACTION[self.request.method.upper()]
+        if not await ensure_async(self.authorizer.is_authorized(self, user, action, self.auth_resource)):
+            raise web.HTTPError(403, f"User is not authorized to {action} on resource: {self.auth_resource}.")
+
+    def fail_now(self, exc: SmopsError) -> None:
+        """Answer ``exc`` from outside a handler method (``data_received``), logged and shaped as
+        if a method had raised it. Finishing before the body is read makes tornado close the
+        connection after the answer, so the rest of the body is never read."""
+        exc_info = (type(exc), exc, exc.__traceback__)
+        self.log_exception(*exc_info)
+        self.send_error(exc.status, exc_info=exc_info)
 
     # -- input --------------------------------------------------------------------------
     def body_as(self, cls: type[T]) -> T:

@@ -11,7 +11,7 @@ import time
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..core.endpoints.base import MAX_PAYLOAD_BYTES, DeployOptions
+from ..core.endpoints.base import DeployOptions, check_payload_size
 from ..core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from ..core.names import parse_ref, suggest_endpoint_name, validate_endpoint_name
 from .base import SmopsHandler, path_arg
@@ -104,17 +104,38 @@ class EndpointHandler(SmopsHandler):
         self.accepted(job, endpoint=name)
 
 
+@web.stream_request_body
 class InvocationsHandler(SmopsHandler):
+    """The body streams in: ``prepare()`` runs on the headers alone, so an oversized request is
+    refused before its body is read, and a body without Content-Length (chunked) is refused as
+    soon as what has arrived passes the limit. At most 6 MiB is ever accumulated."""
+
+    async def prepare(self) -> None:
+        await super().prepare()  # Jupyter's authentication and XSRF rules, as on every route
+        await self.authorize_now()  # before the size check: strangers learn nothing about limits
+        self._body = bytearray()
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.strip().isdigit():
+            check_payload_size(int(length))
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        try:
+            check_payload_size(len(self._body) + len(chunk), so_far=True)
+        except PayloadTooLarge as exc:
+            self._body = bytearray()
+            self.fail_now(exc)
+            return
+        self._body += chunk
+
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
         """InvokeEndpoint: raw body in, the model's body and Content-Type out (424 ModelError)."""
         name = validate_endpoint_name(path_arg(name))
-        body = self.request.body or b""
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLarge(
-                f"The request body is {len(body):,} bytes; InvokeEndpoint accepts at most "
-                f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
+        body = bytes(self._body)
+        self._body = bytearray()
         if not body:
             raise BadRequest('The request body is empty; send the model\'s input, e.g. '
                              '{"instances": [[5.1, 3.5, 1.4, 0.2]]}.')

@@ -14,6 +14,17 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456
 INVOKE_TIMEOUT_SECONDS = 60.0
 
 
+def check_payload_size(size: int, *, so_far: bool = False) -> None:
+    """PayloadTooLarge when ``size`` bytes exceed InvokeEndpoint's limit (``so_far``: a body still
+    arriving, of which ``size`` bytes are known)."""
+    if size > MAX_PAYLOAD_BYTES:
+        from ..errors import PayloadTooLarge
+
+        amount = f"more than {MAX_PAYLOAD_BYTES:,}" if so_far else f"{size:,}"
+        raise PayloadTooLarge(f"The request body is {amount} bytes; InvokeEndpoint accepts at most "
+                              f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
+
+
 @dataclass(frozen=True)
 class DeployOptions:
     """How to deploy a version; unset fields take the backend's defaults."""

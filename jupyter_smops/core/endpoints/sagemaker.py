@@ -17,11 +17,11 @@ from typing import Any, Optional
 
 from .. import cost
 from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_dict, tag_list
-from ..errors import (BadRequest, Conflict, ModelError, NotFound, PayloadTooLarge, SmopsError, Timeout,
+from ..errors import (BadRequest, Conflict, ModelError, NotFound, SmopsError, Timeout,
                       UpstreamError)
 from ..registry.base import Progress, no_progress
 from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
-from .base import INVOKE_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ArtifactFetcher, DeployOptions, Endpoints
+from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints, check_payload_size
 
 log = logging.getLogger("jupyter_smops")
 
@@ -330,9 +330,7 @@ class SageMakerEndpoints(Endpoints):
     def invoke(self, name: str, body: bytes, *, content_type: Optional[str] = None,
                accept: Optional[str] = None, timeout: float = INVOKE_TIMEOUT_SECONDS) -> InvokeResult:
         """InvokeEndpoint; the container's errors become ModelError (424) with its status and log."""
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLarge(f"The request body is {len(body):,} bytes; InvokeEndpoint accepts at most "
-                                  f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
+        check_payload_size(len(body))
         runtime = self.clients.client("sagemaker-runtime", read_timeout=int(timeout) + 5, connect_timeout=10)
         args = {"EndpointName": name, "Body": body, "ContentType": content_type or "application/json"}
         if accept:
