@@ -9,7 +9,9 @@ fault-injecting fake backend with every deploy failing, for the "a failing deplo
 reason" test; ``SMOPS_UI_PROFILE=aws`` one on port 8890 with the aws backend against an
 in-process moto server.
 """
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,6 +61,9 @@ if _profile == "aws":
     _use_moto()
     os.environ["SMOPS_BACKEND"] = "aws"
 os.environ["SMOPS_HOME"] = tempfile.mkdtemp(prefix="galata-smops-home-")
+# Removed when the server exits: its endpoint processes and the warm fork server watch this
+# folder and exit when it is gone (instead of idling for SMOPS_ZYGOTE_IDLE after the run).
+atexit.register(shutil.rmtree, os.environ["SMOPS_HOME"], ignore_errors=True)
 os.environ["SMOPS_OWNER"] = "galata"
 os.environ["SMOPS_STUDIO_METADATA"] = str(Path(os.environ["SMOPS_HOME"]) / "no-studio.json")
 
