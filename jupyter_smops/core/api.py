@@ -242,15 +242,21 @@ class Smops:
         return self.registry.set_approval(name, version, status)
 
     # -- endpoints ----------------------------------------------------------------------
+    def check_approval(self, mv: ModelVersion, *, local: bool = False) -> None:
+        """Conflict when ``require_approval`` is on and ``mv`` is not Approved. Deploys with
+        ``local`` (the quick test on this machine) are exempt. ``deploy`` applies it; the REST
+        handler calls it too, so a refused deploy is a 409 at once rather than a failed job."""
+        if self.config.require_approval and not local and mv.approval_status != "Approved":
+            raise Conflict(f"{mv.ref} is {mv.approval_status}; this deployment requires Approved versions. "
+                           f"Approve it first (%smops approve {mv.ref}).")
+
     def deploy(self, ref: str, *, endpoint: Optional[str] = None, local: bool = False,
                options: Optional[DeployOptions] = None, progress: Progress = no_progress) -> Endpoint:
         """Deploy a registry version (``NAME`` or ``NAME:V``) to a new endpoint."""
         options = options or DeployOptions()
         mv = self.model_version(ref)
         name = validate_endpoint_name(endpoint or suggest_endpoint_name(mv.name, mv.version))
-        if self.config.require_approval and not local and mv.approval_status != "Approved":
-            raise Conflict(f"{mv.ref} is {mv.approval_status}; this deployment requires Approved versions. "
-                           f"Approve it first (%smops approve {mv.ref}).")
+        self.check_approval(mv, local=local)
         target = self.local_endpoints if local or self.backend == "local" else self.endpoints
         for other in self._all_endpoint_backends():
             if other is not target and other.exists(name):

@@ -48,6 +48,7 @@ class EndpointsHandler(SmopsHandler):
             raise BadRequest("'serverless_memory_mb' must be 1024, 2048, 3072, 4096, 5120 or 6144 (SageMaker's sizes).")
         # Resolve the version now: an unknown model is a 404 here, not a failed job later.
         mv = await self.call(self.smops.model_version, f"{model}:{version}" if version else model)
+        self.smops.check_approval(mv, local=req.local)  # 409 now, not a failed job later
         name = validate_endpoint_name(req.name or suggest_endpoint_name(mv.name, mv.version))
         await self._refuse_taken(name)
         options = DeployOptions(instance_type=req.instance_type, count=req.count or 1, max_count=req.max_count,
