@@ -101,7 +101,8 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
     p = add("predict")
     p.add_argument("endpoint")
     p.add_argument("data", nargs="?", help="a variable, JSON text, or @file")
-    p.add_argument("--content-type", help="default: chosen from the data (JSON, CSV for frames, npy for arrays)")
+    p.add_argument("--content-type", help="default: chosen from the data (JSON; JSON rows for pandas frames; "
+                                          "npy for arrays); text/csv sends a frame as headerless CSV")
     p.add_argument("--accept", default="application/json")
     p = add("endpoints")
     p.add_argument("--all", action="store_true", help="every owner's endpoints")

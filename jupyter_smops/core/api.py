@@ -5,8 +5,6 @@ that creating a ``Smops`` costs nothing (no boto3 client, no sklearn import).
 """
 from __future__ import annotations
 
-import io
-import json
 import shutil
 import tempfile
 import time
@@ -17,6 +15,7 @@ from ..config import SmopsConfig
 from .endpoints.base import DeployOptions, Endpoints, check_payload_size
 from .errors import BadRequest, Conflict, NotFound
 from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, validate_model_name
+from .payload import encode_payload
 from .registry.base import Progress, Registry, no_progress
 from .types import CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult
 
@@ -335,47 +334,6 @@ class Smops:
                         if not dry_run:
                             self.registry.delete_version(mv.name, mv.version)
         return total
-
-
-def encode_payload(data: Any, content_type: Optional[str] = None) -> tuple[bytes, str]:
-    """Python data -> (body, Content-Type), the way the scikit-learn container reads it.
-
-    bytes pass through; str is JSON (or CSV when asked); numpy arrays go as ``application/x-npy``
-    (exact dtype, no pickles); pandas frames as headerless CSV; lists and dicts as JSON.
-    """
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data), content_type or "application/json"
-    if isinstance(data, str):
-        text = data.strip()
-        if content_type in (None, "application/json"):
-            try:
-                json.loads(text)
-            except ValueError:
-                raise BadRequest("The input is not valid JSON. Pass a variable, a JSON document such as "
-                                 '{"instances": [[5.1, 3.5, 1.4, 0.2]]}, or --content-type text/csv.') from None
-        return text.encode(), content_type or "application/json"
-    module = type(data).__module__.split(".")[0]
-    if module == "pandas":
-        frame = data.to_frame().T if data.ndim == 1 else data
-        return frame.to_csv(header=False, index=False).encode(), "text/csv"
-    if module == "numpy":
-        import numpy as np
-
-        array = np.asarray(data)
-        if content_type == "application/json":
-            return json.dumps(array.tolist()).encode(), content_type
-        if content_type == "text/csv":
-            buf = io.StringIO()
-            np.savetxt(buf, np.atleast_2d(array), delimiter=",", fmt="%r")
-            return buf.getvalue().encode(), content_type
-        buf = io.BytesIO()
-        np.save(buf, array, allow_pickle=False)
-        return buf.getvalue(), "application/x-npy"
-    try:
-        return json.dumps(data).encode(), content_type or "application/json"
-    except (TypeError, ValueError):
-        raise BadRequest(f"Cannot send a {type(data).__name__}: pass a list, dict, numpy array, "
-                         f"pandas DataFrame, JSON text or bytes.") from None
 
 
 def elapsed(start: float) -> float:
