@@ -158,66 +158,14 @@ class Smops:
 
     def push(self, model: Any, *, name: str, inference: Optional[str] = None, requirements: Optional[str] = None,
              sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
-        """Package, validate and store a model as the next version of ``name``, all at once.
-
-        The archive is compressed in a thread and its bytes go to the registry as they come out
-        (S3: multipart parts, 8 in flight), while the checks run beside them on the same source
-        files. The version is published only when the upload and every check have succeeded;
-        a failed check aborts the upload and leaves no version (``InvalidArtifact``).
-        """
-        import threading
-
-        from .packaging.archive import archive_chunks, archive_input_size
-        from .packaging.build import stage_sources
-        from .packaging.validate import normalize_sample, validate_sources
+        """Package, validate and store a model as the next version of ``name``, all at once
+        (``core/push.py``): a failed check aborts the upload and leaves no version."""
+        from .push import push_streamed
 
         validate_model_name(name)
-        sample = normalize_sample(sample)
-        progress("packaging", None, None)
-        with tempfile.TemporaryDirectory(prefix="smops-push-") as tmp:
-            files = stage_sources(model, inference=inference, requirements=requirements, stage=Path(tmp))
-            verdict: dict[str, Any] = {}
-
-            def check() -> None:
-                try:
-                    verdict["package"] = validate_sources(files, timeout=self.config.validate_timeout, sample=sample)
-                except BaseException as exc:  # noqa: BLE001 - raised in the pushing thread
-                    verdict["error"] = exc
-
-            checker = threading.Thread(target=check, name="smops-validate", daemon=True)
-            checker.start()
-            total_in, packed = archive_input_size(files), [0]
-
-            def chunks():
-                for chunk in archive_chunks(files, progress=lambda done: packed.__setitem__(0, done)):
-                    if "error" in verdict:
-                        raise verdict["error"]  # stops the upload early; the registry rolls back
-                    yield chunk
-                packed[0] = total_in  # the input size was an upper estimate of the tar framing
-
-            def facts() -> PackageResult:
-                """Called by the registry once every byte is stored, before it completes the upload."""
-                checker.join()
-                if "error" in verdict:
-                    raise verdict["error"]
-                return verdict["package"]
-
-            def stored(phase: str, done: Optional[int] = None, total: Optional[int] = None) -> None:
-                # The registry counts compressed bytes of a stream whose length is not known yet;
-                # the share it has stored times the share of the input compressed is the progress.
-                if done is not None and total and phase in ("uploading", "storing"):
-                    share = done / total * min(1.0, packed[0] / total_in)
-                    progress(phase, min(int(share * total_in), total_in), total_in)
-                else:
-                    progress(phase, done, total)
-
-            stream = chunks()
-            try:
-                return self.registry.push_stream(stream, facts, name=name, owner=self.owner, source=source,
-                                                 progress=stored)
-            finally:
-                stream.close()
-                checker.join()
+        return push_streamed(self.registry, model, name=name, owner=self.owner, inference=inference,
+                             requirements=requirements, sample=sample, source=source, progress=progress,
+                             timeout=self.config.validate_timeout)
 
     def push_package(self, path: str, *, name: str, source: Optional[str] = None,
                      progress: Progress = no_progress) -> ModelVersion:
