@@ -169,6 +169,27 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
+  it('shows why models did not load, and the refresh buttons reload their section', async () => {
+    const endpoints = jest.fn().mockResolvedValue([]);
+    const client = mockClient({
+      models: jest
+        .fn()
+        .mockRejectedValueOnce(new SmopsApiError('Throttling', 'Rate exceeded; try again in a minute.', 502))
+        .mockResolvedValue([{ name: 'iris', versions: [version('iris', 1)] }]),
+      endpoints
+    });
+    const { model } = await renderPanel(client);
+    const models = screen.getByRole('region', { name: 'Models' });
+    expect(within(models).getByRole('alert').textContent).toBe('Rate exceeded; try again in a minute.');
+    fireEvent.click(within(models).getByRole('button', { name: 'Refresh models' }));
+    await waitFor(() => expect(within(models).queryByRole('alert')).toBeNull());
+    expect(within(models).getByRole('button', { name: 'Select iris:1 for deploy' })).toBeTruthy();
+    const calls = endpoints.mock.calls.length;
+    fireEvent.click(screen.getByRole('button', { name: 'Refresh endpoints' }));
+    await waitFor(() => expect(endpoints).toHaveBeenCalledTimes(calls + 1));
+    model.dispose();
+  });
+
   it('shows a model error with its status', async () => {
     const client = mockClient({
       endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'InService')]),

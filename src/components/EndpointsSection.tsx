@@ -1,4 +1,4 @@
-import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { SmopsActions } from '../actions';
@@ -7,6 +7,7 @@ import { usd } from '../format';
 import { SmopsModel } from '../model';
 import { Smops } from '../types';
 import { Pager, pageOf } from './Pager';
+import { SectionHead } from './SectionHead';
 
 /** Endpoints with live status, cost, failure reason, logs and delete. */
 export function EndpointsSection(props: {
@@ -18,22 +19,12 @@ export function EndpointsSection(props: {
   const [visible, current] = pageOf(model.endpoints, page);
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-endpoints">
-      <div className="jp-smops-section-head">
-        <h3 id="jp-smops-endpoints">Endpoints</h3>
-        <button
-          className="jp-smops-icon-button"
-          onClick={() => void model.refreshEndpoints()}
-          aria-label="Refresh endpoints"
-          title="Refresh endpoints"
-        >
-          <refreshIcon.react tag="span" />
-        </button>
-      </div>
-      {model.endpointsError && (
-        <div className="jp-smops-banner jp-smops-error" role="alert">
-          {model.endpointsError.message}
-        </div>
-      )}
+      <SectionHead
+        id="jp-smops-endpoints"
+        title="Endpoints"
+        refresh={{ label: 'Refresh endpoints', run: () => model.refreshEndpoints() }}
+        error={model.endpointsError}
+      />
       {!model.endpoints.length && !model.endpointsError && (
         <p className="jp-smops-muted">No endpoints. Deploy a version above.</p>
       )}

@@ -1,10 +1,11 @@
-import { Button, refreshIcon } from '@jupyterlab/ui-components';
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { humanSize, shortDate, shortSha } from '../format';
 import { SmopsModel } from '../model';
 import { Smops } from '../types';
 import { Pager, pageOf } from './Pager';
+import { SectionHead } from './SectionHead';
 
 /** Registry names with their versions (newest first); a version row selects it for deploy. */
 export function ModelsSection(props: {
@@ -17,8 +18,12 @@ export function ModelsSection(props: {
   const [visible, current] = pageOf(rows, page);
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-models">
-      <div className="jp-smops-section-head">
-        <h3 id="jp-smops-models">Models</h3>
+      <SectionHead
+        id="jp-smops-models"
+        title="Models"
+        refresh={{ label: 'Refresh models', run: () => model.refreshModels() }}
+        error={model.modelsError}
+      >
         <Button
           small
           className="jp-smops-primary"
@@ -27,20 +32,7 @@ export function ModelsSection(props: {
         >
           Push…
         </Button>
-        <button
-          className="jp-smops-icon-button"
-          onClick={() => void model.refreshModels()}
-          aria-label="Refresh models"
-          title="Refresh models"
-        >
-          <refreshIcon.react tag="span" />
-        </button>
-      </div>
-      {model.modelsError && (
-        <div className="jp-smops-banner jp-smops-error" role="alert">
-          {model.modelsError.message}
-        </div>
-      )}
+      </SectionHead>
       {!rows.length && !model.modelsError && (
         <p className="jp-smops-muted">
           No models yet. Right-click a .joblib, .pkl or .skops file in the file
