@@ -4,6 +4,7 @@ import * as React from 'react';
 
 import { SmopsActions } from '../actions';
 import { Smops } from '../types';
+import { SectionHead } from './SectionHead';
 
 /** Everything that would be deleted (dry run), then delete it. */
 export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Element {
@@ -45,7 +46,7 @@ export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Elem
 
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-cleanup">
-      <h3 id="jp-smops-cleanup">Cleanup</h3>
+      <SectionHead id="jp-smops-cleanup" title="Cleanup" />
       <div className="jp-smops-actions">
         <Button small onClick={() => void preview()} disabled={busy} aria-label="Preview cleanup">
           Preview cleanup

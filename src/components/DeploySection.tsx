@@ -7,6 +7,7 @@ import { endpointNameProblem, suggestEndpointName, usd } from '../format';
 import { SmopsModel } from '../model';
 import { ISmopsSettings } from '../settings';
 import { Smops } from '../types';
+import { SectionHead } from './SectionHead';
 
 /** Pick a version, name the endpoint, choose where it runs and what it costs; deploy. */
 export function DeploySection(props: {
@@ -73,7 +74,7 @@ export function DeploySection(props: {
   const versions = model.models.flatMap(m => m.versions.map(v => `${v.name}:${v.version}`));
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-deploy">
-      <h3 id="jp-smops-deploy">Deploy</h3>
+      <SectionHead id="jp-smops-deploy" title="Deploy" />
       {!version ? (
         <p className="jp-smops-muted">Push a model first, then pick a version here.</p>
       ) : (

@@ -5,6 +5,7 @@ import { SmopsApiError } from '../api';
 import { SmopsModel } from '../model';
 import { Smops } from '../types';
 import { LatencyChart } from './LatencyChart';
+import { SectionHead } from './SectionHead';
 
 const JSON_TYPE = 'application/json';
 const CSV_TYPE = 'text/csv';
@@ -63,7 +64,7 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
     .map(i => i.latencyMs);
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-test">
-      <h3 id="jp-smops-test">Test inference</h3>
+      <SectionHead id="jp-smops-test" title="Test inference" />
       {!endpoint ? (
         <p className="jp-smops-muted">No endpoint is InService yet.</p>
       ) : (
