@@ -4,6 +4,10 @@
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// SIGTERM (not the default SIGKILL) so each server exits cleanly and removes its temp
+// SMOPS_HOME, which stops the local endpoints' fork server it started.
+const SHUTDOWN = { signal: 'SIGTERM', timeout: 10 * 1000 };
+
 module.exports = {
   ...baseConfig,
   // One worker: the tests share one server and one SMOPS_HOME, and the machine has 2 cores.
@@ -49,21 +53,24 @@ module.exports = {
       command: 'jlpm start',
       url: 'http://localhost:8888/lab',
       timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI
+      reuseExistingServer: !process.env.CI,
+      gracefulShutdown: SHUTDOWN
     },
     {
       command: 'jlpm start',
       url: 'http://localhost:8889/lab',
       env: { SMOPS_UI_PROFILE: 'faults' },
       timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI
+      reuseExistingServer: !process.env.CI,
+      gracefulShutdown: SHUTDOWN
     },
     {
       command: 'jlpm start',
       url: 'http://localhost:8890/lab',
       env: { SMOPS_UI_PROFILE: 'aws' },
       timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI
+      reuseExistingServer: !process.env.CI,
+      gracefulShutdown: SHUTDOWN
     }
   ]
 };
