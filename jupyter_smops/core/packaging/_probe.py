@@ -5,16 +5,20 @@ the way the SageMaker scikit-learn container does, calls ``model_fn(MODEL_DIR)``
 sample through the handlers as application/json. After each stage it rewrites RESULT_JSON, so
 the parent knows how far it got even when it has to kill a probe that hangs.
 
-Imports stay minimal (stdlib; numpy and the model's own modules come with the model) so a probe
-of the iris model takes about as long as importing scikit-learn.
+The container's rules come from ``core/serving/handlers.py``, the file local endpoints serve
+with, loaded by path: importing jupyter_smops would be slower and would put modules in the probe
+that the container does not have. Imports stay minimal (stdlib and numpy; the model brings its
+own) so a probe of the iris model takes about as long as importing scikit-learn.
 """
 import json
 import os
 import sys
 import traceback
 import warnings
+from pathlib import Path
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+RULES = os.path.join(os.path.dirname(_HERE), "serving", "handlers.py")
 # Running a script puts its folder first on sys.path; the user's modules must not see ours.
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
@@ -30,11 +34,14 @@ def _save(path):
     os.replace(tmp, path)
 
 
-def _load_container():
+def _load_rules():
+    """core/serving/handlers.py, without importing the package it belongs to."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("_smops_container", os.path.join(_HERE, "_container.py"))
+    spec = importlib.util.spec_from_file_location("_smops_serving_handlers", RULES)
     module = importlib.util.module_from_spec(spec)
+    # Registered before running it: dataclasses look their module up in sys.modules.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -69,21 +76,22 @@ def _default_sample(model, user_input_fn):
     return {"instances": [[0.0] * n]} if user_input_fn else [[0.0] * n]
 
 
-def run(model_dir, result_path, sample_path):
-    container = _load_container()
+def run(model_dir, result_path, sample_path, rules):
     code_dir = os.path.join(model_dir, "code")
     with open(os.path.join(code_dir, PROGRAM), encoding="utf-8", errors="replace") as fh:
         state["generated"] = fh.read().startswith(GENERATED_MARKER)
     state["stage"] = "import"
     _save(result_path)
-    handlers = container.load_handlers(code_dir, PROGRAM)
-    state["handlers"] = handlers["user_defined"]
+    # The same steps as rules.load(), one stage each, with the user's exceptions left as they are.
+    code_path, module_name = rules.code_location(Path(model_dir), os.environ)
+    fns = rules.user_handlers(rules.import_user_module(Path(model_dir), code_path, module_name))
+    state["handlers"] = sorted(fns)
 
     state["stage"] = "model"
     _save(result_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = handlers["model_fn"](model_dir)
+        model = fns["model_fn"](model_dir)
     state["model_type"] = f"{type(model).__module__}.{type(model).__qualname__}"
     state["model_type_short"] = type(model).__name__
     state["has_predict"] = callable(getattr(model, "predict", None))
@@ -108,8 +116,8 @@ def run(model_dir, result_path, sample_path):
         return
     state["stage"] = "predict"
     _save(result_path)
-    body, content_type = container.transform(handlers, model, json.dumps(sample).encode(),
-                                             "application/json", "application/json")
+    handlers = rules.make_handlers(model, fns, os.environ)
+    content_type, body = rules.respond(handlers, json.dumps(sample).encode(), rules.JSON, rules.JSON)
     state["response"] = body[:2000].decode("utf-8", "replace")
     state["response_content_type"] = content_type
     state["stage"] = "done"
@@ -119,10 +127,17 @@ def run(model_dir, result_path, sample_path):
 def main(argv):
     model_dir, result_path = os.path.abspath(argv[1]), argv[2]
     sample_path = argv[3] if len(argv) > 3 else None
+    rules = _load_rules()
+    state["rules"] = rules.__file__
     try:
-        run(model_dir, result_path, sample_path)
+        run(model_dir, result_path, sample_path, rules)
     except BaseException as exc:  # report anything, including SystemExit from user code
-        state["error"] = _describe(exc, model_dir)
+        if isinstance(exc, rules.LoadError):  # a container rule: worded as a local endpoint words it
+            state["error"] = str(exc)
+        else:
+            state["error"] = _describe(exc, model_dir)
+        if state["stage"] == "predict":
+            state["error"] += rules.hint(exc, rules.JSON)
         # Where it broke matters more than what: garbage bytes make unpicklers raise anything.
         frames = [f.filename for f in traceback.extract_tb(exc.__traceback__)]
         state["in_unpickler"] = any(("joblib" in f or "pickle" in f or "skops" in f) for f in frames) \

@@ -58,16 +58,13 @@ def _positional_count(node: ast.AST) -> Optional[tuple[int, int]]:
 
 def check_handlers(tree: ast.Module) -> Check:
     """``handlers``: model_fn present; transform_fn alone or not at all; sensible signatures."""
+    # The rules and their wording are the local endpoints' (which load the module and refuse the same
+    # way); imported here, not at the top, because that module imports numpy.
+    from ..serving.handlers import rule_violations
+
     defined = _top_level_functions(tree)
     handlers = {name: defined[name] for name in HANDLER_ARITY if name in defined}
-    problems = []
-    if "model_fn" not in handlers:
-        problems.append("model_fn(model_dir) is missing: the SageMaker scikit-learn container has no "
-                        "default way to load a model, so inference.py must define it")
-    mixed = sorted(n for n in ("input_fn", "predict_fn", "output_fn") if n in handlers)
-    if "transform_fn" in handlers and mixed:
-        problems.append(f"transform_fn is defined together with {', '.join(mixed)}: the container refuses "
-                        f"this mix; keep transform_fn alone or remove it and keep input_fn/predict_fn/output_fn")
+    problems = rule_violations(handlers)
     for name, node in handlers.items():
         counts = _positional_count(node)
         if counts and not counts[0] <= HANDLER_ARITY[name] <= counts[1]:

@@ -220,6 +220,8 @@ def _probe_checks(report: dict, elapsed: float, timeout: float, defaulted: bool)
         return ([Check("model-loads", True, "loaded")] if stage == "predict" else []) + \
             [Check("predicts-sample" if stage == "predict" else "model-loads", False, msg)]
     if stage in ("start", "import"):
+        if report.get("error_type") == "LoadError":  # a container rule, worded as local endpoints word it
+            return [Check("model-loads", False, error)]
         return [Check("model-loads", False, f"importing code/inference.py failed: {error}" + _import_hint(error))]
     if stage == "model":
         return [Check("model-loads", False, f"model_fn failed: {error}" + _load_hint(error, report))]

@@ -16,6 +16,11 @@ Follows ``sagemaker_sklearn_container.serving`` on top of ``sagemaker_containers
 One deliberate difference: when ``output_fn`` returns a plain ``str``/``bytes`` (as the seed's
 does) the container's Flask answers ``text/html``; here the response carries the Accept type, so
 clients decode the JSON the function produced.
+
+This file is the only copy of these rules. Local endpoints import it; the validation probe
+(``packaging/_probe.py``) loads it by file path in a bare interpreter, and ``packaging/static.py``
+words its handler check with ``rule_violations``. So it imports only the standard library and
+numpy, uses no relative imports and keeps no state at module level.
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
@@ -37,6 +42,7 @@ CSV = "text/csv"
 NPY = "application/x-npy"
 UTF8_TYPES = (JSON, CSV)
 _CONTAINER_MODEL_DIR = "/opt/ml/model"
+HANDLER_NAMES = ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")
 
 
 class LoadError(Exception):
@@ -90,13 +96,33 @@ def encode(prediction: Any, accept: str) -> bytes:
                             f"{JSON}, {CSV} or {NPY}, or define output_fn in inference.py.")
 
 
+# -- which handlers the container accepts ---------------------------------------------
+def rule_violations(defined: Iterable[str]) -> list[str]:
+    """What the container refuses in a module defining the handler names ``defined`` (none: fine)."""
+    defined = set(defined)
+    problems = []
+    if "model_fn" not in defined:
+        problems.append("model_fn(model_dir) is missing: the SageMaker scikit-learn container has no default "
+                        "model loader, so inference.py must define model_fn (e.g. `def model_fn(model_dir): "
+                        "return joblib.load(os.path.join(model_dir, 'model.joblib'))`)")
+    mixed = [n for n in ("input_fn", "predict_fn", "output_fn") if n in defined]
+    if "transform_fn" in defined and mixed:
+        problems.append(f"transform_fn is defined together with {', '.join(mixed)}: the container refuses this "
+                        f"mix (\"Cannot use transform_fn implementation with input_fn, predict_fn, and/or "
+                        f"output_fn\"); keep transform_fn alone, or remove it and keep input_fn/predict_fn/output_fn")
+    return problems
+
+
+def user_handlers(module: Any) -> dict[str, Callable]:
+    """The handler functions ``module`` defines, by name; LoadError when the container refuses them."""
+    fns = {name: getattr(module, name) for name in HANDLER_NAMES if getattr(module, name, None) is not None}
+    problems = rule_violations(fns)
+    if problems:
+        raise LoadError("; ".join(problems) + ".")
+    return fns
+
+
 # -- default handlers -----------------------------------------------------------------
-def default_model_fn(model_dir: str) -> Any:
-    raise LoadError("inference.py must define model_fn(model_dir): the scikit-learn container has no "
-                    "default model loader. Add e.g. `def model_fn(model_dir): return "
-                    "joblib.load(os.path.join(model_dir, 'model.joblib'))`.")
-
-
 def default_input_fn(content: Any, content_type: str) -> np.ndarray:
     array = decode(content, content_type)
     return array.astype(np.float32) if content_type in UTF8_TYPES else array
@@ -146,28 +172,34 @@ def load(model_dir: Path, environ: Optional[dict] = None) -> Handlers:
     """Import the user module and call model_fn; LoadError says what to fix."""
     environ = dict(os.environ if environ is None else environ)
     code_dir, module_name = code_location(model_dir, environ)
-    user = _import_user_module(model_dir, code_dir, module_name)
-    fns = {k: getattr(user, k, None) for k in ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")}
-    if fns["transform_fn"] and (fns["input_fn"] or fns["predict_fn"] or fns["output_fn"]):
-        raise LoadError("Cannot use transform_fn implementation with input_fn, predict_fn, and/or output_fn "
-                        "(the container refuses it too): keep transform_fn alone, or remove it.")
-    model_fn = fns["model_fn"] or default_model_fn
     try:
-        model = model_fn(str(model_dir))
+        user = import_user_module(model_dir, code_dir, module_name)
     except LoadError:
         raise
     except Exception:
+        raise LoadError(f"Importing {code_dir.name}/{module_name}.py failed:\n" + _user_traceback()) from None
+    fns = user_handlers(user)
+    try:
+        model = fns["model_fn"](str(model_dir))
+    except Exception:
         raise LoadError("model_fn raised:\n" + _user_traceback()) from None
-    if fns["transform_fn"]:
+    return make_handlers(model, fns, environ, getattr(user, "execution_parameters_fn", None))
+
+
+def make_handlers(model: Any, fns: dict[str, Callable], environ: dict,
+                  execution_parameters_fn: Optional[Callable[[], Any]] = None) -> Handlers:
+    """The loaded model served by the user's handlers (``user_handlers``), the defaults filling gaps."""
+    if "transform_fn" in fns:
         transform = fns["transform_fn"]
     else:
-        transform = _chain(fns["input_fn"] or default_input_fn, fns["predict_fn"] or default_predict_fn,
-                           fns["output_fn"] or default_output_fn)
+        transform = _chain(fns.get("input_fn") or default_input_fn, fns.get("predict_fn") or default_predict_fn,
+                           fns.get("output_fn") or default_output_fn)
     accept = environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or JSON
-    return Handlers(model, transform, accept, getattr(user, "execution_parameters_fn", None))
+    return Handlers(model, transform, accept, execution_parameters_fn)
 
 
-def _import_user_module(model_dir: Path, code_dir: Path, module_name: str) -> Any:
+def import_user_module(model_dir: Path, code_dir: Path, module_name: str) -> Any:
+    """The user module, imported with ``code_dir`` first on sys.path; exceptions from its code propagate."""
     if not (code_dir / f"{module_name}.py").is_file() and not (code_dir / module_name / "__init__.py").is_file():
         if module_name == "inference" and (model_dir / "inference.py").is_file():
             raise LoadError("inference.py is at the top of model.tar.gz, but the scikit-learn container "
@@ -176,10 +208,7 @@ def _import_user_module(model_dir: Path, code_dir: Path, module_name: str) -> An
         # No script at all: the container falls back to its default model_fn, which has none.
         return type(sys)("smops_no_user_module")
     sys.path.insert(0, str(code_dir))
-    try:
-        return importlib.import_module(module_name)
-    except Exception:
-        raise LoadError(f"Importing {code_dir.name}/{module_name}.py failed:\n" + _user_traceback()) from None
+    return importlib.import_module(module_name)
 
 
 def _chain(input_fn: Callable, predict_fn: Callable, output_fn: Callable) -> Callable:
@@ -204,15 +233,18 @@ def invoke(h: Handlers, body: bytes, content_type: Optional[str], accept: Option
     if not acc or acc == "*/*":
         acc = h.default_accept
     try:
-        content = body.decode("utf-8") if ctype in UTF8_TYPES else body
-        result = h.transform_fn(h.model, content, ctype, acc)
-        out_type, payload = _response(result, acc)
+        out_type, payload = respond(h, body, ctype, acc)
     except Exception as exc:  # the container turns every handler error into a 500
         trace = _user_traceback()
         message = f"{type(exc).__name__}: {exc}"
-        hint = _hint(exc, ctype)
-        return 500, "text/plain; charset=utf-8", (message + hint).encode("utf-8", "replace"), trace
+        return 500, "text/plain; charset=utf-8", (message + hint(exc, ctype)).encode("utf-8", "replace"), trace
     return 200, out_type, payload, None
+
+
+def respond(h: Handlers, body: bytes, content_type: str, accept: str) -> tuple[str, bytes]:
+    """(content type, body) the handlers answer to one request; their exceptions propagate."""
+    content = body.decode("utf-8") if content_type in UTF8_TYPES else body
+    return _response(h.transform_fn(h.model, content, content_type, accept), accept)
 
 
 def _response(result: Any, accept: str) -> tuple[str, bytes]:
@@ -229,7 +261,8 @@ def _response(result: Any, accept: str) -> tuple[str, bytes]:
     return JSON, json.dumps(result, default=_json_default).encode("utf-8")
 
 
-def _hint(exc: Exception, ctype: str) -> str:
+def hint(exc: Exception, ctype: str) -> str:
+    """What to change when a request failed the usual way (e.g. one row instead of a list of rows)."""
     text = str(exc)
     if "Expected 2D array" in text:
         if ctype == CSV:
