@@ -84,11 +84,7 @@ class LocalRegistry(Registry):
 
     def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
              progress: Progress = no_progress) -> ModelVersion:
-        model_dir = self._model_dir(name)
-        model_dir.mkdir(parents=True, exist_ok=True)
-        self._sweep_staging(model_dir)
-        staging = model_dir / f".staging-{uuid.uuid4().hex}"
-        staging.mkdir()
+        model_dir, staging = self._new_staging(name)
         try:
             progress("storing", 0, package.size)
             shutil.copyfile(package.path, staging / ARTIFACT)
@@ -107,11 +103,7 @@ class LocalRegistry(Registry):
         (no copy, no second hash); publish as ``push`` does once the stream has ended."""
         import hashlib
 
-        model_dir = self._model_dir(name)
-        model_dir.mkdir(parents=True, exist_ok=True)
-        self._sweep_staging(model_dir)
-        staging = model_dir / f".staging-{uuid.uuid4().hex}"
-        staging.mkdir()
+        model_dir, staging = self._new_staging(name)
         try:
             digest, size = hashlib.sha256(), 0
             with open(staging / ARTIFACT, "wb") as fh:
@@ -129,6 +121,15 @@ class LocalRegistry(Registry):
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+    def _new_staging(self, name: str) -> tuple[Path, Path]:
+        """(the model's folder, a fresh staging folder in it); abandoned ones are swept first."""
+        model_dir = self._model_dir(name)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        self._sweep_staging(model_dir)
+        staging = model_dir / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+        return model_dir, staging
 
     def _publish(self, model_dir: Path, staging: Path, package: PackageResult, name: str,
                  owner: str, source: Optional[str]) -> ModelVersion:
