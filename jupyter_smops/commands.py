@@ -30,6 +30,7 @@ VERBS_HELP = {
     "cleanup": "delete all of your endpoints",
     "config": "show or set settings",
     "status": "backend, owner, bucket and versions",
+    "prices": "the on-demand prices costs are computed with (--refresh reads your region's from AWS)",
 }
 
 
@@ -117,6 +118,11 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
     p.add_argument("--include-registry", action="store_true", help="also delete your registry versions")
     add("config").add_argument("settings", nargs="*", metavar="KEY=VALUE")
     add("status")
+    p = add("prices")
+    p.add_argument("--refresh", action="store_true",
+                   help="read the region's SageMaker hosting prices from the AWS Price List API first "
+                        "(needs pricing:GetProducts) and keep them for costs and the deploy form")
+    p.add_argument("--region", help="another region than the configured one")
     if extra:
         extra(sub)
     return parser
@@ -277,6 +283,15 @@ def _config(args, smops, face):
     return Settings(target.public())
 
 
+def _prices(args, smops, face):
+    table = smops.prices(refresh=args.refresh, region=args.region)
+    if args.refresh:
+        face.echo(f"read {len(table.hourly_usd)} hosting prices for {table.region} from the AWS Price List API")
+    values = {"region": table.region, "date": table.date, "source": table.source}
+    values.update({t: f"${p:g}/h" for t, p in sorted(table.hourly_usd.items())})
+    return Settings(values)
+
+
 def _deleted(args, smops, face):
     smops.delete(args.endpoint, progress=_phase_printer(face))
     face.echo(f"deleted {args.endpoint}")
@@ -299,6 +314,7 @@ _HANDLERS: dict[str, Callable] = {
     "cleanup": _cleanup,
     "config": _config,
     "status": lambda a, s, f: Settings(_flatten(s.status())),
+    "prices": _prices,
 }
 
 

@@ -130,14 +130,42 @@ class Smops:
         # warning) and the on-demand prices next to each instance type. Metadata only: no import.
         from importlib import metadata
 
-        from .cost import HOURLY_USD
+        from . import cost
 
         try:
             info["framework_version"] = metadata.version("scikit-learn")
         except metadata.PackageNotFoundError:
             info["framework_version"] = None
-        info["instance_types"] = [{"instance_type": t, "hourly_usd": p} for t, p in HOURLY_USD.items()]
+        table = self._price_table()
+        # The common types (the built-in list) at the region's fetched prices when there are
+        # some; a type the region's price list lacks is not offered there, so it is left out.
+        info["instance_types"] = [{"instance_type": t, "hourly_usd": table.hourly_usd[t]}
+                                  for t in cost.HOURLY_USD if t in table.hourly_usd]
+        info["prices"] = {"region": table.region, "date": table.date, "source": table.source,
+                          "fetched": table.fetched, "note": cost.price_note(self.config.region, table)}
         return info
+
+    def _price_table(self):
+        from . import cost
+
+        return cost.load_prices(self.config.home_path, self.config.region if self.backend == "aws" else None)
+
+    def prices(self, *, refresh: bool = False, region: Optional[str] = None):
+        """The price table deploys and endpoint costs use; ``refresh`` reads the region's from the
+        AWS Price List API first (pricing:GetProducts) and keeps it under $SMOPS_HOME/prices."""
+        from . import cost
+
+        region = region or self.config.region
+        if refresh:
+            from .aws import aws_errors, clients_for
+
+            # The Price List API answers in us-east-1 for every region's prices.
+            client = clients_for(self.config).client("pricing", region_name="us-east-1")
+            with aws_errors(f"reading SageMaker prices for {region}", "pricing"):
+                table = cost.fetch_prices(client, region)
+            cost.save_prices(table, self.config.home_path)
+            return table
+        return cost.load_prices(self.config.home_path, region)
 
     # -- artifacts and registry ---------------------------------------------------------
     def package(self, model: Any, *, inference: Optional[str] = None, requirements: Optional[str] = None,

@@ -82,6 +82,7 @@ REQUIRED_ACTIONS = {
     "application-autoscaling:TagResource": "tag the scalable target",
     "logs:DescribeLogStreams": "%smops logs", "logs:GetLogEvents": "%smops logs",
     "sts:GetCallerIdentity": "account id (needs no permission)",
+    "pricing:GetProducts": "%smops prices --refresh: the region's hosting prices (optional)",
 }
 
 _SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker", "application-autoscaling": "application-autoscaling",

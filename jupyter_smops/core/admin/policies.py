@@ -25,6 +25,7 @@ _LIST_AND_DESCRIBE = [  # the seed's six, plus the listings the panel and the CL
     "sagemaker:ListTags",
     "sagemaker:ListModels", "sagemaker:ListEndpointConfigs", "sagemaker:ListEndpoints",
     "sagemaker:ListModelPackageGroups", "sagemaker:ListModelPackages",
+    "pricing:GetProducts",  # %smops prices --refresh: public price list, no resource
 ]
 _ON_OWN_RESOURCES = [  # allowed only when the resource's owner tag is the caller's
     "sagemaker:DescribeModel", "sagemaker:DeleteModel",

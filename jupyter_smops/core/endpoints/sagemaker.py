@@ -54,8 +54,13 @@ class SageMakerEndpoints(Endpoints):
     def region(self) -> str:
         return self.clients.region_name
 
+    @property
+    def prices(self) -> "cost.PriceTable":
+        """The region's prices read from the Price List API (%smops prices --refresh), else built in."""
+        return cost.load_prices(self.config.home_path, self.region)
+
     def describe_backend(self) -> dict:
-        return {"kind": self.kind, "region": self.region, "prices": cost.price_note(self.region)}
+        return {"kind": self.kind, "region": self.region, "prices": cost.price_note(self.region, self.prices)}
 
     def _tags(self, owner: str, mv: ModelVersion, name: str, options: DeployOptions) -> list[dict]:
         return tag_list(self.config.owner_tag_key, owner, model=mv.name, version=mv.version, endpoint=name,
@@ -284,6 +289,7 @@ class SageMakerEndpoints(Endpoints):
         serverless = (variant.get("ServerlessConfig") or {}).get("MemorySizeInMB")
         created = _iso(desc.get("CreationTime"))
         instance_type = variant.get("InstanceType")
+        prices = self.prices
         status = _STATUS.get(desc.get("EndpointStatus", ""), desc.get("EndpointStatus", "Updating"))
         running = status not in ("Failed", "Deleting")
         max_count = tags.get("smops:max-count")
@@ -293,8 +299,9 @@ class SageMakerEndpoints(Endpoints):
             owner=tags.get(self.config.owner_tag_key, ""), instance_type=instance_type,
             instance_count=None if serverless else count, max_count=int(max_count) if max_count else None,
             serverless_memory_mb=serverless, failure_reason=desc.get("FailureReason"),
-            cost_per_hour=cost.cost_per_hour(instance_type, count) if running and not serverless else None,
-            cost_so_far=cost.cost_so_far(instance_type, count, created) if running and not serverless else None,
+            cost_per_hour=cost.cost_per_hour(instance_type, count, prices) if running and not serverless else None,
+            cost_so_far=cost.cost_so_far(instance_type, count, created, table=prices) if running and not serverless
+            else None,
             image_uri=image, arn=desc.get("EndpointArn"))
 
     def list(self, owner: Optional[str] = None) -> list[Endpoint]:
