@@ -48,6 +48,16 @@ export namespace Smops {
     framework_version?: string | null;
     serving_version?: string | null;
     instance_types?: IInstancePrice[];
+    /** Where instance_types' prices come from (built in, or read from the AWS Price List API). */
+    prices?: IPriceSource;
+  }
+
+  export interface IPriceSource {
+    region: string;
+    date: string;
+    source: string;
+    fetched: boolean;
+    note: string;
   }
 
   export interface ICheck {

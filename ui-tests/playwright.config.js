@@ -8,6 +8,18 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 // SMOPS_HOME, which stops the local endpoints' fork server it started.
 const SHUTDOWN = { signal: 'SIGTERM', timeout: 10 * 1000 };
 
+/** One JupyterLab per backend profile (see jupyter_server_test_config.py). */
+function server(port, profile) {
+  return {
+    command: 'jlpm start',
+    url: `http://localhost:${port}/lab`,
+    env: { SMOPS_UI_PROFILE: profile },
+    timeout: 120 * 1000,
+    reuseExistingServer: !process.env.CI,
+    gracefulShutdown: SHUTDOWN
+  };
+}
+
 module.exports = {
   ...baseConfig,
   // One worker: the tests share one server and one SMOPS_HOME, and the machine has 2 cores.
@@ -49,28 +61,8 @@ module.exports = {
     }
   ],
   webServer: [
-    {
-      command: 'jlpm start',
-      url: 'http://localhost:8888/lab',
-      timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI,
-      gracefulShutdown: SHUTDOWN
-    },
-    {
-      command: 'jlpm start',
-      url: 'http://localhost:8889/lab',
-      env: { SMOPS_UI_PROFILE: 'faults' },
-      timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI,
-      gracefulShutdown: SHUTDOWN
-    },
-    {
-      command: 'jlpm start',
-      url: 'http://localhost:8890/lab',
-      env: { SMOPS_UI_PROFILE: 'aws' },
-      timeout: 120 * 1000,
-      reuseExistingServer: !process.env.CI,
-      gracefulShutdown: SHUTDOWN
-    }
+    server(8888, 'local'),
+    server(8889, 'faults'),
+    server(8890, 'aws')
   ]
 };

@@ -100,13 +100,20 @@ describe('SmopsPanelView', () => {
   });
 
   it('offers SageMaker options with prices and a framework warning on the aws backend', async () => {
-    const status = { ...STATUS, backend: 'aws' as const, instance_types: [{ instance_type: 'ml.t2.medium', hourly_usd: 0.056 }, { instance_type: 'ml.m5.large', hourly_usd: 0.115 }] };
+    const note = 'built-in on-demand us-east-1 prices of 2025-06-01, not verified';
+    const status = {
+      ...STATUS,
+      backend: 'aws' as const,
+      instance_types: [{ instance_type: 'ml.t2.medium', hourly_usd: 0.056 }, { instance_type: 'ml.m5.large', hourly_usd: 0.115 }],
+      prices: { region: 'us-east-1', date: '2025-06-01', source: 'built in', fetched: false, note }
+    };
     const models = [{ name: 'iris', versions: [version('iris', 1, { framework_version: '1.5.2', serving_version: null })] }];
     const { model, actions } = await renderPanel(
       mockClient({ status: jest.fn().mockResolvedValue(status), models: jest.fn().mockResolvedValue(models) }),
       { ...DEFAULT_SETTINGS, defaultBackend: 'aws' }
     );
     expect(screen.getByText(/\$0\.056 per instance-hour/)).toBeTruthy();
+    expect(screen.getByText(note)).toBeTruthy(); // where the price comes from, next to it
     expect(screen.getByRole('alert').textContent).toMatch(/1\.5\.2 has no SageMaker scikit-learn serving image/);
     fireEvent.change(screen.getByLabelText('Instance type'), { target: { value: 'ml.m5.large' } });
     fireEvent.change(screen.getByLabelText('Instance count'), { target: { value: '2' } });

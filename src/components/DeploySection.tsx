@@ -117,7 +117,12 @@ export function DeploySection(props: {
             {awsAvailable ? 'Local endpoint (this machine)' : 'Local endpoint (local backend)'}
           </label>
           {!isLocal && (
-            <SageMakerOptions value={sm} onChange={setSm} prices={prices} />
+            <SageMakerOptions
+              value={sm}
+              onChange={setSm}
+              prices={prices}
+              priceNote={status?.prices?.note}
+            />
           )}
           {warning && (
             <div className="jp-smops-banner jp-smops-warning" role="alert">
@@ -178,6 +183,7 @@ function SageMakerOptions(props: {
   value: ISageMakerOptions;
   onChange: (value: ISageMakerOptions) => void;
   prices: Smops.IInstancePrice[];
+  priceNote?: string;
 }): JSX.Element {
   const { value, prices } = props;
   const set = (change: Partial<ISageMakerOptions>) => props.onChange({ ...value, ...change });
@@ -219,6 +225,11 @@ function SageMakerOptions(props: {
               ? `${usd(price)} per instance-hour, ${usd(price * value.count)}/h for ${value.count}`
               : 'No price known for this type.'}
           </div>
+          {props.priceNote && (
+            <div className="jp-smops-muted jp-smops-price-note">
+              {props.priceNote}
+            </div>
+          )}
           <label>
             Instances
             <input
