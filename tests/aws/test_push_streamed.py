@@ -125,3 +125,22 @@ def test_local_registry_streams_into_staging_and_cleans_up_on_failure(tmp_path, 
     mv = smops.push(iris_model, name="iris")
     assert mv.version == 1 and (model_dir / "v1" / "model.tar.gz").is_file()
     assert hashlib.sha256((model_dir / "v1" / "model.tar.gz").read_bytes()).hexdigest() == mv.sha256
+
+
+def test_connection_lost_mid_stream_aborts_and_stops_the_compression(smops, raw, iris_model):
+    """The 3rd part fails as if the network went away: the error says so, nothing is left."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from jupyter_smops.core.errors import UpstreamError
+
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1")
+    smops.registry.s3.meta.events.register("before-call.s3.UploadPart", flaky)
+    with pytest.raises(UpstreamError, match="Cannot reach AWS"):
+        smops.push(_big(iris_model, 64), name="big")
+    assert _leftovers(raw, "big") == ([], [])
+    assert _workers() == set()
