@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Optional
 
-from .commands import Face, HelpShown, ResultList, build_parser, run
+from .commands import Face, HelpShown, ResultList, build_parser, error_lines, run
 from .core.errors import SmopsError
 
 
@@ -53,10 +53,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(shown.text or parser.format_help())
         return 0
     except SmopsError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        for check in getattr(exc, "checks", None) or []:
-            if not check.ok:
-                print(f"  {check}", file=sys.stderr)
+        print("\n".join(error_lines(exc)), file=sys.stderr)
         return 2 if exc.status == 400 else 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

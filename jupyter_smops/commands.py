@@ -162,6 +162,16 @@ class ResultList(list):
         printer.text(str(self))
 
 
+def error_lines(exc: SmopsError) -> list[str]:
+    """What a face prints for an error: its message, then the failed checks it does not already
+    name (an InvalidArtifact's message lists its failed checks; its warnings come after)."""
+    lines = [f"Error: {exc}"]
+    for check in getattr(exc, "checks", None) or []:
+        if not check.ok and f"- {check.name}: {check.message}" not in str(exc):
+            lines.append(f"  {check}")
+    return lines
+
+
 @dataclass
 class Settings:
     """Displayable settings (``config``)."""
@@ -333,7 +343,7 @@ def _phase_printer(face: Face) -> Callable:
     seen: list[str] = []
 
     def progress(phase: str, done=None, total=None) -> None:
-        if not seen or seen[-1] != phase:
+        if phase != "done" and (not seen or seen[-1] != phase):  # the result line says it is done
             seen.append(phase)
             face.echo(f"  {phase}...")
 

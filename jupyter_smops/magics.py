@@ -8,7 +8,7 @@ import threading
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from .commands import Face, HelpShown, build_parser, run
+from .commands import Face, HelpShown, build_parser, error_lines, run
 from .config import SmopsConfig
 from .core.api import Smops
 from .core.errors import SmopsError
@@ -61,11 +61,7 @@ class SmopsMagics(Magics):
             print(shown.text or build_parser("%smops").format_help())
         except SmopsError as exc:
             # A clear message, never a traceback: the error says what to do next.
-            print(f"Error: {exc}")
-            checks = getattr(exc, "checks", None)
-            for check in checks or []:
-                if not check.ok:
-                    print(f"  {check}")
+            print("\n".join(error_lines(exc)))
         except Exception as exc:  # a bug of ours: the kernel lives on, the user gets one line
             if os.environ.get("SMOPS_DEBUG"):
                 raise

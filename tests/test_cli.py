@@ -55,3 +55,10 @@ def test_push_a_model_file_from_the_terminal(smops_home, iris_model, tmp_path):
     assert [v["version"] for v in versions] == [1] and versions[0]["created_by"] == "tester"
     out = smops("push", "missing.joblib", "--name", "iris", cwd=tmp_path)
     assert out.returncode != 0 and "Traceback" not in out.stderr
+    # A failed check is said once, with what to do; no version appears.
+    (tmp_path / "bad.py").write_text("def model_fn(model_dir):\n    return (\n")
+    out = smops("push", "iris-model.joblib", "--name", "iris", "--inference", "bad.py", cwd=tmp_path)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.count("inference-syntax") == 1 and "Fix it and package again" in out.stderr, out.stderr
+    out = smops("models", "iris", "--json")
+    assert [v["version"] for v in json.loads(out.stdout)[0]["versions"]] == [1]
