@@ -59,7 +59,6 @@ class Registry(abc.ABC):
         This default spools to a temporary file and calls ``push``; the local registry writes
         straight into its staging folder and the S3 registry uploads parts as they come.
         """
-        import dataclasses
         import hashlib
         import tempfile
 
@@ -71,15 +70,22 @@ class Registry(abc.ABC):
                     digest.update(chunk)
                     size += len(chunk)
                     fh.write(chunk)
-            package = package_facts(package)
-            if (package.sha256 and package.sha256 != digest.hexdigest()) or (package.size and package.size != size):
-                from ..errors import UpstreamError
-
-                raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
-            spooled = dataclasses.replace(package, path=str(path), sha256=digest.hexdigest(), size=size)
+            spooled = streamed_package(package_facts(package), digest.hexdigest(), size, path=str(path))
             return self.push(spooled, name=name, owner=owner, source=source, progress=progress)
 
 
 def package_facts(package) -> PackageResult:
     """A ``push_stream`` caller's package facts: given, or computed once the stream has ended."""
     return package() if callable(package) else package
+
+
+def streamed_package(facts: PackageResult, sha256: str, size: int, **changes) -> PackageResult:
+    """The package a stream turned out to be: ``facts`` with the stream's sha256 and size, which
+    must agree with any the facts already state."""
+    import dataclasses
+
+    if (facts.sha256 and facts.sha256 != sha256) or (facts.size and facts.size != size):
+        from ..errors import UpstreamError
+
+        raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
+    return dataclasses.replace(facts, sha256=sha256, size=size, **changes)

@@ -23,7 +23,7 @@ from ..errors import BadRequest, NotFound, UpstreamError
 from ..packaging.archive import sha256_file
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from .base import Progress, Registry, no_progress, package_facts
+from .base import Progress, Registry, no_progress, package_facts, streamed_package
 
 ARTIFACT = "model.tar.gz"
 METADATA = "smops.json"
@@ -112,11 +112,7 @@ class LocalRegistry(Registry):
                     fh.write(chunk)
                     size += len(chunk)
                     progress("storing", size, size)
-            package = package_facts(package)
-            sha = digest.hexdigest()
-            if (package.sha256 and package.sha256 != sha) or (package.size and package.size != size):
-                raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
-            package = dataclasses.replace(package, path=str(staging / ARTIFACT), sha256=sha, size=size)
+            package = streamed_package(package_facts(package), digest.hexdigest(), size, path=str(staging / ARTIFACT))
             return self._publish(model_dir, staging, package, name, owner, source)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

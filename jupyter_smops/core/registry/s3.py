@@ -24,7 +24,7 @@ from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_
 from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from .base import Progress, Registry, no_progress, package_facts
+from .base import Progress, Registry, no_progress, package_facts, streamed_package
 from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata, version_metadata
 
 log = logging.getLogger("jupyter_smops")
@@ -203,10 +203,7 @@ class S3Registry(Registry):
             sha, size = upload_stream(self, chunks, self.key(name, version), owner=owner, name=name,
                                       version=version, progress=progress,
                                       before_complete=lambda: facts.append(package_facts(package)))
-            package = facts[0]
-            if (package.sha256 and package.sha256 != sha) or (package.size and package.size != size):
-                raise UpstreamError("The streamed artifact differs from the package it claims to be; push again.")
-            package = dataclasses.replace(package, sha256=sha, size=size)
+            package = streamed_package(facts[0], sha, size)
             return self.publish(package, name=name, version=version, owner=owner, source=source,
                                 progress=progress)
         except BaseException:
