@@ -144,3 +144,18 @@ def test_connection_lost_mid_stream_aborts_and_stops_the_compression(smops, raw,
         smops.push(_big(iris_model, 64), name="big")
     assert _leftovers(raw, "big") == ([], [])
     assert _workers() == set()
+
+
+def test_checks_see_the_code_where_the_archive_puts_it(tmp_path, monkeypatch, iris_model):
+    """inference.py finding the model from its own real path works in the container (the archive
+    has real files), so the checks beside the stream must not see a link to the user's folder."""
+    monkeypatch.setenv("SMOPS_HOME", str(tmp_path / "home"))
+    script = tmp_path / "src" / "inference.py"
+    script.parent.mkdir()
+    script.write_text('''import os, joblib
+HERE = os.path.dirname(os.path.realpath(__file__))
+def model_fn(model_dir):
+    return joblib.load(os.path.join(HERE, "..", "model.joblib"))
+''')
+    mv = Smops(SmopsConfig(backend="local")).push(iris_model, name="iris", inference=str(script))
+    assert mv.version == 1

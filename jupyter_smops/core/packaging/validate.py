@@ -58,16 +58,25 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None) -> 
 def validate_sources(files: dict[str, Path], *, timeout: float = 60, sample: Any = None) -> PackageResult:
     """The same checks as ``validate_package``, on the files ``write_archive`` is about to pack
     (``{archive name: source file}``) instead of on the archive, so they can run while the archive
-    is compressed and uploaded. The probe sees the archive's layout (a directory of links to the
-    sources). The result has no path, sha256 or size: the archive's stream supplies them.
+    is compressed and uploaded. The probe sees the archive's layout: the code copied (it may look
+    at its own ``__file__``), the model hard-linked (a symbolic link across file systems), so
+    nothing large is copied. The result has no path, sha256 or size: the stream supplies them.
     """
+    import shutil
+
     sample = normalize_sample(sample)
     with tempfile.TemporaryDirectory(prefix="smops-validate-") as tmp:
         model_dir = Path(tmp) / "model"
         for name, source in files.items():
-            link = model_dir / name
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(Path(source).resolve())
+            target = model_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if name.startswith("code/"):
+                shutil.copyfile(source, target)
+                continue
+            try:
+                os.link(source, target)
+            except OSError:
+                target.symlink_to(Path(source).resolve())
         sizes = {name: Path(source).stat().st_size for name, source in files.items()}
         checks = [Check("archive-safe", True, f"{len(files)} files, written by jupyter_smops with relative "
                                               f"paths and no links")]
