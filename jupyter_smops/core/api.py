@@ -136,7 +136,7 @@ class Smops:
             info["framework_version"] = metadata.version("scikit-learn")
         except metadata.PackageNotFoundError:
             info["framework_version"] = None
-        table = self._price_table()
+        table = self.prices()
         # The common types (the built-in list) at the region's fetched prices when there are
         # some; a type the region's price list lacks is not offered there, so it is left out.
         info["instance_types"] = [{"instance_type": t, "hourly_usd": table.hourly_usd[t]}
@@ -144,11 +144,6 @@ class Smops:
         info["prices"] = {"region": table.region, "date": table.date, "source": table.source,
                           "fetched": table.fetched, "note": cost.price_note(self.config.region, table)}
         return info
-
-    def _price_table(self):
-        from . import cost
-
-        return cost.load_prices(self.config.home_path, self.config.region if self.backend == "aws" else None)
 
     def prices(self, *, refresh: bool = False, region: Optional[str] = None):
         """The price table deploys and endpoint costs use; ``refresh`` reads the region's from the
