@@ -32,6 +32,26 @@ def make_tar(path: Path, entries: dict) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def warm_root(tmp_path_factory):
+    """A local endpoints folder whose warm fork server the probe is forked from."""
+    return tmp_path_factory.mktemp("warm-endpoints")
+
+
+@pytest.fixture(autouse=True, params=["fresh", "warm"])
+def probe_runner(request, monkeypatch, warm_root):
+    """Every bad artifact twice: the probe in a fresh interpreter (the CLI without a fork
+    server) and forked from the warm fork server (what Smops does): same checks, same words."""
+    if request.param == "warm":
+        from jupyter_smops.core.packaging import validate
+
+        fresh = validate.run_probe
+        monkeypatch.setattr(validate, "run_probe",
+                            lambda model_dir, timeout, sample, root=None: fresh(model_dir, timeout, sample,
+                                                                                root or warm_root))
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def model_bytes(iris_model):
     buf = io.BytesIO()

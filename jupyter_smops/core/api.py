@@ -162,6 +162,12 @@ class Smops:
             return table
         return cost.load_prices(self.config.home_path, region)
 
+    def _warm_root(self) -> Optional[Path]:
+        """Where the local endpoints' warm fork server lives: validation forks its probe from
+        it (scikit-learn already imported) instead of starting a fresh interpreter."""
+        root = getattr(self.local_endpoints, "root", None)
+        return Path(root) if root else None
+
     # -- artifacts and registry ---------------------------------------------------------
     def package(self, model: Any, *, inference: Optional[str] = None, requirements: Optional[str] = None,
                 sample: Any = None, out: Optional[str] = None, progress: Progress = no_progress) -> PackageResult:
@@ -170,14 +176,15 @@ class Smops:
 
         progress("packaging", None, None)
         target = Path(out) if out else Path.cwd() / "model.tar.gz"
-        return packaging.build_package(model, inference=inference, requirements=requirements,
-                                       sample=sample, out=target, timeout=self.config.validate_timeout)
+        return packaging.build_package(model, inference=inference, requirements=requirements, sample=sample,
+                                       out=target, timeout=self.config.validate_timeout, warm_root=self._warm_root())
 
     def validate(self, path: str) -> PackageResult:
         """Validate an existing model.tar.gz without storing it."""
         from . import packaging
 
-        return packaging.validate_package(Path(path), timeout=self.config.validate_timeout)
+        return packaging.validate_package(Path(path), timeout=self.config.validate_timeout,
+                                          warm_root=self._warm_root())
 
     def push(self, model: Any, *, name: str, inference: Optional[str] = None, requirements: Optional[str] = None,
              sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
@@ -188,7 +195,7 @@ class Smops:
         validate_model_name(name)
         return push_streamed(self.registry, model, name=name, owner=self.owner, inference=inference,
                              requirements=requirements, sample=sample, source=source, progress=progress,
-                             timeout=self.config.validate_timeout)
+                             timeout=self.config.validate_timeout, warm_root=self._warm_root())
 
     def push_package(self, path: str, *, name: str, source: Optional[str] = None,
                      progress: Progress = no_progress) -> ModelVersion:

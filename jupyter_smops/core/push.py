@@ -23,8 +23,10 @@ from .types import ModelVersion, PackageResult
 
 def push_streamed(registry: Registry, model: Any, *, name: str, owner: str, inference: Optional[str] = None,
                   requirements: Optional[str] = None, sample: Any = None, source: Optional[str] = None,
-                  progress: Progress = no_progress, timeout: float = 60) -> ModelVersion:
-    """Store ``model`` (an estimator or a model file) as the next version of ``name``."""
+                  progress: Progress = no_progress, timeout: float = 60,
+                  warm_root: Optional[Path] = None) -> ModelVersion:
+    """Store ``model`` (an estimator or a model file) as the next version of ``name``
+    (``warm_root``: see ``validate.run_probe``)."""
     sample = normalize_sample(sample)
     progress("packaging", None, None)
     with tempfile.TemporaryDirectory(prefix="smops-push-") as tmp:
@@ -33,7 +35,7 @@ def push_streamed(registry: Registry, model: Any, *, name: str, owner: str, infe
 
         def check() -> None:
             try:
-                verdict["package"] = validate_sources(files, timeout=timeout, sample=sample)
+                verdict["package"] = validate_sources(files, timeout=timeout, sample=sample, warm_root=warm_root)
             except BaseException as exc:  # noqa: BLE001 - raised in the pushing thread
                 verdict["error"] = exc
 

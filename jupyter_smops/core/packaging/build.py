@@ -17,7 +17,8 @@ JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle", ".sav", ".bin", ".model")
 
 
 def build_package(model: Any, *, inference: Optional[str | Path] = None, requirements: Optional[str | Path] = None,
-                  sample: Any = None, out: Path, timeout: float = 60) -> PackageResult:
+                  sample: Any = None, out: Path, timeout: float = 60,
+                  warm_root: Optional[Path] = None) -> PackageResult:
     """Build a reproducible, validated ``model.tar.gz`` at ``out``.
 
     ``model`` is a fitted estimator (saved with joblib as ``model.joblib``, or under the one name
@@ -38,7 +39,7 @@ def build_package(model: Any, *, inference: Optional[str | Path] = None, require
         finally:
             partial.unlink(missing_ok=True)
     try:
-        return validate_package(out, timeout=timeout, sample=sample)
+        return validate_package(out, timeout=timeout, sample=sample, warm_root=warm_root)
     except BaseException:
         # An artifact that failed validation must not be mistaken for a good one later.
         out.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -75,6 +76,31 @@ def spawn(root: Path, spec_path: Path, env: Optional[dict] = None) -> int:
     _children.append(proc)
     _children[:] = [p for p in _children if p.poll() is None]
     return proc.pid
+
+
+def run_script(root: Path, argv: list[str], *, env: dict, cwd: Path, stdout: Path, stderr: Path) -> int:
+    """Run the Python script ``argv[0]`` (with ``argv``) in a fork of the warm zygote of ``root``,
+    so it starts with numpy and scikit-learn already imported. Returns its pid, which leads a
+    process group of its own (kill it with ``os.killpg``); its output goes to the two files.
+    Raises ZygoteUnavailable when no zygote can serve (the caller runs a fresh interpreter)."""
+    if os.environ.get("SMOPS_ZYGOTE", "1") in ("0", "false", "no", "off"):
+        raise ZygoteUnavailable("turned off (SMOPS_ZYGOTE=0)")
+    message = {"cmd": "run", "argv": [str(a) for a in argv], "env": child_env(env), "cwd": str(cwd),
+               "stdout": str(stdout), "stderr": str(stderr)}
+    return _request(root, message)["pid"]
+
+
+def wait_exit(pid: int, timeout: float) -> bool:
+    """Wait until process ``pid`` (not necessarily our child) has exited; False on timeout."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], max(timeout, 0))
+        return bool(ready)
+    finally:
+        os.close(fd)
 
 
 def warm(root: Path) -> bool:
@@ -207,6 +233,9 @@ def _serve(listener: socket.socket, root: Path) -> None:
             if message.get("cmd") == "exit":
                 conn.sendall(b'{"ok": true}\n')
                 os._exit(0)
+            if message.get("cmd") == "run":
+                conn.sendall(json.dumps({"pid": _fork_script(listener, conn, message)}).encode() + b"\n")
+                continue
             pid = _fork_endpoint(listener, conn, message)
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             with open(root / ".zygote.spawned", "a") as fh:
@@ -235,3 +264,45 @@ def _fork_endpoint(listener: socket.socket, conn: socket.socket, message: dict) 
         run_spec(message["spec"])
     finally:
         os._exit(1)
+
+
+def _fork_script(listener: socket.socket, conn: socket.socket, message: dict) -> int:
+    """The child of ``run_script``: its own session, directory, environment and output files,
+    then the script as ``__main__``, as a fresh ``python script`` would run it."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        listener.close()
+        conn.close()
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.chdir(message["cwd"])
+        os.environ.clear()
+        os.environ.update(message.get("env") or {})
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        for fd, path in ((1, message["stdout"]), (2, message["stderr"])):
+            out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, fd)
+            os.close(out)
+        import runpy
+
+        sys.argv = list(message["argv"])
+        sys.path[0] = str(Path(sys.argv[0]).resolve().parent)
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported on the script's stderr, as Python would
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        os._exit(code)
