@@ -262,9 +262,11 @@ def main() -> None:
         from jupyter_smops.config import SmopsConfig
         from jupyter_smops.core.api import Smops
 
-        smops = Smops(SmopsConfig())
         with tempfile.TemporaryDirectory(prefix="smops-bench-") as tmp:
             work = Path(tmp)
+            # Its own SMOPS_HOME: the validation's warm fork server lives (and dies) with it.
+            os.environ["SMOPS_HOME"] = str(work / "home")
+            smops = Smops(SmopsConfig())
             inference = work / "inference.py"
             inference.write_text(INFERENCE)
             # A first small push, so neither way pays for clients, the bucket or the package group.
