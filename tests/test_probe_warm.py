@@ -98,3 +98,14 @@ def test_without_the_fork_server_the_probe_runs_fresh(tmp_path, iris_model, monk
     report, _ = run_probe(model_dir, 60, ROW, tmp_path / "no-such-endpoints")
     assert "error" not in report and report["stage"] == "done" and time.perf_counter() - start < 60
     assert not (tmp_path / "no-such-endpoints").exists()  # no fork server was started for it
+
+
+def test_an_upgraded_scikit_learn_gets_a_new_fork_server(monkeypatch):
+    """The fork server's address carries the installed versions: after `pip install -U
+    scikit-learn` neither endpoints nor validation are served by the old import."""
+    from importlib import metadata
+
+    before = zygote.fingerprint()
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda dist: "99.0" if dist == "scikit-learn" else real(dist))
+    assert zygote.fingerprint() != before

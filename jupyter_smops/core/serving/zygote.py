@@ -38,8 +38,16 @@ class ZygoteUnavailable(Exception):
 
 
 def fingerprint() -> str:
-    """Changes when the interpreter or the serving code changes."""
+    """Changes when the interpreter, the serving code or the installed numpy / scikit-learn
+    change (a `pip install -U scikit-learn` must not be served, or validated, by the old one)."""
+    from importlib import metadata
+
     digest = hashlib.sha256(f"{sys.executable}|{sys.version}".encode())
+    for dist in ("numpy", "scikit-learn"):
+        try:
+            digest.update(f"|{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
     here = Path(__file__).parent
     for path in sorted(here.glob("*.py")):
         st = path.stat()
