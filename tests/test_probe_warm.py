@@ -109,3 +109,13 @@ def test_an_upgraded_scikit_learn_gets_a_new_fork_server(monkeypatch):
     real = metadata.version
     monkeypatch.setattr(metadata, "version", lambda dist: "99.0" if dist == "scikit-learn" else real(dist))
     assert zygote.fingerprint() != before
+
+
+def test_waiting_without_pidfd_polls(tmp_path, warm_root, monkeypatch):
+    """macOS has no pidfd_open: the wait polls instead, with the same answers."""
+    monkeypatch.delattr(os, "pidfd_open", raising=False)
+    script = tmp_path / "short.py"
+    script.write_text("import time\ntime.sleep(0.5)\n")
+    pid = zygote.run_script(warm_root, [str(script)], env={}, cwd=tmp_path, stdout=tmp_path / "o", stderr=tmp_path / "e")
+    assert not zygote.wait_exit(pid, 0.05)
+    assert zygote.wait_exit(pid, 30)

@@ -99,16 +99,29 @@ def run_script(root: Path, argv: list[str], *, env: dict, cwd: Path, stdout: Pat
 
 
 def wait_exit(pid: int, timeout: float) -> bool:
-    """Wait until process ``pid`` (not necessarily our child) has exited; False on timeout."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        ready, _, _ = select.select([fd], [], [], max(timeout, 0))
-        return bool(ready)
-    finally:
-        os.close(fd)
+    """Wait until process ``pid`` (not necessarily our child) has exited; False on timeout.
+    Linux wakes on a pidfd; elsewhere (macOS) it polls every 10 ms."""
+    if hasattr(os, "pidfd_open"):
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return True
+        try:
+            ready, _, _ = select.select([fd], [], [], max(timeout, 0))
+            return bool(ready)
+        finally:
+            os.close(fd)
+    deadline = time.monotonic() + max(timeout, 0)
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass  # alive, someone else's: cannot happen for our fork server's children
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def warm(root: Path) -> bool:
