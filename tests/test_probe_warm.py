@@ -119,3 +119,34 @@ def test_waiting_without_pidfd_polls(tmp_path, warm_root, monkeypatch):
     pid = zygote.run_script(warm_root, [str(script)], env={}, cwd=tmp_path, stdout=tmp_path / "o", stderr=tmp_path / "e")
     assert not zygote.wait_exit(pid, 0.05)
     assert zygote.wait_exit(pid, 30)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_another_user_cannot_ask_the_fork_server_for_anything(tmp_path, warm_root):
+    """The Linux socket is abstract (no file permissions), so the server checks the caller's uid."""
+    import subprocess
+
+    assert zygote.warm(warm_root)
+    marker = tmp_path / "ran"
+    ask = ("import json, socket, sys\n"
+           "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(20)\n"
+           "s.connect(bytes.fromhex(sys.argv[1]).decode())\n"
+           "try:\n"
+           "    s.sendall(json.dumps({'cmd': 'run', 'argv': ['-c'], 'env': {}, 'cwd': '/', "
+           "'stdout': sys.argv[2], 'stderr': sys.argv[2]}).encode() + b'\\n')\n"
+           "    print('answered' if s.recv(1000) else 'refused')\n"
+           "except OSError:\n"
+           "    print('refused')\n")
+    address = zygote.address(warm_root).encode().hex()
+    python = "/usr/bin/python3"  # the venv's is under a folder other users cannot enter
+    if not os.path.exists(python):
+        pytest.skip("no system python3 to run as another user")
+    out = subprocess.run([python, "-c", ask, address, str(marker)], capture_output=True, text=True,
+                         timeout=60, cwd="/", preexec_fn=lambda: os.setuid(65534))
+    assert out.stdout.strip() == "refused", (out.stdout, out.stderr)  # closed without an answer
+    assert not marker.exists()
+    # The owner is still served.
+    script = tmp_path / "ok.py"
+    script.write_text("print('ok')\n")
+    pid = zygote.run_script(warm_root, [str(script)], env={}, cwd=tmp_path, stdout=tmp_path / "o", stderr=tmp_path / "e")
+    assert zygote.wait_exit(pid, 30) and (tmp_path / "o").read_text().strip() == "ok"

@@ -242,6 +242,9 @@ def _serve(listener: socket.socket, root: Path) -> None:
                 os._exit(0)
             continue
         last = time.monotonic()
+        if not _same_user(conn):
+            conn.close()  # an abstract socket has no file permissions: check who is asking
+            continue
         conn.settimeout(10)
         try:
             data = b""
@@ -285,6 +288,18 @@ def _fork_endpoint(listener: socket.socket, conn: socket.socket, message: dict) 
         run_spec(message["spec"])
     finally:
         os._exit(1)
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """Only processes of this user may ask for forks (Linux: SO_PEERCRED). Elsewhere the socket
+    is a file in the endpoints folder, which only this user can reach."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True
+    import struct
+
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()
 
 
 def _fork_script(listener: socket.socket, conn: socket.socket, message: dict) -> int:
