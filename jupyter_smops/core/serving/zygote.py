@@ -319,6 +319,7 @@ def _fork_script(listener: socket.socket, conn: socket.socket, message: dict) ->
         os.environ.update(message.get("env") or {})
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
+        os.close(devnull)
         for fd, path in ((1, message["stdout"]), (2, message["stderr"])):
             out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(out, fd)
