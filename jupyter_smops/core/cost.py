@@ -17,7 +17,6 @@ GB-second of compute and per GB of data processed, so they have no hourly price.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -143,11 +142,11 @@ def fetch_prices(pricing_client, region: str, now: Optional[datetime] = None) ->
 
 def save_prices(table: PriceTable, home: Path) -> Path:
     """Write a fetched table where ``load_prices`` finds it (atomically)."""
+    from .registry.local import write_json
+
     path = prices_path(home, table.region)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(table.to_dict(), indent=1))
-    os.replace(partial, path)
+    write_json(path, table.to_dict())
     return path
 
 

@@ -132,7 +132,7 @@ class LocalRegistry(Registry):
         candidate = (self._versions(name) or [0])[-1] + 1
         while True:
             meta = version_metadata(package, name=name, version=candidate, owner=owner, source=source)
-            _write_json(staging / METADATA, meta)
+            write_json(staging / METADATA, meta)
             target = model_dir / f"v{candidate}"
             try:
                 os.rename(staging, target)
@@ -232,11 +232,11 @@ class LocalRegistry(Registry):
         path = self._model_dir(name) / f"v{version}" / METADATA
         data = json.loads(path.read_text())
         data["approval_status"] = status
-        _write_json(path, data)
+        write_json(path, data)
         return dataclasses.replace(mv, approval_status=status)
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     """Write JSON atomically (temp file + rename)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     tmp.write_text(json.dumps(data, indent=2, default=str))
