@@ -115,10 +115,15 @@ class _BlockWriter:
                 self.progress(self.total)  # may raise to cancel
 
 
+def _parent_dirs(files: dict[str, Path]) -> set[str]:
+    """The folders of the archive's entries (each gets an entry of its own)."""
+    return {str(p) for name in files for p in PurePosixPath(name).parents if str(p) != "."}
+
+
 def archive_input_size(files: dict[str, Path]) -> int:
     """The bytes ``write_archive`` feeds the compressor for ``files`` (what its progress counts
     up to): the files plus an upper estimate of the tar framing."""
-    dirs = {str(p) for name in files for p in PurePosixPath(name).parents if str(p) != "."}
+    dirs = _parent_dirs(files)
     sizes = [Path(src).stat().st_size for src in files.values()]
     return sum(-(-n // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE for n in sizes) + \
         2 * tarfile.BLOCKSIZE * (len(files) + len(dirs)) + tarfile.RECORDSIZE
@@ -134,7 +139,7 @@ def write_archive(out: Union[Path, BinaryIO], files: dict[str, Path], threads: O
     ``progress(bytes_in)`` is called after each 1 MiB block given to the compressor; raising
     from it stops the archive there.
     """
-    dirs = {str(p) for name in files for p in PurePosixPath(name).parents if str(p) != "."}
+    dirs = _parent_dirs(files)
     entries = sorted([(d, None) for d in dirs] + list(files.items()))
     with open_gzip_writer(out, threads, level) as gz:
         blocks = _BlockWriter(getattr(gz, "raw", gz), progress)
