@@ -259,7 +259,7 @@ def main() -> None:
         import boto3
 
         boto3.client("s3", region_name="us-east-1", endpoint_url=url).create_bucket(Bucket="bench-registry")
-        from jupyter_smops.config import SmopsConfig
+        from jupyter_smops.core.config import SmopsConfig
         from jupyter_smops.core.api import Smops
 
         with tempfile.TemporaryDirectory(prefix="smops-bench-") as tmp:

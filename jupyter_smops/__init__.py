@@ -3,10 +3,7 @@
 Entry points are kept import-light: loading the server extension, the IPython extension or
 the CLI does not import boto3, sagemaker or scikit-learn until an operation needs them.
 """
-try:
-    from ._version import __version__
-except ImportError:  # running from a source tree that was never built
-    __version__ = "0.0.0.dev0"
+from .core.version import __version__
 
 
 def _jupyter_labextension_paths():

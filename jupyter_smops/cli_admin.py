@@ -59,7 +59,7 @@ def make_caller(args: argparse.Namespace):
 def _region(args) -> str:
     if getattr(args, "region", None):
         return args.region
-    from .config import SmopsConfig
+    from .core.config import SmopsConfig
 
     return SmopsConfig().region
 

@@ -9,7 +9,7 @@ import threading
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from .commands import Face, HelpShown, build_parser, error_lines, run
-from .config import SmopsConfig
+from .core.config import SmopsConfig
 from .core.api import Smops
 from .core.errors import SmopsError
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from jupyter_smops.config import SmopsConfig, read_studio_metadata
+from jupyter_smops.core.config import SmopsConfig, read_studio_metadata
 from jupyter_smops.core.errors import BadRequest
 
 

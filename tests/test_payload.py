@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.api import Smops
 from jupyter_smops.core.endpoints.local import LocalEndpoints
 from jupyter_smops.core.errors import BadRequest

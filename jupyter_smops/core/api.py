@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from ..config import SmopsConfig
+from .config import SmopsConfig
 from .endpoints.base import DeployOptions, Endpoints, check_payload_size
 from .errors import BadRequest, Conflict, NotFound
 from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, validate_model_name
 from .payload import encode_payload
-from .registry.base import Progress, Registry, no_progress
-from .types import CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult
+from .registry.base import Registry
+from .types import (CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult, Progress,
+                    no_progress)
 
 
 class Smops:
@@ -105,7 +106,7 @@ class Smops:
     # -- status -------------------------------------------------------------------------
     def status(self) -> dict:
         """Backend, region, bucket, owner, Studio info and versions, for the header and CLI."""
-        from .. import __version__
+        from .version import __version__
 
         studio = self.config.studio
         info: dict[str, Any] = {
@@ -143,6 +144,9 @@ class Smops:
                                   for t in cost.HOURLY_USD if t in table.hourly_usd]
         info["prices"] = {"region": table.region, "date": table.date, "source": table.source,
                           "fetched": table.fetched, "note": cost.price_note(self.config.region, table)}
+        from . import rules
+
+        info["rules"] = rules.public_rules(self.config)
         return info
 
     def prices(self, *, refresh: bool = False, region: Optional[str] = None):

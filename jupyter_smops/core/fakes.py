@@ -23,7 +23,7 @@ from typing import Iterator, Optional
 from .endpoints.base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
 from .errors import Conflict, ModelError, NotFound, UpstreamError
 from .names import validate_endpoint_name
-from .registry.base import Progress, no_progress
+from .types import Progress, no_progress
 from .types import CleanupResult, Endpoint, InvokeResult, ModelVersion
 
 _REASON = ("The primary container for production variant AllTraffic did not pass the ping health check "

@@ -17,8 +17,8 @@ from typing import Any, Optional
 from .packaging.archive import archive_chunks, archive_input_size
 from .packaging.build import stage_sources
 from .packaging.validate import normalize_sample, validate_sources
-from .registry.base import Progress, Registry, no_progress
-from .types import ModelVersion, PackageResult
+from .registry.base import Registry
+from .types import ModelVersion, PackageResult, Progress, no_progress
 
 
 def push_streamed(registry: Registry, model: Any, *, name: str, owner: str, inference: Optional[str] = None,

@@ -5,7 +5,16 @@ import dataclasses
 import html
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+
+# progress(phase, done, total): phases such as "uploading"; done/total in bytes or steps. Every
+# long operation of the core takes one; faces turn it into a bar, a job's state or nothing.
+Progress = Callable[[str, Optional[int], Optional[int]], None]
+
+
+def no_progress(phase: str, done: Optional[int] = None, total: Optional[int] = None) -> None:
+    """A progress callback that ignores everything."""
+
 
 ENDPOINT_STATUSES = ("Creating", "InService", "Failed", "Deleting", "Updating")
 APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")

@@ -14,7 +14,7 @@ def aws(aws_env, monkeypatch):
 
 @pytest.fixture
 def config(aws):
-    from jupyter_smops.config import SmopsConfig
+    from jupyter_smops.core.config import SmopsConfig
 
     return SmopsConfig()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core import cost
 from jupyter_smops.core.api import Smops
 from jupyter_smops.core.aws import clients_for

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.api import Smops
 from jupyter_smops.core.errors import InvalidArtifact, NotFound
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from aws_helpers import Faults, make_big_package, make_package
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.errors import AccessDenied, BadRequest, NotFound, UpstreamError
 from jupyter_smops.core.registry.s3 import S3Registry
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from aws_helpers import Faults, make_package, queue_endpoint_results
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.base import DeployOptions
 from jupyter_smops.core.endpoints.sagemaker import SageMakerEndpoints
 from jupyter_smops.core.errors import (AccessDenied, BadRequest, Conflict, ModelError, NotFound,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.fakes import FakeEndpoints
 from jupyter_smops.core.registry.local import LocalRegistry
 

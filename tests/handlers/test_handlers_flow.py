@@ -154,7 +154,7 @@ async def test_endpoint_status_comes_from_the_backend_not_the_job_table(api, wai
     restart) shows the backend's status; a finished job does not freeze it either."""
     monkeypatch.setenv("SMOPS_FAKE_DEPLOY_SECONDS", "1.0")
     store_version("iris")
-    from jupyter_smops.config import SmopsConfig
+    from jupyter_smops.core.config import SmopsConfig
     from jupyter_smops.core.api import Smops
     from jupyter_smops.core.endpoints.base import DeployOptions
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.api import Smops
 from jupyter_smops.core.registry.local import LocalRegistry
 from jupyter_smops.handlers import setup_handlers

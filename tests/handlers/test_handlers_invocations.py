@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.base import MAX_PAYLOAD_BYTES
 from jupyter_smops.core.fakes import FakeEndpoints
 

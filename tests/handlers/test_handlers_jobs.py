@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from jupyter_smops.config import SmopsConfig
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.api import Smops
 from jupyter_smops.core.errors import Conflict
 from jupyter_smops.core.registry.local import LocalRegistry

@@ -157,7 +157,7 @@ def render_script(version: Optional[str] = None, wheel: Optional[str] = None, ap
             raise BadRequest(f"--version {version} does not match the wheel's version {wheel_version}: drop --version.")
         version = wheel_version
     if not version:
-        from ... import __version__ as version
+        from ..version import __version__ as version
     check_version(version)
     text = FOREGROUND
     for key, value in (("@@STARTUP@@", STARTUP_FILE), ("@@WORKER@@", WORKER),
@@ -185,5 +185,5 @@ def encode(script: str) -> str:
 def default_name(version: Optional[str] = None) -> str:
     """``jupyter-smops-0-1-0``: LCCs cannot be changed, so each version gets its own name."""
     if not version:
-        from ... import __version__ as version
+        from ..version import __version__ as version
     return re.sub(r"[^a-zA-Z0-9]+", "-", f"jupyter-smops-{version}").strip("-")[:63]

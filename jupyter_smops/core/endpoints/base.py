@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..registry.base import Progress, no_progress
+from ..types import Progress, no_progress
 from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
 
 # InvokeEndpoint's limits, enforced wherever invoking is emulated.

@@ -26,7 +26,7 @@ from typing import Iterator, Optional
 
 from ..errors import BadRequest, Conflict, InvalidArtifact, ModelError, NotFound, SmopsError, Timeout, UpstreamError
 from ..names import validate_endpoint_name
-from ..registry.base import Progress, no_progress
+from ..types import Progress, no_progress
 from ..serving import zygote
 from ..serving.process import read_json, write_json
 from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion

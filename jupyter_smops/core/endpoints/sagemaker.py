@@ -19,7 +19,7 @@ from .. import cost
 from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_dict, tag_list
 from ..errors import (BadRequest, Conflict, ModelError, NotFound, SmopsError, Timeout,
                       UpstreamError)
-from ..registry.base import Progress, no_progress
+from ..types import Progress, no_progress
 from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
 from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints, check_payload_size
 

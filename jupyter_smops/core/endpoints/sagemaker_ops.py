@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from ..aws import aws_errors, tag_dict
 from ..errors import AccessDenied, NotFound, SmopsError
-from ..registry.base import Progress
+from ..types import Progress
 from ..types import CleanupResult
 
 log = logging.getLogger("jupyter_smops")

@@ -1,7 +1,8 @@
 """Registries behind one interface, chosen by config."""
-from .base import Progress, Registry, no_progress
 
-__all__ = ["Progress", "Registry", "no_progress", "make_registry"]
+from .base import Registry
+
+__all__ = ["Registry", "make_registry"]
 
 
 def make_registry(config, backend: str) -> Registry:

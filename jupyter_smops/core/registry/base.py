@@ -3,16 +3,9 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Iterable, Optional
 
-from ..types import Model, ModelVersion, PackageResult
-
-# progress(phase, done, total): phases such as "uploading"; done/total in bytes or steps.
-Progress = Callable[[str, Optional[int], Optional[int]], None]
-
-
-def no_progress(phase: str, done: Optional[int] = None, total: Optional[int] = None) -> None:
-    """A progress callback that ignores everything."""
+from ..types import Model, ModelVersion, PackageResult, Progress, no_progress
 
 
 class Registry(abc.ABC):

@@ -11,48 +11,21 @@ import dataclasses
 import errno
 import json
 import os
-import re
 import shutil
 import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 from ..errors import BadRequest, NotFound, UpstreamError
-from ..packaging.archive import sha256_file
+from ..files import write_json
 from ..names import validate_model_name
-from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from .base import Progress, Registry, no_progress, package_facts, streamed_package
+from ..packaging.archive import sha256_file
+from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
+from .base import Registry, package_facts, streamed_package
+from .layout import ARTIFACT, METADATA, VERSION_DIR, version_from_metadata, version_metadata, version_path
 
-ARTIFACT = "model.tar.gz"
-METADATA = "smops.json"
-_VERSION_DIR = re.compile(r"^v(\d+)$")
 _STALE_STAGING_SECONDS = 3600
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def version_metadata(package: PackageResult, *, name: str, version: int, owner: str,
-                     source: Optional[str]) -> dict:
-    """The ``smops.json`` of a new version (DESIGN.md's fields), the same for every registry."""
-    return {
-        "name": name, "version": version, "sha256": package.sha256, "size": package.size,
-        "framework": package.framework, "framework_version": package.framework_version,
-        "serving_version": package.serving_version, "model_file": package.model_file,
-        "created_at": now_iso(), "created_by": owner, "source": source,
-        "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
-    }
-
-
-def version_from_metadata(data: dict, uri: str) -> ModelVersion:
-    """Build a ModelVersion from smops.json, ignoring keys a newer release may add."""
-    fields = {f.name for f in dataclasses.fields(ModelVersion)}
-    values = {k: v for k, v in data.items() if k in fields}
-    values["uri"] = uri
-    return ModelVersion(**values)
 
 
 class LocalRegistry(Registry):
@@ -69,6 +42,9 @@ class LocalRegistry(Registry):
     def _model_dir(self, name: str) -> Path:
         return self.root / validate_model_name(name)
 
+    def _version_dir(self, name: str, version: int) -> Path:
+        return self.root / version_path(validate_model_name(name), version)
+
     def _versions(self, name: str) -> list[int]:
         d = self._model_dir(name)
         try:
@@ -77,7 +53,7 @@ class LocalRegistry(Registry):
             return []
         out = []
         for entry in entries:
-            m = _VERSION_DIR.match(entry)
+            m = VERSION_DIR.match(entry)
             if m and (d / entry / METADATA).is_file():
                 out.append(int(m.group(1)))
         return sorted(out)
@@ -133,7 +109,7 @@ class LocalRegistry(Registry):
         while True:
             meta = version_metadata(package, name=name, version=candidate, owner=owner, source=source)
             write_json(staging / METADATA, meta)
-            target = model_dir / f"v{candidate}"
+            target = self._version_dir(name, candidate)
             try:
                 os.rename(staging, target)
             except OSError as exc:
@@ -154,7 +130,7 @@ class LocalRegistry(Registry):
                 pass
 
     def _read(self, name: str, version: int) -> ModelVersion:
-        path = self._model_dir(name) / f"v{version}"
+        path = self._version_dir(name, version)
         try:
             data = json.loads((path / METADATA).read_text())
         except FileNotFoundError:
@@ -198,7 +174,7 @@ class LocalRegistry(Registry):
         return self._read(name, version)
 
     def fetch(self, mv: ModelVersion, dest_dir: Path) -> Path:
-        source = self._model_dir(mv.name) / f"v{mv.version}" / ARTIFACT
+        source = self._version_dir(mv.name, mv.version) / ARTIFACT
         if not source.is_file():
             raise NotFound(self._missing(mv.name, mv.version))
         dest_dir = Path(dest_dir)
@@ -214,7 +190,7 @@ class LocalRegistry(Registry):
         return dest
 
     def delete_version(self, name: str, version: int) -> None:
-        path = self._model_dir(name) / f"v{version}"
+        path = self._version_dir(name, version)
         if not path.exists():
             return
         # Rename first so readers never see a version without its metadata.
@@ -229,15 +205,9 @@ class LocalRegistry(Registry):
         if status not in APPROVAL_STATUSES:
             raise BadRequest(f"Unknown approval status {status!r}: use one of {', '.join(APPROVAL_STATUSES)}.")
         mv = self._read(name, version)
-        path = self._model_dir(name) / f"v{version}" / METADATA
+        path = self._version_dir(name, version) / METADATA
         data = json.loads(path.read_text())
         data["approval_status"] = status
         write_json(path, data)
         return dataclasses.replace(mv, approval_status=status)
 
-
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)

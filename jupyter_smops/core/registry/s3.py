@@ -24,7 +24,8 @@ from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_
 from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from .base import Progress, Registry, no_progress, package_facts, streamed_package
+from ..types import Progress, no_progress
+from .base import Registry, package_facts, streamed_package
 from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata, version_metadata
 
 log = logging.getLogger("jupyter_smops")

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Optional
 from ..aws import aws_errors
 from ..errors import UpstreamError
 from ..types import PackageResult
-from .base import Progress
+from ..types import Progress
 
 MIB = 1024 * 1024
 PART_SIZE = 16 * MIB

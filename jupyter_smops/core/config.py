@@ -68,7 +68,7 @@ def read_studio_metadata(path: str | os.PathLike) -> StudioInfo:
 def _check_backend_name(value: str) -> str:
     name = value.strip().lower()
     if name not in BACKENDS:
-        from .core.errors import BadRequest
+        from .errors import BadRequest
 
         raise BadRequest(f"Unknown backend {value!r}: use one of {', '.join(BACKENDS)} (SMOPS_BACKEND).")
     return name
