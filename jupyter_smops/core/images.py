@@ -1,7 +1,14 @@
 """The SageMaker scikit-learn serving images, read from the SageMaker SDK's own image config.
 
-Importing ``sagemaker.core.image_uris`` costs ~3 s; reading the JSON file it ships costs ~20 ms,
-so the file is located with ``find_spec`` and read directly. The SDK stays the source of truth.
+Either SDK line works, whichever is installed (SageMaker Distribution 3.x ships v2, 4.x ships v3):
+v3 keeps the data in ``sagemaker/core/image_uri_config/sklearn.json`` (package sagemaker-core 2.x),
+v2 in ``sagemaker/image_uri_config/sklearn.json``. Importing either SDK costs seconds (v3's
+``image_uris`` ~3 s, v2's ``sagemaker`` package more), while reading the JSON costs ~20 ms, so the
+file is located on ``sys.path`` without importing anything. The SDK stays the source of truth.
+
+With neither SDK installed the serving *versions* fall back to a built-in list (enough for the
+version check and its advice), but no image URI is guessed: a deploy says to install one
+(``pip install sagemaker-core``, or ``sagemaker``) or to pass ``--image-uri``.
 """
 from __future__ import annotations
 
@@ -12,26 +19,43 @@ import re
 from pathlib import Path
 from typing import Optional
 
-# Used only when the SDK is not installed (the core must still work without it).
+# Used only when no SDK is installed (the core must still work without it).
 _FALLBACK_VERSIONS = ("0.20.0", "0.23-1", "1.0-1", "1.2-1", "1.4-2-py312", "1.9-0")
+# Where each SDK line keeps the file, relative to a ``sagemaker`` package directory; v3 first.
+_CONFIG_PATHS = (("v3", ("core", "image_uri_config", "sklearn.json")),
+                 ("v2", ("image_uri_config", "sklearn.json")))
+
+
+@functools.lru_cache(maxsize=1)
+def sklearn_image_source() -> tuple[str, Optional[Path]]:
+    """(``"v3"``, ``"v2"`` or ``"none"``, the JSON file) for the installed SDK's scikit-learn data."""
+    try:  # finding a top-level package does not import it
+        spec = importlib.util.find_spec("sagemaker")
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for line, parts in _CONFIG_PATHS:
+        for location in locations:
+            path = Path(location).joinpath(*parts)
+            if path.is_file():
+                return line, path
+    return "none", None
 
 
 @functools.lru_cache(maxsize=1)
 def sklearn_image_config() -> dict:
-    """The SDK's ``image_uri_config/sklearn.json`` (empty dict when the SDK is absent)."""
+    """The SDK's ``image_uri_config/sklearn.json`` (empty dict when no SDK is installed)."""
+    _, path = sklearn_image_source()
+    if path is None:
+        return {}
     try:
-        spec = importlib.util.find_spec("sagemaker.core")
-    except (ImportError, ValueError):
-        spec = None
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(location) / "image_uri_config" / "sklearn.json"
-        if path.is_file():
-            return json.loads(path.read_text())
-    return {}
+        return json.loads(path.read_text())
+    except (OSError, ValueError):  # a broken install: behave as without the SDK
+        return {}
 
 
 def sklearn_serving_versions() -> list[str]:
-    """Serving (``inference`` scope) framework versions the SDK knows, in its order."""
+    """Serving (``inference`` scope) framework versions the SDK knows, in its order (built-in without an SDK)."""
     versions = sklearn_image_config().get("inference", {}).get("versions", {})
     return list(versions) or list(_FALLBACK_VERSIONS)
 
@@ -108,8 +132,8 @@ def image_uri(region: str, framework_version: str, instance_type: Optional[str] 
                          f"Choose a CPU type (e.g. ml.m5.large, ml.c5.large, ml.t2.medium) or pass --image-uri.")
     versions = sklearn_image_config().get(scope, {}).get("versions", {})
     if not versions:
-        raise BadRequest("The SageMaker SDK's image list (sagemaker.core image_uri_config/sklearn.json) is not "
-                         "installed: pip install sagemaker, or pass --image-uri.")
+        raise BadRequest("No SageMaker SDK is installed, so the scikit-learn serving images are unknown here: "
+                         "pip install sagemaker-core (or sagemaker, v2 or v3), or pass --image-uri.")
     if framework_version not in versions:
         raise BadRequest(f"No scikit-learn serving image {framework_version!r}: the versions are "
                          f"{', '.join(versions)}. Pass one of them as --framework-version, or --image-uri.")
