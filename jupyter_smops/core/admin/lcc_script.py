@@ -2,15 +2,21 @@
 
 What it must do, and why it looks the way it does:
 - SageMaker stops an LCC that runs over 5 minutes and fails the app, while ``pip install`` can
-  take longer: the foreground part only writes two small files and starts the install with
-  ``nohup ... &``, then ends in about a second.
+  take longer: the first start writes small files and runs the install with ``nohup ... &``, so
+  the foreground ends in about a second.
+- It never changes a package the image ships: pip installs with the image's own ``pip freeze`` as
+  constraints (it may add packages, never replace one) and with ``--prefix`` into
+  ``~/.smops/lcc/installs/VERSION-IMAGE`` on the persistent home volume, not into the image.
+- A space's image environment (``/opt/conda``) is fresh on every start while ``$HOME`` persists:
+  every start links the install into the image with three small files (a ``.pth`` file, the lab
+  extension folder link and the server extension's config) and the ``jupyter-smops`` command; a
+  second start with the same version and the same image does only that, in the foreground, with
+  no network and no server restart. IMAGE is a hash of the image's installed distributions, so a
+  new image version is installed for afresh (its own versions as constraints).
+- The Jupyter server is restarted only after an install, and only if one already runs.
 - Studio ships the LCC's stdout/stderr to CloudWatch Logs; a ``nohup``-ed process must not hold
   that pipe open, so the background part logs to ``~/.smops/lcc/on-start.log`` (the foreground
   lines go to both).
-- Apps restart often and their conda environment is fresh each time, while ``$HOME`` persists:
-  the script checks what is installed (not a marker in ``$HOME``), rewrites its files with the
-  same content, and restarts the Jupyter server only when it installed something and a server
-  is already running.
 """
 from __future__ import annotations
 
@@ -35,65 +41,75 @@ except Exception as exc:  # still installing in the background, most likely
 '''
 
 WORKER = r'''#!/bin/bash
-# Background part of the jupyter-smops on-start script (rewritten by it on every start).
+# jupyter-smops LCC helper (rewritten on every start): install or link.
 set -euo pipefail
-log() { printf '%s jupyter-smops[install]: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*"; }
-trap 'log "failed at line ${LINENO}: see the lines above"' ERR
+log() { printf '%s jupyter-smops[%s]: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "${1}" "${*:2}"; }
+trap 'log error "failed at line ${LINENO}: see the lines above"' ERR
+
+link() {  # the install -> the image environment (reset on every start); files only, no package
+  local lib
+  lib="$(find "${SMOPS_PREFIX}/lib" -maxdepth 2 -type d -name site-packages | head -n 1)"
+  printf '%s\n' "${lib}" > "${SMOPS_SITE}/jupyter_smops_lcc.pth"
+  mkdir -p "${SMOPS_DATA}/share/jupyter/labextensions" "${SMOPS_DATA}/etc/jupyter/jupyter_server_config.d"
+  ln -sfn "${SMOPS_PREFIX}/share/jupyter/labextensions/${SMOPS_LAB_EXTENSION}" \
+    "${SMOPS_DATA}/share/jupyter/labextensions/${SMOPS_LAB_EXTENSION}"
+  cp "${SMOPS_PREFIX}/etc/jupyter/jupyter_server_config.d/${SMOPS_PACKAGE}.json" \
+    "${SMOPS_DATA}/etc/jupyter/jupyter_server_config.d/"
+  if [ ! -e "${SMOPS_BIN}/jupyter-smops" ] || [ -L "${SMOPS_BIN}/jupyter-smops" ]; then
+    ln -sfn "${SMOPS_PREFIX}/bin/jupyter-smops" "${SMOPS_BIN}/jupyter-smops"
+  fi
+}
+
+if [ "${1:-}" = link ]; then link; exit 0; fi
 
 # One install at a time: a start while a previous install still runs leaves it to finish.
 exec 9>"${SMOPS_LCC_DIR}/install.lock"
 if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
-  log "another install is running; leaving it to finish"
+  log install "another install is running; leaving it to finish"
   exit 0
 fi
-
-installed="$(pip show "${SMOPS_PACKAGE}" 2>/dev/null | awk '/^Version:/ {print $2}' || true)"
-changed=0
-if [ "${installed}" = "${SMOPS_VERSION}" ]; then
-  log "${SMOPS_PACKAGE} ${SMOPS_VERSION} is already installed"
-else
-  log "installing ${SMOPS_PACKAGE} ${SMOPS_VERSION} (installed now: ${installed:-none})"
+if [ ! -f "${SMOPS_PREFIX}/.installed" ]; then
+  log install "installing ${SMOPS_PACKAGE} ${SMOPS_VERSION} into ${SMOPS_PREFIX}"
+  tmp="$(mktemp -d)"
+  target="${SMOPS_PACKAGE}==${SMOPS_VERSION}"
   if [ -n "${SMOPS_WHEEL}" ]; then
-    tmp="$(mktemp -d)"
-    wheel="${tmp}/${SMOPS_WHEEL##*/}"
+    target="${tmp}/${SMOPS_WHEEL##*/}"
     if command -v aws >/dev/null 2>&1; then
-      aws s3 cp --only-show-errors "${SMOPS_WHEEL}" "${wheel}"
+      aws s3 cp --only-show-errors "${SMOPS_WHEEL}" "${target}"
     else
-      python3 -c 'import sys, boto3; b, _, k = sys.argv[1][5:].partition("/"); boto3.client("s3").download_file(b, k, sys.argv[2])' "${SMOPS_WHEEL}" "${wheel}"
+      "${SMOPS_PY}" -c 'import sys, boto3; b, _, k = sys.argv[1][5:].partition("/"); boto3.client("s3").download_file(b, k, sys.argv[2])' "${SMOPS_WHEEL}" "${target}"
     fi
-    pip install --no-input --disable-pip-version-check --quiet "${wheel}"
-    rm -rf "${tmp}"
-  else
-    pip install --no-input --disable-pip-version-check --quiet "${SMOPS_PACKAGE}==${SMOPS_VERSION}"
   fi
-  changed=1
-fi
-
-# The wheel ships both extensions enabled; enabling again is harmless and repairs a disabled one.
-jupyter server extension enable --sys-prefix "${SMOPS_PACKAGE}" >/dev/null 2>&1 \
-  || log "warning: could not enable the server extension (jupyter server extension list shows why)"
-jupyter labextension enable --level=sys_prefix "${SMOPS_LAB_EXTENSION}" >/dev/null 2>&1 \
-  || log "warning: could not enable the lab extension (jupyter labextension list shows why)"
-
-# A server started before the install finished has not loaded the extension: restart it, but
-# only if it runs and something changed (a second start must not bounce the user's server).
-if [ "${changed}" = 1 ] && [ -n "$(jupyter server list --json 2>/dev/null || true)" ]; then
-  if command -v restart-jupyter-server >/dev/null 2>&1; then
-    log "restarting the running Jupyter server to load the extension"
-    restart-jupyter-server
-  else
-    log "the Jupyter server is running: stop and start the JupyterLab space to load the extension"
+  # The image's own versions as constraints: pip may add packages, never replace one.
+  "${SMOPS_PY}" -m pip freeze --all --disable-pip-version-check > "${tmp}/image.txt"
+  rm -rf "${SMOPS_PREFIX}.partial"
+  "${SMOPS_PY}" -m pip install --no-input --disable-pip-version-check --quiet --no-warn-script-location \
+    --prefix "${SMOPS_PREFIX}.partial" -c "${tmp}/image.txt" "${target}"
+  rm -rf "${tmp}" "${SMOPS_PREFIX}"
+  mv "${SMOPS_PREFIX}.partial" "${SMOPS_PREFIX}"
+  touch "${SMOPS_PREFIX}/.installed"
+  find "${SMOPS_LCC_DIR}/installs" -mindepth 1 -maxdepth 1 ! -path "${SMOPS_PREFIX}" -exec rm -rf {} +
+  link
+  # A server started before this install has not loaded the extension: restart one that runs.
+  if [ -n "$(jupyter server list --json 2>/dev/null || true)" ]; then
+    if command -v restart-jupyter-server >/dev/null 2>&1; then
+      log install "restarting the running Jupyter server to load the extension"
+      restart-jupyter-server
+    else
+      log install "the Jupyter server is running: stop and start the JupyterLab space to load the extension"
+    fi
   fi
 fi
-log "done"
+log install "done"
 '''
 
 FOREGROUND = r'''#!/bin/bash
 # jupyter-smops @@VERSION@@: on-start lifecycle configuration for SageMaker Studio JupyterLab.
-# Generated by `jupyter smops lifecycle-config print`; safe to run again (each step checks first).
+# Generated by `jupyter smops lifecycle-config print`; safe to run again.
 # Logs: Studio sends this script's output to CloudWatch Logs, log group /aws/sagemaker/studio,
 # stream <domain-id>/<space-name>/JupyterLab/default/LifecycleConfigOnStart; these lines and the
 # background install's also go to ~/.smops/lcc/on-start.log.
+# It installs under ~/.smops/lcc (persistent) and links; it never changes the image's packages.
 set -euo pipefail
 
 SMOPS_PACKAGE=@@PACKAGE@@
@@ -102,17 +118,24 @@ SMOPS_VERSION=@@VERSION_Q@@
 SMOPS_WHEEL=@@WHEEL_Q@@
 SMOPS_LCC_DIR="${HOME}/.smops/lcc"
 SMOPS_LOG="${SMOPS_LCC_DIR}/on-start.log"
-export SMOPS_PACKAGE SMOPS_LAB_EXTENSION SMOPS_VERSION SMOPS_WHEEL SMOPS_LCC_DIR
-
-mkdir -p "${SMOPS_LCC_DIR}"
+mkdir -p "${SMOPS_LCC_DIR}/installs"
 log() { printf '%s jupyter-smops: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" | tee -a "${SMOPS_LOG}"; }
 log "on-start: ${SMOPS_PACKAGE} ${SMOPS_VERSION}${SMOPS_WHEEL:+ from ${SMOPS_WHEEL}}"
 
-# SageMaker Distribution runs Jupyter from /opt/conda: use its pip and jupyter, not another one.
+# SageMaker Distribution runs Jupyter from /opt/conda: use its Python and jupyter, not another one.
 if [ -d /opt/conda/bin ] && [[ ":${PATH}:" != *":/opt/conda/bin:"* ]]; then
   PATH="/opt/conda/bin:${PATH}"
   export PATH
 fi
+SMOPS_PY="$(command -v python3)"
+SMOPS_BIN="$(dirname "${SMOPS_PY}")"
+SMOPS_SITE="$("${SMOPS_PY}" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+SMOPS_DATA="$("${SMOPS_PY}" -c 'import sys; print(sys.prefix)')"
+# The image, by its installed distributions: another image gets its own install.
+image="$(find "${SMOPS_SITE}" -maxdepth 1 -name '*.dist-info' -printf '%f\n' | sort | sha256sum | cut -c1-12)"
+SMOPS_PREFIX="${SMOPS_LCC_DIR}/installs/${SMOPS_VERSION}-${image}"
+export SMOPS_PACKAGE SMOPS_LAB_EXTENSION SMOPS_VERSION SMOPS_WHEEL SMOPS_LCC_DIR SMOPS_PY SMOPS_BIN SMOPS_SITE \
+  SMOPS_DATA SMOPS_PREFIX
 
 # 1. %smops in every IPython kernel (a small file: done in the foreground).
 startup_dir="${HOME}/.ipython/profile_default/startup"
@@ -121,12 +144,18 @@ cat > "${startup_dir}/50-jupyter-smops.py" <<'SMOPS_PY'
 @@STARTUP@@SMOPS_PY
 log "IPython startup file written: ${startup_dir}/50-jupyter-smops.py"
 
-# 2. Install in the background: pip may take minutes and an LCC must end within 5.
+# 2. Installed before for this version and image: link it now (no network, no restart).
+#    Otherwise install in the background: pip may take minutes and an LCC must end within 5.
 worker="${SMOPS_LCC_DIR}/install.sh"
 cat > "${worker}" <<'SMOPS_WORKER'
 @@WORKER@@SMOPS_WORKER
-nohup bash "${worker}" >>"${SMOPS_LOG}" 2>&1 </dev/null &
-log "installing in the background (pid $!); follow it in ${SMOPS_LOG}"
+if [ -f "${SMOPS_PREFIX}/.installed" ]; then
+  bash "${worker}" link
+  log "${SMOPS_PACKAGE} ${SMOPS_VERSION} is already installed for this image (${SMOPS_PREFIX}): linked"
+else
+  nohup bash "${worker}" install >>"${SMOPS_LOG}" 2>&1 </dev/null &
+  log "installing in the background (pid $!); follow it in ${SMOPS_LOG}"
+fi
 '''
 
 
