@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 from .core.errors import BadRequest, SmopsError
 
 VERBS_HELP = {
-    "push": "package, validate and store a model as the next registry version",
+    "push": "package, validate and store a model (or store a model.tar.gz) as the next registry version",
     "package": "build and validate model.tar.gz only",
     "validate": "validate an existing model.tar.gz",
     "models": "list registry models and versions",
@@ -74,7 +74,9 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
 
     for verb in ("push", "package"):
         p = add(verb)
-        p.add_argument("model", help="a notebook variable holding a fitted estimator, or a model file (.joblib, .pkl, .skops)")
+        p.add_argument("model", help="a notebook variable holding a fitted estimator, or a model file (.joblib, .pkl, "
+                                     ".skops)" + (", or a model.tar.gz (validated, then stored as it is)"
+                                                 if verb == "push" else ""))
         if verb == "push":
             p.add_argument("--name", required=True, help="registry model name, e.g. iris")
         p.add_argument("--inference", help="your inference.py (default: a generated one)")
@@ -246,8 +248,8 @@ def _deploy(args, smops, face):
                             serverless_max_concurrency=args.serverless_max_concurrency,
                             framework_version=args.framework_version, image_uri=args.image_uri, wait=args.wait)
     start = time.perf_counter()
-    endpoint = smops.deploy(args.ref, endpoint=args.endpoint, local=args.local, options=options,
-                            progress=_phase_printer(face))
+    plan = smops.plan_deploy(args.ref, endpoint=args.endpoint, local=args.local, options=options)
+    endpoint = smops.deploy(plan, progress=_phase_printer(face))
     face.echo(f"{endpoint.name}: {endpoint.status} after {time.perf_counter() - start:.1f} s"
               + (f" at {endpoint.url}" if endpoint.url else ""))
     if endpoint.failure_reason:

@@ -5,13 +5,14 @@ that creating a ``Smops`` costs nothing (no boto3 client, no sklearn import).
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Optional
 
 from .config import SmopsConfig
+from .deploy_plan import DeployPlan, check_approval, check_options, combine_ref
 from .endpoints.base import DeployOptions, Endpoints, check_payload_size
 from .errors import BadRequest, Conflict, NotFound
 from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, validate_model_name
@@ -19,6 +20,14 @@ from .payload import encode_payload
 from .registry.base import Registry
 from .types import (CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult, Progress,
                     no_progress)
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def is_archive(model: Any) -> bool:
+    """True when ``model`` is the path of a packaged model (``*.tar.gz``/``*.tgz``), not a model
+    file or a fitted estimator."""
+    return isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(ARCHIVE_SUFFIXES)
 
 
 class Smops:
@@ -192,21 +201,28 @@ class Smops:
 
     def push(self, model: Any, *, name: str, inference: Optional[str] = None, requirements: Optional[str] = None,
              sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
-        """Package, validate and store a model as the next version of ``name``, all at once
-        (``core/push.py``): a failed check aborts the upload and leaves no version."""
+        """Store ``model`` as the next version of ``name``: a fitted estimator or a model file is
+        packaged, validated and stored all at once (``core/push.py``), a failed check leaving no
+        version; an existing ``model.tar.gz`` is validated as it is, then stored."""
+        self.check_push(model, name=name, inference=inference, requirements=requirements, sample=sample)
+        if is_archive(model):
+            package = self.validate(str(model))
+            return self.registry.push(package, name=name, owner=self.owner, source=source, progress=progress)
         from .push import push_streamed
 
-        validate_model_name(name)
         return push_streamed(self.registry, model, name=name, owner=self.owner, inference=inference,
                              requirements=requirements, sample=sample, source=source, progress=progress,
                              timeout=self.config.validate_timeout, warm_root=self._warm_root())
 
-    def push_package(self, path: str, *, name: str, source: Optional[str] = None,
-                     progress: Progress = no_progress) -> ModelVersion:
-        """Store an existing, validated model.tar.gz as the next version of ``name``."""
+    def check_push(self, model: Any, *, name: str, inference: Optional[str] = None,
+                   requirements: Optional[str] = None, sample: Any = None) -> None:
+        """The checks ``push`` makes before any work (fast: faces that push in the background call
+        it first, so bad arguments are an immediate error): the name, and no code options with a
+        ``model.tar.gz`` (it carries its own code/ folder)."""
         validate_model_name(name)
-        package = self.validate(path)
-        return self.registry.push(package, name=name, owner=self.owner, source=source, progress=progress)
+        if is_archive(model) and (inference or requirements or sample is not None):
+            raise BadRequest("A model.tar.gz already carries its code/ folder: inference, requirements "
+                             "and sample apply only when pushing a model file or a fitted estimator.")
 
     def models(self, name: Optional[str] = None) -> list[Model]:
         """Registry listing (all models, or one)."""
@@ -223,26 +239,34 @@ class Smops:
         return self.registry.set_approval(name, version, status)
 
     # -- endpoints ----------------------------------------------------------------------
-    def check_approval(self, mv: ModelVersion, *, local: bool = False) -> None:
-        """Conflict when ``require_approval`` is on and ``mv`` is not Approved. Deploys with
-        ``local`` (the quick test on this machine) are exempt. ``deploy`` applies it; the REST
-        handler calls it too, so a refused deploy is a 409 at once rather than a failed job."""
-        if self.config.require_approval and not local and mv.approval_status != "Approved":
-            raise Conflict(f"{mv.ref} is {mv.approval_status}; this deployment requires Approved versions. "
-                           f"Approve it first (%smops approve {mv.ref}).")
-
-    def deploy(self, ref: str, *, endpoint: Optional[str] = None, local: bool = False,
-               options: Optional[DeployOptions] = None, progress: Progress = no_progress) -> Endpoint:
-        """Deploy a registry version (``NAME`` or ``NAME:V``) to a new endpoint."""
-        options = options or DeployOptions()
-        mv = self.model_version(ref)
+    def plan_deploy(self, ref: str, *, version: Optional[int] = None, endpoint: Optional[str] = None,
+                    local: bool = False, options: Optional[DeployOptions] = None) -> DeployPlan:
+        """Check a deploy of ``ref`` (``NAME`` or ``NAME:V``; ``version`` given apart) before anything
+        is created: the version, the endpoint name (suggested when not given) and that no backend
+        has it, the approval policy (``local`` is exempt), the options and what the target backend
+        must check (image, S3 artifact). Fast and synchronous: every face calls it first, so a
+        refused deploy is an immediate error. Returns the plan ``deploy`` carries out."""
+        mv = self.model_version(combine_ref(ref, version))
         name = validate_endpoint_name(endpoint or suggest_endpoint_name(mv.name, mv.version))
-        self.check_approval(mv, local=local)
-        target = self.local_endpoints if local or self.backend == "local" else self.endpoints
-        for other in self._all_endpoint_backends():
-            if other is not target and other.exists(name):
-                raise Conflict(f"An endpoint named {name!r} already exists ({other.kind}). "
-                               f"Choose another name or delete it first.")
+        check_approval(self.config, mv, local=local)
+        target = self._deploy_target(local)
+        on_this_machine = target is self.local_endpoints
+        options = check_options(options or DeployOptions(), remote=not on_this_machine,
+                                default_instance_type=self.config.instance_type)
+        options = target.prepare_deploy(mv, options)
+        for backend in self._all_endpoint_backends():
+            if backend.exists(name):
+                raise Conflict(f"An endpoint named {name!r} already exists ({backend.kind}). Choose another "
+                               f"name or delete it first (%smops delete {name}).")
+        return DeployPlan(version=mv, endpoint=name, owner=self.owner, local=on_this_machine, options=options)
+
+    def deploy(self, plan: DeployPlan | str, *, endpoint: Optional[str] = None, local: bool = False,
+               options: Optional[DeployOptions] = None, progress: Progress = no_progress) -> Endpoint:
+        """Carry out a ``plan_deploy`` plan: create the endpoint. Given a ref (``NAME`` or
+        ``NAME:V``) instead, plans it first with ``endpoint``/``local``/``options``."""
+        if not isinstance(plan, DeployPlan):
+            plan = self.plan_deploy(plan, endpoint=endpoint, local=local, options=options)
+        target = self.local_endpoints if plan.local else self.endpoints
         workdir = self.config.home_path / "cache"
         workdir.mkdir(parents=True, exist_ok=True)
         fetched: list[Path] = []
@@ -253,10 +277,14 @@ class Smops:
             return self.registry.fetch(version, dest)
 
         try:
-            return target.deploy(mv, name=name, owner=self.owner, options=options, fetch=fetch, progress=progress)
+            return target.deploy(plan.version, name=plan.endpoint, owner=plan.owner, options=plan.options,
+                                 fetch=fetch, progress=progress)
         finally:  # the backend has unpacked (or uploaded) it by now: the download is not needed
             for folder in fetched:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def _deploy_target(self, local: bool) -> Endpoints:
+        return self.local_endpoints if local or self.backend == "local" else self.endpoints
 
     def list_endpoints(self, all_owners: bool = False) -> list[Endpoint]:
         """Endpoints on every backend in use (this owner's unless ``all_owners``)."""
@@ -317,7 +345,3 @@ class Smops:
                             self.registry.delete_version(mv.name, mv.version)
         return total
 
-
-def elapsed(start: float) -> float:
-    """Milliseconds since ``start`` (a ``time.perf_counter()`` value)."""
-    return (time.perf_counter() - start) * 1000.0

@@ -12,9 +12,9 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..core.endpoints.base import DeployOptions, check_payload_size
-from ..core.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
-from ..core.names import parse_ref, suggest_endpoint_name, validate_endpoint_name
-from .base import SmopsHandler, path_arg
+from ..core.errors import BadRequest, Conflict, PayloadTooLarge
+from ..core.names import validate_endpoint_name
+from .base import SmopsHandler
 from .requests import CleanupRequest, DeployRequest
 
 MAX_LOG_LINES = 10_000
@@ -38,41 +38,20 @@ class EndpointsHandler(SmopsHandler):
     async def post(self) -> None:
         """Deploy a registry version to a new endpoint, as a job (202 with the endpoint's name)."""
         req = self.body_as(DeployRequest)
-        model, version = parse_ref(req.model)
-        if req.version is not None and version is not None and req.version != version:
-            raise BadRequest(f"'model' says version {version} but 'version' says {req.version}; give one.")
-        version = req.version or version
-        if req.count and req.max_count and req.max_count < req.count:
-            raise BadRequest(f"'max_count' ({req.max_count}) must be at least 'count' ({req.count}).")
-        if req.serverless_memory_mb is not None and req.serverless_memory_mb % 1024:
-            raise BadRequest("'serverless_memory_mb' must be 1024, 2048, 3072, 4096, 5120 or 6144 (SageMaker's sizes).")
-        # Resolve the version now: an unknown model is a 404 here, not a failed job later.
-        mv = await self.call(self.smops.model_version, f"{model}:{version}" if version else model)
-        self.smops.check_approval(mv, local=req.local)  # 409 now, not a failed job later
-        name = validate_endpoint_name(req.name or suggest_endpoint_name(mv.name, mv.version))
-        await self._refuse_taken(name)
         options = DeployOptions(instance_type=req.instance_type, count=req.count or 1, max_count=req.max_count,
                                 serverless_memory_mb=req.serverless_memory_mb,
                                 framework_version=req.framework_version, image_uri=req.image_uri, wait=True)
-        smops, ref, local = self.smops, mv.ref, req.local
-
-        def work(progress):
-            return smops.deploy(ref, endpoint=name, local=local, options=options, progress=progress)
-
-        job = self.jobs.submit("deploy", work, target=_target(name), exclusive=True)
-        self.accepted(job, endpoint=name, model=mv.name, version=mv.version)
-
-    async def _refuse_taken(self, name: str) -> None:
-        running = self.jobs.running_for(_target(name))
+        # Every rule is checked now (a 4xx at once, never a failed job); the job only creates.
+        plan = await self.call(self.smops.plan_deploy, req.model, version=req.version, endpoint=req.name,
+                               local=req.local, options=options)
+        running = self.jobs.running_for(_target(plan.endpoint))
         if running:
-            raise Conflict(f"Endpoint {name!r} is being worked on by job {running.id} ({running.kind}); "
+            raise Conflict(f"Endpoint {plan.endpoint!r} is being worked on by job {running.id} ({running.kind}); "
                            f"wait for it or choose another name.")
-        try:
-            existing = await self.call(self.smops.describe_endpoint, name)
-        except NotFound:
-            return
-        raise Conflict(f"An endpoint named {name!r} already exists ({existing.status}, "
-                       f"{existing.model}:{existing.version}). Choose another 'name' or delete it first.")
+        smops = self.smops
+        job = self.jobs.submit("deploy", lambda progress: smops.deploy(plan, progress=progress),
+                               target=_target(plan.endpoint), exclusive=True)
+        self.accepted(job, endpoint=plan.endpoint, model=plan.version.name, version=plan.version.version)
 
 
 class EndpointHandler(SmopsHandler):
@@ -80,7 +59,7 @@ class EndpointHandler(SmopsHandler):
     @authorized
     async def get(self, name: str) -> None:
         """One endpoint, as its backend describes it now."""
-        name = validate_endpoint_name(path_arg(name))
+        name = validate_endpoint_name(name)
         endpoint = await self.call(self.smops.describe_endpoint, name)
         self.reply(endpoint.to_dict())
 
@@ -88,7 +67,7 @@ class EndpointHandler(SmopsHandler):
     @authorized
     async def delete(self, name: str) -> None:
         """Delete the endpoint, its config and its model, as a job (202)."""
-        name = validate_endpoint_name(path_arg(name))
+        name = validate_endpoint_name(name)
         running = self.jobs.running_for(_target(name))
         if running:
             raise Conflict(f"Endpoint {name!r} is being worked on by job {running.id} ({running.kind}); "
@@ -134,7 +113,7 @@ class InvocationsHandler(SmopsHandler):
     @authorized
     async def post(self, name: str) -> None:
         """InvokeEndpoint: raw body in, the model's body and Content-Type out (424 ModelError)."""
-        name = validate_endpoint_name(path_arg(name))
+        name = validate_endpoint_name(name)
         body = bytes(self._body)
         self._body = bytearray()
         if not body:
@@ -157,7 +136,7 @@ class LogsHandler(SmopsHandler):
     @authorized
     async def get(self, name: str) -> None:
         """The last ``tail`` lines (default 200) of the endpoint's log."""
-        name = validate_endpoint_name(path_arg(name))
+        name = validate_endpoint_name(name)
         raw = self.get_query_argument("tail", "200")
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_LOG_LINES:
             raise BadRequest(f"Query 'tail' must be an integer from 1 to {MAX_LOG_LINES}, got {raw!r}.")

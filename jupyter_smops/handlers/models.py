@@ -8,16 +8,11 @@ from typing import Any, Optional
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..core.api import is_archive
 from ..core.errors import BadRequest, NotFound
 from ..core.names import validate_model_name
-from .base import SmopsHandler, path_arg
+from .base import SmopsHandler
 from .requests import ApprovalRequest, PackageRequest, PushRequest
-
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
-
-
-def is_archive(path: str) -> bool:
-    return path.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 class ModelsHandler(SmopsHandler):
@@ -33,23 +28,20 @@ class ModelsHandler(SmopsHandler):
     async def post(self) -> None:
         """Push: package + validate + store as the next version, as a job (202)."""
         req = self.body_as(PushRequest)
-        name = validate_model_name(req.name)
+        # The core's checks first (400 now, not a failed job); then the paths, under the root.
+        self.smops.check_push(req.path, name=req.name, inference=req.inference, requirements=req.requirements,
+                              sample=req.sample)
+        name = req.name
         source = req.path
         path = self.in_root(req.path)
         inference = self.in_root(req.inference, field="inference") if req.inference else None
         requirements = self.in_root(req.requirements, field="requirements") if req.requirements else None
         smops = self.smops
-        if is_archive(path):
-            if inference or requirements or req.sample is not None:
-                raise BadRequest("A model.tar.gz already carries its code/ folder: 'inference', "
-                                 "'requirements' and 'sample' apply only when pushing a model file.")
 
-            def work(progress):
-                return smops.push_package(path, name=name, source=source, progress=progress)
-        else:
-            def work(progress):
-                return smops.push(path, name=name, inference=inference, requirements=requirements,
-                                  sample=req.sample, source=source, progress=progress)
+        def work(progress):  # a model file or a model.tar.gz: the core tells them apart
+            return smops.push(path, name=name, inference=inference, requirements=requirements,
+                              sample=req.sample, source=source, progress=progress)
+
         job = self.jobs.submit("push", work, target=f"model:{name}")
         self.accepted(job, model=name)
 
@@ -59,7 +51,7 @@ class ModelHandler(SmopsHandler):
     @authorized
     async def get(self, name: str) -> None:
         """One model and its versions."""
-        name = validate_model_name(path_arg(name))
+        name = validate_model_name(name)
         models = await self.call(self.smops.models, name)
         if not models:
             raise NotFound(f"No model named {name!r} in the registry. Push one first "
@@ -72,8 +64,7 @@ class ApprovalHandler(SmopsHandler):
     @authorized
     async def post(self, name: str, version: str) -> None:
         """Approve or reject one version (deploys may require Approved)."""
-        name = validate_model_name(path_arg(name))
-        version = path_arg(version) or ""
+        name = validate_model_name(name)
         if not version.isdigit() or int(version) < 1:
             raise BadRequest(f"Invalid version {version!r}: versions are 1, 2, 3...")
         req = self.body_as(ApprovalRequest)

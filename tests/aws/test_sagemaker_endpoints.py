@@ -7,11 +7,13 @@ import pytest
 
 from aws_helpers import Faults, make_package, queue_endpoint_results
 from jupyter_smops.core.config import SmopsConfig
+from jupyter_smops.core.deploy_plan import check_options
 from jupyter_smops.core.endpoints.base import DeployOptions
 from jupyter_smops.core.endpoints.sagemaker import SageMakerEndpoints
 from jupyter_smops.core.errors import (AccessDenied, BadRequest, Conflict, ModelError, NotFound,
                                        PayloadTooLarge, UpstreamError)
 from jupyter_smops.core.registry.s3 import S3Registry
+from jupyter_smops.core.types import no_progress
 
 pytestmark = pytest.mark.aws
 IMAGE_1_9 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
@@ -29,8 +31,15 @@ def eps(config):
     return endpoints
 
 
-def _deploy(eps, mv, name="iris-ep", owner="alice", **options):
-    return eps.deploy(mv, name=name, owner=owner, options=DeployOptions(**options), fetch=None)
+def _planned(eps, mv, **options):
+    """Options as Smops.plan_deploy hands them to the backend: the core's rules, then the backend's."""
+    checked = check_options(DeployOptions(**options), remote=True, default_instance_type=eps.config.instance_type)
+    return eps.prepare_deploy(mv, checked)
+
+
+def _deploy(eps, mv, name="iris-ep", owner="alice", progress=no_progress, **options):
+    return eps.deploy(mv, name=name, owner=owner, options=_planned(eps, mv, **options), fetch=None,
+                      progress=progress)
 
 
 def _inventory(raw):
@@ -46,8 +55,7 @@ def _tags(raw, arn):
 
 def test_deploy_creates_the_seeds_resources_tagged(eps, mv, raw):
     phases = []
-    ep = eps.deploy(mv, name="iris-ep", owner="alice", options=DeployOptions(), fetch=None,
-                    progress=lambda p, d, t: phases.append(p))
+    ep = _deploy(eps, mv, progress=lambda p, d, t: phases.append(p))
     models, configs, endpoints = _inventory(raw)
     assert len(models) == 1 and configs == models and endpoints == ["iris-ep"]
     assert models[0].startswith("iris-ep-")
@@ -97,7 +105,7 @@ def test_autoscaling_target_and_policy_then_removed_on_delete(eps, mv, raw):
     assert (ep.instance_count, ep.max_count, ep.cost_per_hour) == (2, 5, pytest.approx(0.23))
     eps.delete("iris-ep")
     assert aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[rid])["ScalableTargets"] == []
-    with pytest.raises(BadRequest, match="at least --count"):
+    with pytest.raises(BadRequest, match=r"at least the instance count \(count: 3\)"):
         _deploy(eps, mv, name="x", count=3, max_count=2)
 
 
@@ -106,8 +114,7 @@ def test_creating_phase_is_reported_with_elapsed_time(eps, mv):
     faults.fail("DescribeEndpoint", "ValidationException", "Could not find endpoint", times=1)  # exists()
     faults.answer("DescribeEndpoint", {"EndpointName": "iris-ep", "EndpointStatus": "Creating"}, times=3)
     seen = []
-    ep = eps.deploy(mv, name="iris-ep", owner="alice", options=DeployOptions(), fetch=None,
-                    progress=lambda p, d, t: seen.append((p, d)))
+    ep = _deploy(eps, mv, progress=lambda p, d, t: seen.append((p, d)))
     waits = [d for p, d in seen if p == "creating-endpoint"]
     assert len(waits) >= 4 and all(isinstance(d, int) for d in waits)  # 0, 3 x Creating, InService
     assert faults.calls["DescribeEndpoint"] == 4 and ep.status == "InService"
@@ -333,23 +340,23 @@ def test_execution_role_found_through_studio(aws, monkeypatch, tmp_path):
     with Stubber(eps.sm) as stub:  # moto does not implement user profiles
         ids = {"DomainId": "d-abc", "UserProfileName": "alice-profile"}
         stub.add_response("describe_user_profile", {"UserSettings": {"ExecutionRole": profile_role}}, ids)
-        assert eps._role() == profile_role
+        assert eps.execution_role() == profile_role
         stub.add_response("describe_user_profile", {"UserSettings": {}}, ids)
         stub.add_response("describe_domain", {"DefaultUserSettings": {"ExecutionRole": "arn:aws:iam::1:role/D"}},
                           {"DomainId": "d-abc"})
-        assert eps._role() == "arn:aws:iam::1:role/D"
+        assert eps.execution_role() == "arn:aws:iam::1:role/D"
         stub.add_response("describe_user_profile", {"UserSettings": {}}, ids)
         stub.add_response("describe_domain", {"DefaultUserSettings": {}}, {"DomainId": "d-abc"})
         # moto's STS answers with an IAM user, which is no execution role: the error says what to set.
         with pytest.raises(BadRequest, match="SMOPS_ROLE_ARN"):
-            eps._role()
+            eps.execution_role()
         stub.add_response("describe_user_profile", {"UserSettings": {}}, ids)
         stub.add_response("describe_domain", {"DefaultUserSettings": {}}, {"DomainId": "d-abc"})
         with Stubber(eps.clients.client("sts")) as sts:
             sts.add_response("get_caller_identity", {
                 "Arn": "arn:aws:sts::123456789012:assumed-role/SageMakerExec/SageMaker",
                 "Account": "123456789012", "UserId": "AROAEXAMPLE:SageMaker"}, {})
-            assert eps._role() == "arn:aws:iam::123456789012:role/SageMakerExec"
+            assert eps.execution_role() == "arn:aws:iam::123456789012:role/SageMakerExec"
 
 
 def test_cancelling_while_creating_rolls_back(eps, mv, raw):
@@ -364,5 +371,5 @@ def test_cancelling_while_creating_rolls_back(eps, mv, raw):
         if phase == "creating-endpoint" and done is not None and faults.calls.get("DescribeEndpoint", 0) >= 3:
             raise Cancelled()
     with pytest.raises(Cancelled):
-        eps.deploy(mv, name="iris-ep", owner="alice", options=DeployOptions(), fetch=None, progress=cancel)
+        _deploy(eps, mv, progress=cancel)
     assert _inventory(raw) == ([], [], [])

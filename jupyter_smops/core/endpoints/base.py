@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..types import Progress, no_progress
-from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
+from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
 
 # InvokeEndpoint's limits, enforced wherever invoking is emulated.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456
@@ -49,10 +48,17 @@ class Endpoints(abc.ABC):
 
     kind: str = "abstract"
 
+    def prepare_deploy(self, mv: ModelVersion, options: DeployOptions) -> DeployOptions:
+        """Checks only this backend can make before a deploy, fast and creating nothing; returns
+        ``options`` completed with what it chose (SageMaker: the image for its region).
+        ``Smops.plan_deploy`` calls it after the core's own rules (core/deploy_plan.py)."""
+        return options
+
     @abc.abstractmethod
     def deploy(self, mv: ModelVersion, *, name: str, owner: str, options: DeployOptions,
                fetch: ArtifactFetcher, progress: Progress = no_progress) -> Endpoint:
-        """Create an endpoint; Conflict if the name is taken; nothing left behind on failure."""
+        """Create an endpoint from planned options (``prepare_deploy`` ran); Conflict if the name
+        is taken; nothing left behind on failure."""
 
     @abc.abstractmethod
     def list(self, owner: Optional[str] = None) -> list[Endpoint]:

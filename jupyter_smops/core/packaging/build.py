@@ -90,7 +90,8 @@ def _stage_model(model: Any, stage: Path, object_name: str = OBJECT_MODEL_FILE) 
     if isinstance(model, (str, os.PathLike)):
         path = _existing(model, "model file")
         if path.name.endswith((".tar.gz", ".tgz")):
-            raise BadRequest(f"{path.name} is already an archive: validate or push it as a package "
+            raise BadRequest(f"{path.name} is already a packaged model: validate it (%smops validate "
+                             f"{path.name}) or push it as it is (%smops push {path.name} --name NAME) "
                              f"instead of packaging it again.")
         if path.name in ("inference.py", "code"):
             raise BadRequest(f"{path.name} cannot be the model file name; rename it.")

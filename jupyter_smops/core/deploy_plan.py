@@ -1,0 +1,94 @@
+"""Every rule a deploy must pass, checked once before anything is created.
+
+``Smops.plan_deploy`` resolves the version, the endpoint name and the options with the rules
+below, then asks the target backend to complete the options with what only it knows (the
+image for its region); ``Smops.deploy`` carries the resulting ``DeployPlan`` out. Every face
+plans first and synchronously, so a refused deploy is an immediate 4xx or error message, never
+a failed job; the backends no longer re-check any of it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+from .endpoints.base import DeployOptions
+from .errors import BadRequest, Conflict
+from .types import ModelVersion
+
+# SageMaker serverless memory sizes (MemorySizeInMB) and MaxConcurrency range.
+SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+SERVERLESS_MAX_CONCURRENCY = 200
+DEFAULT_INSTANCE_TYPE = "ml.t2.medium"
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """A deploy that passed every check: what ``Smops.deploy`` creates, and where."""
+
+    version: ModelVersion
+    endpoint: str
+    owner: str
+    local: bool  # on this machine (local endpoints), else on the configured remote backend
+    options: DeployOptions  # complete: instance type and image chosen for a remote target
+
+    def to_dict(self) -> dict:
+        return {"model": self.version.name, "version": self.version.version, "endpoint": self.endpoint,
+                "owner": self.owner, "local": self.local, "options": dataclasses.asdict(self.options)}
+
+
+def approval_required(config, *, local: bool) -> bool:
+    """Whether a deploy needs an Approved version: ``require_approval`` on, and not a local test
+    endpoint (those never leave the machine, so they are exempt)."""
+    return bool(config.require_approval) and not local
+
+
+def check_approval(config, mv: ModelVersion, *, local: bool) -> None:
+    """Conflict when the approval policy (``require_approval``) refuses ``mv``; deploys with
+    ``local`` (the quick test on this machine) are exempt."""
+    if approval_required(config, local=local) and mv.approval_status != "Approved":
+        raise Conflict(f"{mv.ref} is {mv.approval_status}; this deployment requires Approved versions. "
+                       f"Approve it first (%smops approve {mv.ref}).")
+
+
+def check_options(options: DeployOptions, *, remote: bool, default_instance_type: Optional[str]) -> DeployOptions:
+    """Refuse impossible option combinations; for a ``remote`` target, return the options with
+    the instance type chosen (None for serverless)."""
+    if options.count < 1:
+        raise BadRequest("The instance count must be at least 1.")
+    if options.serverless_memory_mb:
+        if options.serverless_memory_mb not in SERVERLESS_MEMORY_MB:
+            raise BadRequest(f"Serverless memory must be one of {', '.join(map(str, SERVERLESS_MEMORY_MB))} "
+                             f"MB (SageMaker's sizes), not {options.serverless_memory_mb}.")
+        if not 1 <= options.serverless_max_concurrency <= SERVERLESS_MAX_CONCURRENCY:
+            raise BadRequest(f"Serverless max concurrency must be between 1 and {SERVERLESS_MAX_CONCURRENCY}.")
+        # An instance type equal to the configured default may have been filled in by a face.
+        if options.max_count or options.instance_type not in (None, "", default_instance_type):
+            raise BadRequest("A serverless endpoint scales by itself: drop the maximum count / instance type "
+                             "(--max-count, --instance-type), or drop --serverless.")
+        return dataclasses.replace(options, instance_type=None) if remote else options
+    if options.max_count is not None and options.max_count < options.count:
+        raise BadRequest(f"The maximum instance count (max_count: {options.max_count}) must be at least the "
+                         f"instance count (count: {options.count}).")
+    if not remote:
+        return options  # a local endpoint is one process: instance options do not apply
+    if options.max_count is not None and not options.wait:
+        raise BadRequest("Autoscaling is registered once the endpoint is InService: use --wait with --max-count.")
+    instance_type = options.instance_type or default_instance_type or DEFAULT_INSTANCE_TYPE
+    if not instance_type.startswith("ml."):
+        raise BadRequest(f"Instance type {instance_type!r} is not a SageMaker type; use e.g. ml.t2.medium, "
+                         f"ml.m5.large or ml.c5.large.")
+    return dataclasses.replace(options, instance_type=instance_type)
+
+
+def combine_ref(ref: str, version: Optional[int]) -> str:
+    """``ref`` with ``version`` given apart (the REST body's ``version`` field); BadRequest when
+    both name a version and they differ."""
+    from .names import parse_ref
+
+    name, in_ref = parse_ref(ref)
+    if version is None:
+        return ref
+    if in_ref is not None and in_ref != version:
+        raise BadRequest(f"{ref!r} names version {in_ref} but version {version} was given too; give one.")
+    return f"{name}:{version}"
