@@ -43,27 +43,22 @@ export class SmopsActions {
     const ref = `${request.model}:${request.version ?? 'latest'}`;
     const id = this.progress(`Deploying ${ref}…`);
     try {
-      const { job } = await this.model.client.deploy(request);
+      const { job, endpoint: name } = await this.model.client.deploy(request);
       this.model.expectChange();
       await this.model.client.waitForJob(job, j => {
         this.updateProgress(id, `Deploying ${ref}`, j);
         void this.model.refreshEndpoints();
       });
       await this.model.refreshEndpoints();
-      const endpoint = this.model.endpoints.find(e => e.name === request.name);
+      const endpoint = this.model.endpoints.find(e => e.name === name);
       if (endpoint?.status === 'Failed') {
         throw new SmopsApiError(
           'DeployFailed',
           endpoint.failure_reason || `${endpoint.name} failed to start.`
         );
       }
-      if (request.name) {
-        this.model.selectEndpoint(request.name);
-      }
-      this.succeed(
-        id,
-        `Endpoint ${request.name ?? ref} is ${endpoint?.status ?? 'deployed'}.`
-      );
+      this.model.selectEndpoint(name);
+      this.succeed(id, `Endpoint ${name} is ${endpoint?.status ?? 'deployed'}.`);
     } catch (reason) {
       await this.model.refreshEndpoints();
       throw this.fail(id, `Deploy of ${ref} failed`, reason);

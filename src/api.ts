@@ -72,14 +72,11 @@ export class SmopsClient {
   }
 
   async models(): Promise<Smops.IModel[]> {
-    const body = await this.json<{ models: Smops.IModel[] } | Smops.IModel[]>(
-      'models'
-    );
-    return Array.isArray(body) ? body : body.models;
+    return (await this.json<Smops.IModelList>('models')).models;
   }
 
   /** Starts a push; the job's result is the new ModelVersion. */
-  push(request: Smops.IPushRequest): Promise<{ job: Smops.IJob }> {
+  push(request: Smops.IPushRequest): Promise<Smops.IPushAccepted> {
     return this.json('models', { method: 'POST', body: request });
   }
 
@@ -87,58 +84,50 @@ export class SmopsClient {
   setApproval(
     name: string,
     version: number,
-    status: 'Approved' | 'Rejected' | 'PendingManualApproval'
+    status: Smops.ApprovalStatus
   ): Promise<Smops.IModelVersion> {
+    const body: Smops.IApprovalRequest = { status };
     return this.json(
       `models/${encodeURIComponent(name)}/versions/${version}/approval`,
-      { method: 'POST', body: { status } }
+      { method: 'POST', body }
     );
   }
 
   /** Builds and validates (or validates an existing model.tar.gz). */
-  package(request: {
-    path: string;
-    inference?: string;
-  }): Promise<Smops.IPackageResult> {
+  package(request: Smops.IPackageRequest): Promise<Smops.IPackageResult> {
     return this.json('packages', { method: 'POST', body: request });
   }
 
   async endpoints(): Promise<Smops.IEndpoint[]> {
-    const body = await this.json<
-      { endpoints: Smops.IEndpoint[] } | Smops.IEndpoint[]
-    >('endpoints');
-    return Array.isArray(body) ? body : body.endpoints;
+    return (await this.json<Smops.IEndpointList>('endpoints')).endpoints;
   }
 
-  endpoint(name: string): Promise<Smops.IEndpoint> {
-    return this.json(`endpoints/${encodeURIComponent(name)}`);
-  }
-
-  deploy(
-    request: Smops.IDeployRequest
-  ): Promise<{ job: Smops.IJob; endpoint?: string | Smops.IEndpoint }> {
+  /** Starts a deploy; the answer names the endpoint (the server's default when none was given). */
+  deploy(request: Smops.IDeployRequest): Promise<Smops.IDeployAccepted> {
     return this.json('endpoints', { method: 'POST', body: request });
   }
 
   /** Deletes an endpoint, its config and model; answers a job or nothing. */
-  deleteEndpoint(name: string): Promise<{ job?: Smops.IJob } | null> {
+  deleteEndpoint(name: string): Promise<Smops.IEndpointJobAccepted | null> {
     return this.json(`endpoints/${encodeURIComponent(name)}`, {
       method: 'DELETE'
     });
   }
 
   async logs(name: string): Promise<string> {
-    const body = await this.json<{ logs: string } | string>(
+    const body = await this.json<Smops.IEndpointLogs>(
       `endpoints/${encodeURIComponent(name)}/logs`
     );
-    return typeof body === 'string' ? body : body.logs;
+    return body.logs;
   }
 
   /** Cleanup, synchronous or as a job depending on the server; both give a CleanupResult. */
   async cleanup(dryRun: boolean): Promise<Smops.ICleanupResult> {
-    const body = await this.json<
-      Smops.ICleanupResult | { job: Smops.IJob }
-    >('cleanup', { method: 'POST', body: { dry_run: dryRun } });
+    const request: Smops.ICleanupRequest = { dry_run: dryRun };
+    const body = await this.json<Smops.ICleanupResult | Smops.IJobAccepted>(
+      'cleanup',
+      { method: 'POST', body: request }
+    );
     if ('job' in body && body.job) {
       const job = await this.waitForJob(body.job);
       return job.result as Smops.ICleanupResult;

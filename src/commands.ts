@@ -6,7 +6,6 @@ import { Contents } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 import { SmopsActions } from './actions';
-import { suggestEndpointName } from './format';
 import { smopsIcon } from './icons';
 import { IPushChoice, PushDialogBody } from './pushDialog';
 import { ISmopsSettings } from './settings';
@@ -302,7 +301,8 @@ namespace Private {
     return {
       model: modelName,
       version,
-      name: (args.name as string) ?? (version ? suggestEndpointName(modelName, version) : undefined),
+      // No name: the server picks its default (`status.rules.names.endpoint_default`).
+      ...(args.name ? { name: args.name as string } : {}),
       local: (args.local as boolean) ?? settings.defaultBackend !== 'aws',
       ...(args.instance_type ? { instance_type: args.instance_type as string } : {})
     };

@@ -1,3 +1,5 @@
+import { Smops } from './types';
+
 /** Small display helpers shared by the components. */
 
 export function humanSize(bytes: number): string {
@@ -35,18 +37,34 @@ export function usd(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined ? '—' : `$${value.toFixed(digits)}`;
 }
 
-/** The endpoint name the core would suggest for a version (`iris-v3`). */
-export function suggestEndpointName(model: string, version: number): string {
-  return `${model}-v${version}`.slice(0, 63).replace(/-+$/, '');
+/**
+ * The endpoint name the server uses when a deploy names none (`iris-v3`), from the server's
+ * rule (`status.rules.names`); null until the status is known.
+ */
+export function suggestEndpointName(
+  model: string,
+  version: number,
+  rule: Smops.IRules['names'] | undefined
+): string | null {
+  if (!rule) {
+    return null;
+  }
+  const name = rule.endpoint_default
+    .replace('{model}', model)
+    .replace('{version}', String(version));
+  return name.slice(0, rule.max_length).replace(/-+$/, '');
 }
 
-/** SageMaker's endpoint name rule: letters, digits and single hyphens, at most 63. */
-export function endpointNameProblem(name: string): string | null {
+/** Why a name breaks the server's name rule (`status.rules.names`), or null. */
+export function nameProblem(
+  name: string,
+  rule: Smops.IRules['names'] | undefined
+): string | null {
   if (!name) {
     return 'Give the endpoint a name.';
   }
-  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) {
-    return 'Use letters, digits and hyphens (not at either end), at most 63 characters.';
+  if (rule && !new RegExp(rule.pattern).test(name)) {
+    return `Use ${rule.description}.`;
   }
   return null;
 }

@@ -1,5 +1,4 @@
 import {
-  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
@@ -29,7 +28,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'SageMaker MLOps panel, commands and file-browser actions.',
   autoStart: true,
-  optional: [ICommandPalette, IFileBrowserFactory, ISettingRegistry, ILayoutRestorer, ILabShell],
+  optional: [ICommandPalette, IFileBrowserFactory, ISettingRegistry, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,

@@ -9,16 +9,13 @@ export interface ISmopsSettings {
   instanceType: string;
   /** The owner tag key the user expects (ABAC); the header warns when the server differs. */
   ownerTagKey: string;
-  /** Refuse to deploy versions that are not Approved to SageMaker. */
-  requireApproval: boolean;
 }
 
 export const DEFAULT_SETTINGS: ISmopsSettings = {
   defaultBackend: 'local',
   bucket: '',
   instanceType: 'ml.t2.medium',
-  ownerTagKey: 'studiouserid',
-  requireApproval: false
+  ownerTagKey: 'studiouserid'
 };
 
 export function readSettings(settings: ISettingRegistry.ISettings): ISmopsSettings {

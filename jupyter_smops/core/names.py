@@ -7,7 +7,13 @@ from typing import Optional
 from .errors import BadRequest
 
 # SageMaker: EndpointName / ModelName / ModelPackageGroupName pattern, at most 63 characters.
-_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# Also valid JavaScript: the panel checks names with this very pattern (core/rules.py sends it).
+NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+NAME_MAX_LENGTH = 63
+# The default endpoint name for a version (before cutting to NAME_MAX_LENGTH); sent to the panel.
+ENDPOINT_NAME_TEMPLATE = "{model}-v{version}"
+NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
+_SAGEMAKER_NAME = re.compile(NAME_PATTERN)
 
 
 def validate_model_name(name: object) -> str:
@@ -25,8 +31,7 @@ def _validate(name: object, what: str, example: str) -> str:
         raise BadRequest(f"A {what} is required (letters, digits and hyphens, e.g. {example}).")
     if not _SAGEMAKER_NAME.match(name):
         raise BadRequest(
-            f"Invalid {what} {name!r}: use 1-63 letters, digits and hyphens, starting and ending "
-            f"with a letter or digit (SageMaker's rule), e.g. {example}.")
+            f"Invalid {what} {name!r}: use {NAME_RULE} (SageMaker's rule), e.g. {example}.")
     return name
 
 
@@ -45,5 +50,5 @@ def parse_ref(ref: str) -> tuple[str, Optional[int]]:
 
 def suggest_endpoint_name(model: str, version: int) -> str:
     """A valid endpoint name for a model version, e.g. ``iris-v3``."""
-    base = f"{model}-v{version}"
-    return base[:63].rstrip("-")
+    base = ENDPOINT_NAME_TEMPLATE.format(model=model, version=version)
+    return base[:NAME_MAX_LENGTH].rstrip("-")

@@ -5,19 +5,11 @@ import { SmopsActions } from '../actions';
 import { SmopsApiError } from '../api';
 import { SmopsModel } from '../model';
 import { Smops } from '../types';
-import { endpoint, mockClient, version } from './fixtures';
+import { endpoint, job as serverJob, mockClient, version } from './fixtures';
 
-const job = (state: Smops.JobState, extra: Partial<Smops.IJob> = {}): Smops.IJob => ({
-  id: 'j1',
-  kind: 'push',
-  state,
-  phase: 'storing',
-  progress: { done: 1, total: 4 },
-  result: null,
-  error: null,
-  created_at: '2026-11-26T19:40:00Z',
-  ...extra
-});
+const job = (state: Smops.JobState, extra: Partial<Smops.IJob> = {}): Smops.IJob =>
+  serverJob(state, { id: 'j1', phase: 'storing', progress: { done: 1, total: 4 }, ...extra });
+
 
 function setup(overrides: Record<string, unknown> = {}) {
   const emit = jest.spyOn(Notification, 'emit').mockReturnValue('n1');
@@ -69,7 +61,7 @@ describe('SmopsActions', () => {
 
   it('reports a deploy whose endpoint ends Failed, with its reason', async () => {
     const { actions, model, update } = setup({
-      deploy: jest.fn().mockResolvedValue({ job: job('running', { kind: 'deploy' }) }),
+      deploy: jest.fn().mockResolvedValue({ job: job('running', { kind: 'deploy' }), endpoint: 'iris-v1', model: 'iris', version: 1 }),
       waitForJob: jest.fn().mockResolvedValue(job('succeeded')),
       endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'Failed', { failure_reason: 'ping health check failed' })])
     });
@@ -78,6 +70,32 @@ describe('SmopsActions', () => {
     });
     const last = update.mock.calls[update.mock.calls.length - 1][0];
     expect(last.message).toBe('Deploy of iris:1 failed: ping health check failed');
+    model.dispose();
+  });
+
+  it('selects the endpoint the server named when the request named none', async () => {
+    const { actions, model, update } = setup({
+      deploy: jest.fn().mockResolvedValue({ job: job('running', { kind: 'deploy' }), endpoint: 'iris-v7', model: 'iris', version: 7 }),
+      waitForJob: jest.fn().mockResolvedValue(job('succeeded')),
+      endpoints: jest.fn().mockResolvedValue([endpoint('iris-v7', 'InService')])
+    });
+    await actions.deploy({ model: 'iris', local: true });
+    expect(model.selectedEndpoint).toBe('iris-v7');
+    const last = update.mock.calls[update.mock.calls.length - 1][0];
+    expect(last.message).toBe('Endpoint iris-v7 is InService.');
+    model.dispose();
+  });
+
+  it("shows the server's approval refusal (409) as the deploy's error", async () => {
+    const message =
+      'iris:1 is PendingManualApproval; this deployment requires Approved versions. Approve it first.';
+    const { actions, model, update } = setup({
+      deploy: jest.fn().mockRejectedValue(new SmopsApiError('Conflict', message, 409))
+    });
+    await expect(actions.deploy({ model: 'iris', version: 1, local: false })).rejects.toMatchObject({ status: 409 });
+    const last = update.mock.calls[update.mock.calls.length - 1][0];
+    expect(last.type).toBe('error');
+    expect(last.message).toBe(`Deploy of iris:1 failed: ${message}`);
     model.dispose();
   });
 

@@ -1,7 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { SmopsApiError, SmopsClient } from '../api';
-import { Smops } from '../types';
+import { job } from './fixtures';
 
 type Answer = { status: number; body: string; headers?: Record<string, string> };
 
@@ -25,17 +25,6 @@ function serve(...answers: Answer[]) {
 }
 
 const settings = ServerConnection.makeSettings({ baseUrl: 'http://lab/' });
-const job = (state: Smops.JobState, extra: Partial<Smops.IJob> = {}): Smops.IJob => ({
-  id: 'abc123',
-  kind: 'push',
-  state,
-  phase: state === 'running' ? 'uploading' : 'done',
-  progress: { done: 1, total: 2 },
-  result: null,
-  error: null,
-  created_at: '2026-11-26T19:40:00Z',
-  ...extra
-});
 
 afterEach(() => jest.restoreAllMocks());
 

@@ -64,17 +64,16 @@ describe('commands', () => {
     model.dispose();
   });
 
-  it('deploys the panel selection locally with the suggested name', async () => {
+  it("deploys the panel selection locally, leaving the endpoint's default name to the server", async () => {
     const { commands, actions, model, app } = setup(null);
     model.selected = 'iris:3';
     await commands.execute(CommandIDs.deploy);
-    expect(actions.deploy).toHaveBeenCalledWith({ model: 'iris', version: 3, name: 'iris-v3', local: true });
+    expect(actions.deploy).toHaveBeenCalledWith({ model: 'iris', version: 3, local: true });
     expect(app.shell.activateById).toHaveBeenCalledWith('jp-smops-panel');
     await commands.execute(CommandIDs.deploy, { model: 'wine', version: 1, local: false, instance_type: 'ml.m5.large' });
     expect(actions.deploy).toHaveBeenLastCalledWith({
       model: 'wine',
       version: 1,
-      name: 'wine-v1',
       local: false,
       instance_type: 'ml.m5.large'
     });

@@ -21,15 +21,18 @@ export function version(
     model_file: 'model.joblib',
     created_at: '2026-11-26T19:40:00Z',
     created_by: 'tester',
+    source: null,
     approval_status: 'PendingManualApproval',
     sample_input: SEED,
+    uri: '',
+    model_package_arn: null,
     ...extra
   };
 }
 
 export function endpoint(
   name: string,
-  status: string,
+  status: Smops.EndpointStatus,
   extra: Partial<Smops.IEndpoint> = {}
 ): Smops.IEndpoint {
   return {
@@ -39,18 +42,75 @@ export function endpoint(
     model: 'iris',
     version: 1,
     created_at: '2026-11-26T19:41:00Z',
+    owner: 'tester',
+    instance_type: null,
+    instance_count: null,
+    max_count: null,
+    serverless_memory_mb: null,
     url: 'http://127.0.0.1:40000',
+    failure_reason: null,
+    cost_per_hour: null,
+    cost_so_far: null,
+    image_uri: null,
+    arn: null,
     ...extra
   };
 }
+
+/** A job as the server sends it. */
+export function job(state: Smops.JobState, extra: Partial<Smops.IJob> = {}): Smops.IJob {
+  return {
+    id: 'abc123',
+    kind: 'push',
+    target: 'model:iris',
+    state,
+    phase: state === 'running' ? 'uploading' : 'done',
+    progress: { done: 1, total: 2 },
+    result: null,
+    error: null,
+    created_at: '2026-11-26T19:40:00Z',
+    updated_at: '2026-11-26T19:40:00Z',
+    finished_at: null,
+    ...extra
+  };
+}
+
+/** What jupyter_smops/core/rules.py answers on a default local server (status.rules). */
+export const RULES: Smops.IRules = {
+  serving_versions: ['0.20.0', '0.23-1', '1.0-1', '1.2-1', '1.4-2-py312', '1.9-0'],
+  framework_version: '1.9.1',
+  serving_version: '1.9-0',
+  names: {
+    pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$',
+    max_length: 63,
+    description: '1-63 letters, digits and hyphens, starting and ending with a letter or digit',
+    endpoint_default: '{model}-v{version}'
+  },
+  approval: { required: false, local_exempt: true },
+  max_payload_bytes: 6291456
+};
 
 export const STATUS: Smops.IStatus = {
   version: '0.1.0',
   api_version: 1,
   backend: 'local',
+  configured_backend: 'auto',
   owner: 'tester',
   owner_tag_key: 'studiouserid',
-  studio: { detected: false }
+  region: null,
+  bucket: null,
+  account: null,
+  prefix: 'smops',
+  home: '/home/tester/.smops',
+  instance_type: 'ml.t2.medium',
+  require_approval: false,
+  studio: { detected: false, domain_id: null, user_profile_name: null, space_name: null },
+  registry: { kind: 'local' },
+  jobs_running: 0,
+  framework_version: '1.9.1',
+  instance_types: [],
+  prices: { region: 'us-east-1', date: '2025-06-01', source: 'built in', fetched: false, note: '' },
+  rules: RULES
 };
 
 /** A client whose every call is a jest mock answering a small iris registry. */

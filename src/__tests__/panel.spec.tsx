@@ -7,7 +7,7 @@ import { SmopsPanelView } from '../components/Panel';
 import { PAGE_SIZE } from '../components/Pager';
 import { SmopsModel } from '../model';
 import { DEFAULT_SETTINGS } from '../settings';
-import { endpoint, mockActions, mockClient, SEED, STATUS, version } from './fixtures';
+import { endpoint, mockActions, mockClient, RULES, SEED, STATUS, version } from './fixtures';
 
 async function renderPanel(client = mockClient(), settings = DEFAULT_SETTINGS) {
   const model = new SmopsModel(client);
@@ -124,8 +124,9 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
-  it('requires an Approved version for SageMaker when asked to, and offers to approve it', async () => {
-    const status = { ...STATUS, backend: 'aws' as const, require_approval: true };
+  it("requires an Approved version for SageMaker when the server's rules say so, and offers to approve it", async () => {
+    const rules = { ...RULES, approval: { required: true, local_exempt: true } };
+    const status = { ...STATUS, backend: 'aws' as const, require_approval: true, rules };
     const { model, actions } = await renderPanel(
       mockClient({ status: jest.fn().mockResolvedValue(status) }),
       { ...DEFAULT_SETTINGS, defaultBackend: 'aws' }
@@ -135,11 +136,29 @@ describe('SmopsPanelView', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Approve iris:1' }));
     expect(actions.approve).toHaveBeenCalledWith('iris:1');
     expect(actions.deploy).not.toHaveBeenCalled();
-    // A local test deploy needs no approval.
-    // A local test deploy needs no approval.
+    // A local test deploy needs no approval (the server says local deploys are exempt).
     const local = screen.getByRole('checkbox', { name: 'Local endpoint (this machine)' }) as HTMLInputElement;
     fireEvent.click(local);
     expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(false);
+    model.dispose();
+  });
+
+  it('applies approval to local deploys too when the server does not exempt them', async () => {
+    const rules = { ...RULES, approval: { required: true, local_exempt: false } };
+    const { model } = await renderPanel(mockClient({ status: jest.fn().mockResolvedValue({ ...STATUS, rules }) }));
+    expect(screen.getByText(/requires an Approved version/)).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(true);
+    model.dispose();
+  });
+
+  it("validates the endpoint name with the server's pattern", async () => {
+    const names = { ...RULES.names, pattern: '^[a-z-]+$', description: 'lower-case letters and hyphens' };
+    const { model } = await renderPanel(
+      mockClient({ status: jest.fn().mockResolvedValue({ ...STATUS, rules: { ...RULES, names } }) })
+    );
+    // 'iris-v1' is fine for SageMaker but not for this server's (made-up) rule.
+    expect(screen.getByText('Use lower-case letters and hyphens.')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(true);
     model.dispose();
   });
 

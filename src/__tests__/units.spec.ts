@@ -1,8 +1,8 @@
 import { frameworkWarning } from '../compat';
-import { endpointNameProblem, humanSize, suggestEndpointName } from '../format';
+import { humanSize, nameProblem, suggestEndpointName } from '../format';
 import { nameFromPath } from '../pushDialog';
 import { FRONTEND_VERSION } from '../version';
-import { version } from './fixtures';
+import { RULES, version } from './fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const pkg = require('../../package.json');
@@ -13,35 +13,57 @@ describe('version', () => {
   });
 });
 
-describe('frameworkWarning', () => {
+describe('frameworkWarning (versions from the server rules)', () => {
   it('is silent when the model matches the serving image', () => {
-    expect(frameworkWarning(version('iris', 1), false)).toBeNull();
+    expect(frameworkWarning(version('iris', 1), false, RULES)).toBeNull();
   });
 
-  it('warns when no SageMaker image exists for the version', () => {
+  it("lists the server's serving versions when no SageMaker image exists for the version", () => {
     const v = version('iris', 1, { framework_version: '1.5.2', serving_version: null });
-    expect(frameworkWarning(v, false)).toMatch(/scikit-learn 1\.5\.2 has no SageMaker/);
+    const text = frameworkWarning(v, false, RULES);
+    expect(text).toMatch(/scikit-learn 1\.5\.2 has no SageMaker/);
+    expect(text).toContain('(available: 0.20.0, 0.23-1, 1.0-1, 1.2-1, 1.4-2-py312, 1.9-0)');
+    // Another server, another list: nothing is hard-coded in the panel.
+    const other = { ...RULES, serving_versions: ['1.2-1', '2.0-0'] };
+    expect(frameworkWarning(v, false, other)).toContain('(available: 1.2-1, 2.0-0)');
+    expect(frameworkWarning(v, false, other)).not.toContain('1.9-0');
+    // Before the status is known: the warning without a list.
+    expect(frameworkWarning(v, false, null)).not.toContain('available');
   });
 
   it('warns when the image runs another minor version', () => {
     const v = version('iris', 1, { framework_version: '1.3.0', serving_version: '1.2-1' });
-    expect(frameworkWarning(v, false)).toMatch(/trained with scikit-learn 1\.3\.0.*runs 1\.2-1/);
+    expect(frameworkWarning(v, false, RULES)).toMatch(/trained with scikit-learn 1\.3\.0.*runs 1\.2-1/);
   });
 
-  it('compares with the server scikit-learn for local deploys', () => {
+  it("compares with the server's scikit-learn for local deploys", () => {
     const v = version('iris', 1, { framework_version: '1.4.2' });
-    expect(frameworkWarning(v, true, '1.9.1')).toMatch(/local endpoint runs 1\.9\.1/);
-    expect(frameworkWarning(v, true, '1.4.0')).toBeNull();
+    expect(frameworkWarning(v, true, RULES)).toMatch(/local endpoint runs 1\.9\.1/);
+    expect(frameworkWarning(v, true, { ...RULES, framework_version: '1.4.0' })).toBeNull();
+    expect(frameworkWarning(v, true, null)).toBeNull();
   });
 });
 
-describe('names and sizes', () => {
-  it('suggests the core endpoint name and checks SageMaker rules', () => {
-    expect(suggestEndpointName('iris', 3)).toBe('iris-v3');
-    expect(endpointNameProblem('iris-v3')).toBeNull();
-    expect(endpointNameProblem('iris_v3')).toMatch(/letters, digits and hyphens/);
-    expect(endpointNameProblem('-iris')).not.toBeNull();
-    expect(endpointNameProblem('a'.repeat(64))).not.toBeNull();
+describe('names (rule from the server) and sizes', () => {
+  it("suggests the server's default endpoint name, cut to its maximum length", () => {
+    expect(suggestEndpointName('iris', 3, RULES.names)).toBe('iris-v3');
+    expect(suggestEndpointName('m'.repeat(62), 3, RULES.names)).toBe('m'.repeat(62));
+    expect(suggestEndpointName('iris', 3, { ...RULES.names, endpoint_default: '{model}-{version}-ep' })).toBe(
+      'iris-3-ep'
+    );
+    expect(suggestEndpointName('iris', 3, undefined)).toBeNull();
+  });
+
+  it("checks names with the server's pattern and describes its rule", () => {
+    expect(nameProblem('iris-v3', RULES.names)).toBeNull();
+    expect(nameProblem('iris_v3', RULES.names)).toBe(`Use ${RULES.names.description}.`);
+    expect(nameProblem('-iris', RULES.names)).not.toBeNull();
+    expect(nameProblem('a'.repeat(63), RULES.names)).toBeNull();
+    expect(nameProblem('a'.repeat(64), RULES.names)).not.toBeNull();
+    expect(nameProblem('', RULES.names)).toBe('Give the endpoint a name.');
+    // The pattern is the server's: a stricter one is applied as sent.
+    const strict = { ...RULES.names, pattern: '^[a-z]+$', description: 'lower-case letters' };
+    expect(nameProblem('iris-v3', strict)).toBe('Use lower-case letters.');
   });
 
   it('derives a registry name from a file name', () => {

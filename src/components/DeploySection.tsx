@@ -3,7 +3,7 @@ import * as React from 'react';
 
 import { SmopsActions } from '../actions';
 import { frameworkWarning } from '../compat';
-import { endpointNameProblem, suggestEndpointName, usd } from '../format';
+import { nameProblem as nameRuleProblem, suggestEndpointName, usd } from '../format';
 import { SmopsModel } from '../model';
 import { ISmopsSettings } from '../settings';
 import { Smops } from '../types';
@@ -20,9 +20,11 @@ export function DeploySection(props: {
   const awsAvailable = status?.backend === 'aws';
   const version = model.selected ? model.findVersion(model.selected) : undefined;
   const taken = new Set(model.endpoints.map(e => e.name));
-  const suggested = version
-    ? freeName(suggestEndpointName(version.name, version.version), taken)
-    : '';
+  const rules = status?.rules;
+  const base = version
+    ? suggestEndpointName(version.name, version.version, rules?.names)
+    : null;
+  const suggested = base ? freeName(base, taken, rules?.names.max_length ?? 63) : '';
   const [name, setName] = React.useState<string | null>(null);
   const [local, setLocal] = React.useState(settings.defaultBackend !== 'aws');
   const [sm, setSm] = React.useState<ISageMakerOptions>({
@@ -36,13 +38,12 @@ export function DeploySection(props: {
 
   const isLocal = local || !awsAvailable;
   const endpointName = name ?? suggested;
-  const nameProblem = version ? endpointNameProblem(endpointName) : null;
-  const warning = version
-    ? frameworkWarning(version, isLocal, status?.framework_version)
-    : null;
+  const nameProblem = version ? nameRuleProblem(endpointName, rules?.names) : null;
+  const warning = version ? frameworkWarning(version, isLocal, rules) : null;
+  // The server refuses (409) such a deploy whatever the panel does; this only says so early.
   const needsApproval =
-    !isLocal &&
-    (settings.requireApproval || status?.require_approval) &&
+    !!rules?.approval.required &&
+    !(isLocal && rules.approval.local_exempt) &&
     version?.approval_status !== 'Approved';
   const prices = status?.instance_types ?? [];
 
@@ -131,8 +132,8 @@ export function DeploySection(props: {
           )}
           {needsApproval && (
             <div className="jp-smops-banner jp-smops-warning" role="alert">
-              {version.name}:{version.version} is {version.approval_status}; deploying to
-              SageMaker requires an Approved version.{' '}
+              {version.name}:{version.version} is {version.approval_status}; this server
+              {isLocal ? ' ' : ' (for SageMaker) '}requires an Approved version.{' '}
               <Button
                 small
                 type="button"
@@ -165,8 +166,10 @@ export interface ISageMakerOptions {
   count: number;
   maxCount: number;
   serverless: boolean;
-  memory: number;
+  memory: ServerlessMemory;
 }
+
+type ServerlessMemory = NonNullable<Smops.IDeployRequest['serverless_memory_mb']>;
 
 function sageMakerRequest(sm: ISageMakerOptions): Partial<Smops.IDeployRequest> {
   return sm.serverless
@@ -205,7 +208,7 @@ function SageMakerOptions(props: {
           <HTMLSelect
             aria-label="Serverless memory"
             value={value.memory}
-            onChange={e => set({ memory: Number(e.currentTarget.value) })}
+            onChange={e => set({ memory: Number(e.currentTarget.value) as ServerlessMemory })}
             options={[1024, 2048, 3072, 4096, 5120, 6144]}
           />
         </label>
@@ -261,10 +264,11 @@ function SageMakerOptions(props: {
 }
 
 /** `base`, or `base-2`, `base-3`... when an endpoint already has that name. */
-function freeName(base: string, taken: Set<string>): string {
+function freeName(base: string, taken: Set<string>, maxLength: number): string {
   let name = base;
   for (let i = 2; taken.has(name); i++) {
-    name = `${base.slice(0, 60)}-${i}`;
+    const suffix = `-${i}`;
+    name = `${base.slice(0, maxLength - suffix.length)}${suffix}`;
   }
   return name;
 }

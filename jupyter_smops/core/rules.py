@@ -1,0 +1,49 @@
+"""The rules a client must know before it asks: sent once in ``status()`` so faces never copy them.
+
+The panel used to keep its own serving-version list, name pattern and approval switch; they
+drifted from the core. Everything here is read from the module that enforces the rule, and is
+cheap: no scikit-learn or SageMaker SDK import (metadata and JSON files only).
+"""
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any, Optional
+
+from . import images, names
+from .endpoints.base import MAX_PAYLOAD_BYTES
+
+
+def local_sklearn_version() -> Optional[str]:
+    """The installed scikit-learn version (what local endpoints run), without importing it."""
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def approval_required(config: Any, *, local: bool) -> bool:
+    """Whether a deploy needs an Approved version: ``require_approval`` on, and not a local
+    test endpoint (those never leave the machine, so they are exempt)."""
+    return bool(config.require_approval) and not local
+
+
+def public_rules(config: Any) -> dict:
+    """What a face needs to check input the way the core will: serving versions, the local
+    scikit-learn version, the name rule, the approval policy and the invoke payload limit."""
+    local = local_sklearn_version()
+    return {
+        "serving_versions": images.sklearn_serving_versions(),
+        "framework_version": local,
+        "serving_version": images.serving_version_for(local) if local else None,
+        "names": {
+            "pattern": names.NAME_PATTERN,
+            "max_length": names.NAME_MAX_LENGTH,
+            "description": names.NAME_RULE,
+            "endpoint_default": names.ENDPOINT_NAME_TEMPLATE,
+        },
+        "approval": {
+            "required": approval_required(config, local=False),
+            "local_exempt": not approval_required(config, local=True),
+        },
+        "max_payload_bytes": MAX_PAYLOAD_BYTES,
+    }
