@@ -1,5 +1,6 @@
 """One copy of the container's rules: validation (the probe) and local endpoints both use
-core/serving/handlers.py, so "validated" and "works on the local endpoint" cannot disagree."""
+core/serving/contract.py (and default_functions.py), so "validated" and "works on the local
+endpoint" cannot disagree."""
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ from jupyter_smops.core.endpoints.local import LocalEndpoints
 from jupyter_smops.core.errors import InvalidArtifact, ModelError
 from jupyter_smops.core.packaging import validate_package
 from jupyter_smops.core.packaging.validate import _PROBE, run_probe
-from jupyter_smops.core.serving import handlers as H
+from jupyter_smops.core.serving import contract
 from test_serving_support import build_tarball, deploy, iris_tree, teardown_endpoints  # noqa: F401
 
 PACKAGE = Path(jupyter_smops.__file__).resolve().parent
@@ -53,15 +54,16 @@ def _failed(files: dict, tmp_path: Path, sample=None) -> dict:
     return {c.name: c.message for c in info.value.checks if not c.ok and c.severity == "error"}
 
 
-def test_the_probe_loads_serving_handlers_without_importing_the_package(tmp_path, iris_tree):
+def test_the_probe_imports_the_contract_and_nothing_of_jupyter_or_aws(tmp_path, iris_tree):
     model_dir = _model_dir(tmp_path, {"model.joblib": iris_tree, "code/inference.py": LOADER})
     result = tmp_path / "result.json"
-    # The probe must not need jupyter_smops: block it and run the probe as validate does.
+    # The probe imports the serving contract like any module, but must not need Jupyter or the
+    # AWS SDK: block them and run the probe as validate does.
     script = textwrap.dedent("""
         import runpy, sys
         class Block:
             def find_spec(self, name, path=None, target=None):
-                if name.split('.')[0] == 'jupyter_smops':
+                if name.split('.')[0] in ('tornado', 'jupyter_server', 'IPython', 'boto3', 'botocore'):
                     raise ImportError('blocked: ' + name)
         sys.meta_path.insert(0, Block())
         sys.argv = sys.argv[1:]
@@ -71,16 +73,21 @@ def test_the_probe_loads_serving_handlers_without_importing_the_package(tmp_path
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     report = json.loads(result.read_text())
     assert report["stage"] == "done", (report, proc.stderr)
-    assert Path(report["rules"]).resolve() == Path(H.__file__).resolve()
+    assert Path(report["rules"]).resolve() == Path(contract.__file__).resolve()
     assert report["response"] == "[0]"
 
 
 def test_there_is_no_second_copy_of_the_rules():
-    # The default handlers and the transform_fn rule are written once, in serving/handlers.py.
-    pattern = re.compile(r"def default_(input|predict|output)_fn|def rule_violations|Cannot use transform_fn|"
-                         r"transform_fn is defined together")
-    holders = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if pattern.search(p.read_text()))
-    assert holders == ["core/serving/handlers.py"]
+    # The transform_fn rule is written once, in serving/contract.py; the default functions once,
+    # in serving/default_functions.py; nobody loads either by path.
+    def holders(pattern: str) -> list[str]:
+        found = re.compile(pattern)
+        return sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if found.search(p.read_text()))
+
+    assert holders(r"def rule_violations|Cannot use transform_fn|transform_fn is defined together") == [
+        "core/serving/contract.py"]
+    assert holders(r"def default_(input|predict|output)_fn") == ["core/serving/default_functions.py"]
+    assert holders(r"spec_from_file_location") == []
     assert not (PACKAGE / "core" / "packaging" / "_container.py").exists()
 
 

@@ -179,7 +179,7 @@ def test_mixed_type_frame_through_the_generated_inference(tmp_path, smops_home):
 
 def test_null_comes_back_as_nan_in_both_decoders(smops):
     # What the documented NaN -> null choice relies on, checked in the served code itself.
-    from jupyter_smops.core.serving.handlers import default_input_fn
+    from jupyter_smops.core.serving.default_functions import default_input_fn
 
     assert math.isnan(default_input_fn('[[1.0, null]]', "application/json")[0][1])
     namespace: dict = {}

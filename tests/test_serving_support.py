@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_smops.core.endpoints.base import DeployOptions
 from jupyter_smops.core.endpoints.local import LocalEndpoints, alive
-from jupyter_smops.core.serving import handlers as H
+from jupyter_smops.core.serving import contract, default_functions
 from jupyter_smops.core.types import ModelVersion
 
 # The seed's inference.py, verbatim (it loads iris-model.pkl and answers {"predictions": [...]}).
@@ -102,35 +102,35 @@ def iris_tree():
 
 # -- unit tests of the container's encoders ---------------------------------------------
 def test_decode_json_csv_npy():
-    assert H.decode("[[1, 2], [3, 4]]", H.JSON).shape == (2, 2)
-    assert H.decode("1,2\n3,4\n", H.CSV).tolist() == [["1", "2"], ["3", "4"]]
-    assert H.decode("1,2,3\n", H.CSV).shape == (3,)  # the container squeezes one row to 1-D
+    assert default_functions.decode("[[1, 2], [3, 4]]", contract.JSON).shape == (2, 2)
+    assert default_functions.decode("1,2\n3,4\n", contract.CSV).tolist() == [["1", "2"], ["3", "4"]]
+    assert default_functions.decode("1,2,3\n", contract.CSV).shape == (3,)  # the container squeezes one row to 1-D
     buf = io.BytesIO()
     np.save(buf, np.arange(4.0).reshape(2, 2))
-    assert H.decode(buf.getvalue(), H.NPY).dtype == np.float64
-    with pytest.raises(H.UnsupportedFormat):
-        H.decode("x", "text/plain")
+    assert default_functions.decode(buf.getvalue(), contract.NPY).dtype == np.float64
+    with pytest.raises(contract.UnsupportedFormat):
+        default_functions.decode("x", "text/plain")
 
 
 def test_npy_refuses_pickles():
     buf = io.BytesIO()
     np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
-        H.decode(buf.getvalue(), H.NPY)
+        default_functions.decode(buf.getvalue(), contract.NPY)
 
 
 def test_encode_formats():
-    assert json.loads(H.encode(np.array([0, 1]), H.JSON)) == [0, 1]
-    assert H.encode(np.array([0, 2]), H.CSV) == b"0\n2\n"
-    assert H.encode(np.array([[1, 2]]), H.CSV) == b"1,2\n"
-    assert np.load(io.BytesIO(H.encode(np.array([3]), H.NPY))).tolist() == [3]
-    with pytest.raises(H.UnsupportedFormat):
-        H.encode([1], "application/xml")
+    assert json.loads(default_functions.encode(np.array([0, 1]), contract.JSON)) == [0, 1]
+    assert default_functions.encode(np.array([0, 2]), contract.CSV) == b"0\n2\n"
+    assert default_functions.encode(np.array([[1, 2]]), contract.CSV) == b"1,2\n"
+    assert np.load(io.BytesIO(default_functions.encode(np.array([3]), contract.NPY))).tolist() == [3]
+    with pytest.raises(contract.UnsupportedFormat):
+        default_functions.encode([1], "application/xml")
 
 
 def test_code_location_follows_the_container(tmp_path):
-    assert H.code_location(tmp_path, {}) == (tmp_path / "code", "inference")
+    assert contract.code_location(tmp_path, {}) == (tmp_path / "code", "inference")
     env = {"SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code", "SAGEMAKER_PROGRAM": "serve.py"}
-    assert H.code_location(tmp_path, env) == (tmp_path / "code", "serve")
-    with pytest.raises(H.LoadError, match="S3"):
-        H.code_location(tmp_path, {"SAGEMAKER_SUBMIT_DIRECTORY": "s3://b/k/source.tar.gz"})
+    assert contract.code_location(tmp_path, env) == (tmp_path / "code", "serve")
+    with pytest.raises(contract.LoadError, match="S3"):
+        contract.code_location(tmp_path, {"SAGEMAKER_SUBMIT_DIRECTORY": "s3://b/k/source.tar.gz"})

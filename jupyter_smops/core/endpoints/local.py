@@ -26,10 +26,9 @@ from typing import Iterator, Optional
 
 from ..errors import BadRequest, Conflict, InvalidArtifact, ModelError, NotFound, SmopsError, Timeout, UpstreamError
 from ..names import validate_endpoint_name
-from ..types import Progress, no_progress
+from ..files import read_json, write_json
 from ..serving import zygote
-from ..serving.process import read_json, write_json
-from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion
+from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
 from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
 
 STATE, RUNTIME, LOG = "state.json", "runtime.json", "endpoint.log"

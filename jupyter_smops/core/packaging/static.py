@@ -60,7 +60,7 @@ def check_handlers(tree: ast.Module) -> Check:
     """``handlers``: model_fn present; transform_fn alone or not at all; sensible signatures."""
     # The rules and their wording are the local endpoints' (which load the module and refuse the same
     # way); imported here, not at the top, because that module imports numpy.
-    from ..serving.handlers import rule_violations
+    from ..serving.contract import rule_violations
 
     defined = _top_level_functions(tree)
     handlers = {name: defined[name] for name in HANDLER_ARITY if name in defined}

@@ -7,31 +7,33 @@ SHA-256 checksums S3 verifies, owner and ``smops:*`` tags); (3) registers a Sage
 Package in group ``<name>`` (``PendingManualApproval``); (4) writes ``smops.json`` last. A
 version exists only once its ``smops.json`` does, so an interrupted push leaves nothing
 visible; its multipart upload, objects and package are removed on the way out.
+
+Beside this module: ``layout`` (keys and ``smops.json``, shared with the local registry),
+``s3_claims`` (step 1), ``s3_upload`` (step 2), ``model_packages`` (step 3), ``s3_bucket`` (the
+bucket and object housekeeping) and ``studio_owner`` (the owner tag of a Studio user).
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
-import re
-import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Optional
 
-from ..aws import aws_errors, clients_for, error_code, serving_environment, tag_list
+from ..aws import aws_errors, clients_for, error_code, tag_list
 from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
 from ..names import validate_model_name
-from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult
-from ..types import Progress, no_progress
+from ..packaging.archive import sha256_file
+from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
+from . import s3_bucket, s3_claims
 from .base import Registry, package_facts, streamed_package
-from .local import ARTIFACT, METADATA, now_iso, sha256_file, version_from_metadata, version_metadata
+from .layout import ARTIFACT, CLAIM, METADATA, METADATA_KEY, version_from_metadata, version_metadata, version_path
+from .model_packages import ModelPackages
+from .studio_owner import studio_owner
 
 log = logging.getLogger("jupyter_smops")
-
-CLAIM = ".claim"
-_META_KEY = re.compile(r"^(?P<name>[^/]+)/v(?P<version>\d+)/" + re.escape(METADATA) + "$")
 
 
 class S3Registry(Registry):
@@ -47,6 +49,8 @@ class S3Registry(Registry):
         self.prefix = (config.prefix or "").strip("/")
         self._bucket: Optional[str] = config.bucket or None
         self._bucket_ready = False
+        self.packages = ModelPackages(lambda: self.sagemaker, region=lambda: self.region,
+                                      owner_tag_key=config.owner_tag_key)
 
     # -- where things are -----------------------------------------------------------------
     @property
@@ -73,7 +77,7 @@ class S3Registry(Registry):
 
     def key(self, name: str, version: int, leaf: str = ARTIFACT) -> str:
         """The object key of a version's file."""
-        return f"{self._base()}{name}/v{version}/{leaf}"
+        return self._base() + version_path(name, version, leaf)
 
     def uri(self, name: str, version: int, leaf: str = ARTIFACT) -> str:
         return f"s3://{self.bucket}/{self.key(name, version, leaf)}"
@@ -91,18 +95,7 @@ class S3Registry(Registry):
 
     def resolve_owner(self) -> str:
         """The Studio user profile's owner tag (e.g. ``studiouserid``), or "" outside Studio."""
-        studio = self.config.studio
-        if not (studio.detected and studio.user_profile_name):
-            return ""
-        try:
-            with aws_errors("reading the Studio user profile", "sagemaker"):
-                arn = self.sagemaker.describe_user_profile(
-                    DomainId=studio.domain_id, UserProfileName=studio.user_profile_name)["UserProfileArn"]
-                tags = self.sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
-        except SmopsError as exc:
-            log.info("jupyter_smops: cannot read the Studio profile's tags (%s); using the user name", exc)
-            return ""
-        return next((t["Value"] for t in tags if t["Key"] == self.config.owner_tag_key), "")
+        return studio_owner(self.config, lambda: self.sagemaker)
 
     def tagging(self, owner: str, name: str, version: int) -> str:
         """S3 ``Tagging`` header value: owner tag plus ``smops:model`` and ``smops:version``."""
@@ -114,52 +107,11 @@ class S3Registry(Registry):
     # -- bucket ---------------------------------------------------------------------------
     def ensure_bucket(self, progress: Progress = no_progress) -> str:
         """Check the bucket; create the default one on first use (a configured one must exist)."""
-        if self._bucket_ready:
-            return self.bucket
-        bucket = self.bucket
-        try:
-            with aws_errors(f"checking bucket {bucket}", "s3"):
-                self.s3.head_bucket(Bucket=bucket)
-        except NotFound:
-            if self.config.bucket:
-                raise NotFound(f"The configured bucket {bucket!r} (SMOPS_BUCKET) does not exist. Create it "
-                               f"(aws s3 mb s3://{bucket}) or unset SMOPS_BUCKET to use "
-                               f"sagemaker-{self.region}-<account>.") from None
-            self._create_default_bucket(bucket, progress)
-        self._bucket_ready = True
-        return bucket
-
-    def _create_default_bucket(self, bucket: str, progress: Progress) -> None:
-        log.warning("jupyter_smops: creating the registry bucket s3://%s (first push in %s; set SMOPS_BUCKET "
-                    "to use another bucket)", bucket, self.region)
-        progress("creating-bucket", None, None)
-        args: dict[str, Any] = {"Bucket": bucket}
-        if self.region != "us-east-1":
-            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        try:
-            with aws_errors(f"creating the registry bucket {bucket}", "s3"):
-                self.s3.create_bucket(**args)
-        except SmopsError as exc:
-            if exc.code != "Conflict":  # BucketAlreadyOwnedByYou: a concurrent first push made it
-                raise
-        # Both are hardening, not requirements: a role without these rights still gets a registry.
-        self._quietly(f"blocking public access on {bucket}", lambda: self.s3.put_public_access_block(
-            Bucket=bucket, PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True}))
-        # A push killed with its network (or its machine) cannot abort its multipart upload; S3
-        # then drops the parts itself after a day instead of billing them forever.
-        self._quietly(f"adding the lifecycle rule of {bucket}", lambda: self.s3.put_bucket_lifecycle_configuration(
-            Bucket=bucket, LifecycleConfiguration={"Rules": [{
-                "ID": "smops-abort-incomplete-uploads", "Status": "Enabled", "Filter": {"Prefix": self._base()},
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}))
-
-    def _quietly(self, step: str, call) -> None:
-        try:
-            with aws_errors(step, "s3"):
-                call()
-        except SmopsError as exc:
-            log.warning("jupyter_smops: skipped %s: %s", step, exc.message)
+        if not self._bucket_ready:
+            s3_bucket.ensure_bucket(self.s3, self.bucket, configured=bool(self.config.bucket), region=self.region,
+                                    prefix=self._base(), progress=progress)
+            self._bucket_ready = True
+        return self.bucket
 
     # -- push -----------------------------------------------------------------------------
     def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
@@ -169,9 +121,7 @@ class S3Registry(Registry):
         path = Path(package.path)
         if not path.is_file():
             raise BadRequest(f"The package {package.path} does not exist; build it again (%smops package).")
-        self.ensure_bucket(progress)
-        self._quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
-        version = self.claim_version(name, owner)
+        version = self._start_push(name, owner, progress)
         try:
             from .s3_upload import upload_file
 
@@ -193,9 +143,7 @@ class S3Registry(Registry):
         and upload overlap: the total is about the slower of the two, not their sum.
         """
         validate_model_name(name)
-        self.ensure_bucket(progress)
-        self._quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
-        version = self.claim_version(name, owner)
+        version = self._start_push(name, owner, progress)
         try:
             from .s3_upload import upload_stream
 
@@ -211,6 +159,12 @@ class S3Registry(Registry):
             self.rollback(name, version)
             raise
 
+    def _start_push(self, name: str, owner: str, progress: Progress) -> int:
+        """Make sure the bucket exists, sweep abandoned uploads, claim the next version number."""
+        self.ensure_bucket(progress)
+        s3_bucket.quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
+        return self.claim_version(name, owner)
+
     def sweep_stale_uploads(self, name: str) -> list[str]:
         """Abort multipart uploads of ``name`` older than ``stale_upload_seconds`` (pushes that died
         with no chance to abort, e.g. the network or the server went away mid-upload)."""
@@ -222,45 +176,18 @@ class S3Registry(Registry):
             log.info("jupyter_smops: aborted %d abandoned upload(s) of %s", len(swept), name)
         return swept
 
-    def _claimed(self, name: str) -> list[int]:
-        """Every ``v<N>`` prefix under the model (claimed, in progress or published)."""
-        found = []
-        with aws_errors(f"listing versions of {name}", "s3"):
-            pages = self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=f"{self._base()}{name}/", Delimiter="/")
-            for page in pages:
-                for cp in page.get("CommonPrefixes", []):
-                    m = re.search(r"/v(\d+)/$", cp["Prefix"])
-                    if m:
-                        found.append(int(m.group(1)))
-        return sorted(found)
-
     def claim_version(self, name: str, owner: str) -> int:
         """Atomically take the next free version number (``IfNoneMatch='*'`` on ``v<N>/.claim``)."""
-        candidate = (self._claimed(name) or [0])[-1] + 1
-        for attempt in range(1000):
-            body = json.dumps({"owner": owner, "claimed_at": now_iso()}).encode()
-            try:
-                self.s3.put_object(Bucket=self.bucket, Key=self.key(name, candidate, CLAIM), Body=body,
-                                   IfNoneMatch="*", Tagging=self.tagging(owner, name, candidate))
-                return candidate
-            except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                code = error_code(exc)
-                if code == "PreconditionFailed":
-                    candidate += 1  # another push holds this number
-                elif code == "ConditionalRequestConflict":
-                    time.sleep(0.05 * (attempt + 1))  # a concurrent write to the same key: retry it
-                else:
-                    with aws_errors(f"claiming version {candidate} of {name}", "s3"):
-                        raise
-        raise UpstreamError(f"Could not claim a version number for {name} after 1000 tries; try again.")
+        return s3_claims.claim_version(
+            self.s3, self.bucket, name=name, owner=owner, model_prefix=f"{self._base()}{name}/",
+            claim_key=lambda n: self.key(name, n, CLAIM), tagging=lambda n: self.tagging(owner, name, n))
 
     def publish(self, package: PackageResult, *, name: str, version: int, owner: str,
                 source: Optional[str], progress: Progress = no_progress) -> ModelVersion:
         """Register the Model Package, then write ``smops.json``: the version becomes visible."""
         progress("registering", None, None)
         meta = version_metadata(package, name=name, version=version, owner=owner, source=source)
-        meta["model_package_arn"] = arn = self._register_package(meta, owner)
+        meta["model_package_arn"] = arn = self.packages.register(meta, owner, self.uri(name, version))
         try:
             with aws_errors(f"writing the metadata of {name}:{version}", "s3"):
                 self.s3.put_object(Bucket=self.bucket, Key=self.key(name, version, METADATA),
@@ -268,90 +195,26 @@ class S3Registry(Registry):
                                    ContentType="application/json", IfNoneMatch="*",
                                    Tagging=self.tagging(owner, name, version))
         except BaseException:
-            self._delete_package(arn)  # no version, so no package pointing at it either
+            self.packages.delete(arn)  # no version, so no package pointing at it either
             raise
-        self._delete_quietly([self.key(name, version, CLAIM)])
+        s3_bucket.delete_quietly(self.s3, self.bucket, [self.key(name, version, CLAIM)])
         progress("done", package.size, package.size)
         return version_from_metadata(meta, self.uri(name, version))
-
-    def _register_package(self, meta: dict, owner: str) -> str:
-        name, version = meta["name"], meta["version"]
-        tags = self._tags(owner, name, version)
-        self._ensure_group(name, owner)
-        args: dict[str, Any] = {
-            "ModelPackageGroupName": name,
-            "ModelPackageDescription": f"{name}:{version} pushed by jupyter_smops (sha256 {meta['sha256'][:12]})",
-            "ModelApprovalStatus": "PendingManualApproval",
-            "CustomerMetadataProperties": {"smops:version": str(version), "sha256": meta["sha256"],
-                                           "artifact": self.uri(name, version)},
-            "Tags": tags,
-        }
-        spec = self._inference_spec(meta)
-        if spec:
-            args["InferenceSpecification"] = spec
-        with aws_errors(f"registering {name}:{version} in the SageMaker Model Registry", "sagemaker"):
-            return self.sagemaker.create_model_package(**args)["ModelPackageArn"]
-
-    def _inference_spec(self, meta: dict) -> Optional[dict]:
-        from ..images import image_uri
-
-        try:
-            image = image_uri(self.region, meta.get("serving_version") or "")
-        except BadRequest:
-            return None  # no matching image: the package still records the artifact
-        container = {"Image": image, "ModelDataUrl": self.uri(meta["name"], meta["version"]),
-                     "Environment": serving_environment(self.region), "Framework": "SKLEARN",
-                     "FrameworkVersion": meta["serving_version"]}
-        return {"Containers": [container],
-                "SupportedContentTypes": ["application/json", "text/csv", "application/x-npy"],
-                "SupportedResponseMIMETypes": ["application/json", "text/csv"]}
-
-    def _ensure_group(self, name: str, owner: str) -> None:
-        try:
-            with aws_errors(f"reading model package group {name}", "sagemaker"):
-                self.sagemaker.describe_model_package_group(ModelPackageGroupName=name)
-            return
-        except NotFound:
-            pass
-        except SmopsError as exc:
-            if exc.code != "ValidationException":
-                raise
-        try:
-            with aws_errors(f"creating model package group {name}", "sagemaker"):
-                self.sagemaker.create_model_package_group(
-                    ModelPackageGroupName=name, Tags=tag_list(self.config.owner_tag_key, owner, model=name),
-                    ModelPackageGroupDescription=f"Versions of {name} pushed by jupyter_smops")
-        except SmopsError as exc:
-            if exc.code not in ("Conflict", "ValidationException"):  # a concurrent push created it
-                raise
 
     def rollback(self, name: str, version: int) -> None:
         """Undo a failed push: abort its multipart uploads, delete its objects (best effort)."""
         prefix = self.key(name, version, "")
         try:
-            self._abort_uploads(prefix)
-            self._delete_quietly(self._keys_under(prefix))
+            self._remove_objects(prefix)
         except Exception as exc:  # noqa: BLE001 - never hide the error that caused the rollback
             log.warning("jupyter_smops: could not clean up %s after a failed push: %s", prefix, exc)
 
-    def _abort_uploads(self, prefix: str) -> list[str]:
+    def _remove_objects(self, prefix: str) -> None:
+        """Abort the multipart uploads under ``prefix`` and delete its objects."""
         from .s3_upload import abort_uploads
 
-        return abort_uploads(self, prefix)
-
-    def _keys_under(self, prefix: str) -> list[str]:
-        keys = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            keys += [o["Key"] for o in page.get("Contents", [])]
-        return keys
-
-    def _delete_quietly(self, keys: list[str]) -> None:
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start:start + 1000]]
-            try:
-                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
-            except Exception as exc:  # noqa: BLE001 - cleanup is best effort
-                log.warning("jupyter_smops: could not delete %d objects: %s", len(batch), exc)
+        abort_uploads(self, prefix)
+        s3_bucket.delete_quietly(self.s3, self.bucket, s3_bucket.keys_under(self.s3, self.bucket, prefix))
 
     # -- read -----------------------------------------------------------------------------
     def _published(self, name: Optional[str]) -> dict[str, list[int]]:
@@ -368,7 +231,7 @@ class S3Registry(Registry):
                 raise
         for page in pages:
             for obj in page.get("Contents", []):
-                m = _META_KEY.match(obj["Key"][len(base):])
+                m = METADATA_KEY.match(obj["Key"][len(base):])
                 if m and (name is None or m.group("name") == name):
                     found.setdefault(m.group("name"), []).append(int(m.group("version")))
         return {n: sorted(v) for n, v in sorted(found.items())}
@@ -455,18 +318,9 @@ class S3Registry(Registry):
         with aws_errors(f"deleting {name}:{version}", "s3"):
             self.s3.delete_object(Bucket=self.bucket, Key=self.key(name, version, METADATA))
             prefix = self.key(name, version, "")
-            self._abort_uploads(prefix)
-            self._delete_quietly(self._keys_under(prefix))
+            self._remove_objects(prefix)
         if arn:
-            self._delete_package(arn)
-
-    def _delete_package(self, arn: str) -> None:
-        """Delete a model package; a failure is logged (the S3 objects are the registry's truth)."""
-        try:
-            with aws_errors(f"deleting model package {arn}", "sagemaker"):
-                self.sagemaker.delete_model_package(ModelPackageName=arn)
-        except SmopsError as exc:
-            log.warning("jupyter_smops: the model package %s could not be deleted: %s", arn, exc)
+            self.packages.delete(arn)
 
     def set_approval(self, name: str, version: int, status: str) -> ModelVersion:
         """Update the Model Package's approval status, then ``smops.json``."""
@@ -474,9 +328,7 @@ class S3Registry(Registry):
             raise BadRequest(f"Unknown approval status {status!r}: use one of {', '.join(APPROVAL_STATUSES)}.")
         mv = self._read(name, version)
         if mv.model_package_arn:
-            with aws_errors(f"setting {mv.ref} to {status}", "sagemaker"):
-                self.sagemaker.update_model_package(ModelPackageArn=mv.model_package_arn,
-                                                   ModelApprovalStatus=status)
+            self.packages.set_approval(mv.model_package_arn, status, mv.ref)
         key = self.key(name, version, METADATA)
         with aws_errors(f"updating the metadata of {mv.ref}", "s3"):
             data = json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Callable
 
-from . import handlers as H
+from .contract import JSON, LoadedModel, invoke, response
 
 _FLUSH_LINES = 2000
 
@@ -55,7 +55,7 @@ class RequestLog:
             os.write(self.fd, data)
 
 
-def make_app(h: H.Handlers, log_path: str) -> tuple[Callable, RequestLog]:
+def make_app(loaded: LoadedModel, log_path: str) -> tuple[Callable, RequestLog]:
     """The request handler for a worker and its log."""
     log = RequestLog(log_path)
     perf = time.perf_counter
@@ -66,15 +66,15 @@ def make_app(h: H.Handlers, log_path: str) -> tuple[Callable, RequestLog]:
         if path == "/invocations":
             if method == "POST":
                 ctype = headers.get("contenttype") or headers.get("content-type")
-                status, out_type, payload, trace = H.invoke(h, body, ctype, headers.get("accept"))
+                status, out_type, payload, trace = invoke(loaded, body, ctype, headers.get("accept"))
                 if trace is not None:
                     log.error(f"POST /invocations failed:\n{trace}")
             else:
                 status, out_type, payload = 405, "text/plain", b"Use POST /invocations"
         elif path == "/ping":
             status, out_type, payload = 200, "text/plain", empty
-        elif path == "/execution-parameters" and h.execution_parameters_fn is not None and method == "GET":
-            status, out_type, payload = _execution_parameters(h, log)
+        elif path == "/execution-parameters" and loaded.execution_parameters_fn is not None and method == "GET":
+            status, out_type, payload = _execution_parameters(loaded, log)
         else:
             status, out_type, payload = 404, "text/plain", b"Not found: use GET /ping or POST /invocations"
         log.request(method, path, status, (perf() - t0) * 1000.0, len(body), len(payload))
@@ -83,10 +83,10 @@ def make_app(h: H.Handlers, log_path: str) -> tuple[Callable, RequestLog]:
     return app, log
 
 
-def _execution_parameters(h: H.Handlers, log: RequestLog) -> tuple[int, str, bytes]:
+def _execution_parameters(loaded: LoadedModel, log: RequestLog) -> tuple[int, str, bytes]:
     try:
-        result = h.execution_parameters_fn()
-        out_type, payload = H._response(result, H.JSON)
+        result = loaded.execution_parameters_fn()
+        out_type, payload = response(result, JSON)
         return 200, out_type, payload
     except Exception as exc:
         log.error(f"execution_parameters_fn failed: {exc!r}")

@@ -21,7 +21,9 @@ import traceback
 from pathlib import Path
 from typing import Any, Optional
 
-from . import handlers as H
+from ..files import read_json, write_json
+from . import default_functions
+from .contract import LoadedModel, LoadError, code_location
 from .http import serve_forever
 
 _WORKER_RESTARTS_PER_MINUTE = 5
@@ -31,22 +33,8 @@ class _Stop(Exception):
     """Raised by the SIGTERM handler to leave the supervisor's loop at once."""
 
 
-def write_json(path: Path, data: dict) -> None:
-    """Atomic JSON write (readers never see half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
-
-
-def read_json(path: Path) -> Optional[dict]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-class Endpoint:
-    """The supervisor side; ``spec`` comes from LocalEndpoints (see ``endpoints/local.py``)."""
+class EndpointSupervisor:
+    """An endpoint's supervisor process; ``spec`` comes from LocalEndpoints (see ``endpoints/local.py``)."""
 
     def __init__(self, spec: dict):
         self.spec = spec
@@ -57,7 +45,7 @@ class Endpoint:
         self.restarts: list[float] = []
         self.port = 0
         self.holder: Optional[socket.socket] = None
-        self.handlers: Optional[H.Handlers] = None
+        self.loaded: Optional[LoadedModel] = None
 
     # -- setup ------------------------------------------------------------------------
     def redirect_output(self) -> None:
@@ -88,7 +76,7 @@ class Endpoint:
         os.environ.setdefault("SAGEMAKER_SUBMIT_DIRECTORY", str(self.model_dir / "code"))
         os.environ["SM_MODEL_DIR"] = str(self.model_dir)
         os.chdir(self.model_dir)
-        code_dir, _ = H.code_location(self.model_dir, dict(os.environ))
+        code_dir, _ = code_location(self.model_dir, dict(os.environ))
         requirements = code_dir / "requirements.txt"
         if not requirements.is_file():
             return
@@ -131,8 +119,8 @@ class Endpoint:
                  f"pid {os.getpid()}")
         try:
             self.prepare_environment()
-            self.handlers = H.load(self.model_dir)
-        except H.LoadError as exc:
+            self.loaded = default_functions.load(self.model_dir)
+        except LoadError as exc:
             self.fail(str(exc))
         except Exception:
             self.fail("Loading the model failed:\n" + traceback.format_exc())
@@ -278,7 +266,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker_main(ep: Endpoint, ready_w: int) -> None:
+def _worker_main(ep: EndpointSupervisor, ready_w: int) -> None:
     from .app import make_app
 
     parent = os.getppid()
@@ -291,7 +279,7 @@ def _worker_main(ep: Endpoint, ready_w: int) -> None:
     sock.setblocking(False)
     if ep.holder is not None:
         ep.holder.close()
-    app, request_log = make_app(ep.handlers, ep.spec["log"])
+    app, request_log = make_app(ep.loaded, ep.spec["log"])
     if ready_w >= 0:
         os.write(ready_w, b"1")
         os.close(ready_w)
@@ -311,4 +299,4 @@ def run_spec(spec_path: str) -> None:
         os.setsid()
     except OSError:  # already a session leader (started with start_new_session)
         pass
-    Endpoint(spec).run()
+    EndpointSupervisor(spec).run()

@@ -1,0 +1,59 @@
+"""Where a registry keeps a version, and what its ``smops.json`` says: one layout for every registry.
+
+``<root>/<name>/v<N>/model.tar.gz`` is the artifact and ``<root>/<name>/v<N>/smops.json`` its
+metadata (DESIGN.md's fields); ``<root>`` is a folder for the local registry and
+``s3://<bucket>/<prefix>`` for the S3 one. A version exists once its ``smops.json`` does.
+The S3 registry also writes ``v<N>/.claim`` while a push holds the number.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timezone
+from typing import Optional
+
+from ..types import ModelVersion, PackageResult
+
+ARTIFACT = "model.tar.gz"
+METADATA = "smops.json"
+CLAIM = ".claim"
+VERSION_DIR = re.compile(r"^v(\d+)$")
+# "<name>/v<N>/smops.json" relative to the registry's root: a published version.
+METADATA_KEY = re.compile(r"^(?P<name>[^/]+)/v(?P<version>\d+)/" + re.escape(METADATA) + "$")
+# "<anything>/v<N>/": a version's folder in an S3 listing with Delimiter="/".
+VERSION_PREFIX = re.compile(r"/v(\d+)/$")
+
+
+def version_path(name: str, version: int, leaf: str = "") -> str:
+    """``<name>/v<N>/<leaf>`` relative to the registry's root (a folder when ``leaf`` is "")."""
+    return f"{name}/v{version}/{leaf}"
+
+
+def now_iso() -> str:
+    """The current UTC time as the metadata records it (``2024-05-01T12:00:00Z``)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def version_metadata(package: PackageResult, *, name: str, version: int, owner: str,
+                     source: Optional[str]) -> dict:
+    """The ``smops.json`` of a new version (DESIGN.md's fields), the same for every registry."""
+    return {
+        "name": name, "version": version, "sha256": package.sha256, "size": package.size,
+        "framework": package.framework, "framework_version": package.framework_version,
+        "serving_version": package.serving_version, "model_file": package.model_file,
+        "created_at": now_iso(), "created_by": owner, "source": source,
+        "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
+    }
+
+
+def version_from_metadata(data: dict, uri: str) -> ModelVersion:
+    """Build a ModelVersion from smops.json, ignoring keys a newer release may add."""
+    fields = {f.name for f in dataclasses.fields(ModelVersion)}
+    values = {k: v for k, v in data.items() if k in fields}
+    values["uri"] = uri
+    return ModelVersion(**values)
+
+
+def claim_metadata(owner: str) -> dict:
+    """The body of ``v<N>/.claim``: who holds the number and since when."""
+    return {"owner": owner, "claimed_at": now_iso()}
