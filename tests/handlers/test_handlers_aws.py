@@ -50,6 +50,14 @@ async def test_seed_workflow_aws_backend(api, wait_job, jp_root_dir, iris_model,
     assert code == 200 and endpoint["status"] == "InService" and endpoint["instance_type"] == "ml.t2.medium"
     code, dup, _ = await api("POST", "endpoints", {"model": "iris", "name": "iris-endpoint"})
     assert code == 409, dup
+    # What only SageMaker's side knows (the image for a type, the type's form) is planned too:
+    # refused by the POST itself, with no job started.
+    jobs_before = (await api("GET", "jobs"))[1]["jobs"]
+    for body, match in (({"instance_type": "ml.m6g.large"}, "Graviton"), ({"instance_type": "t2.medium"}, "not a SageMaker type"),
+                        ({"framework_version": "0.1-0"}, "No scikit-learn serving image")):
+        code, refused, _ = await api("POST", "endpoints", {"model": "iris", "name": "refused", **body})
+        assert code == 400 and match in refused["error"]["message"], refused
+    assert (await api("GET", "jobs"))[1]["jobs"] == jobs_before
 
     _queue_invoke_result(aws_env, {"predictions": [0]})
     code, body, headers = await api("POST", "endpoints/iris-endpoint/invocations",
