@@ -145,9 +145,9 @@ class Face:
 class ResultList(list):
     """A list of results that prints and displays as a table."""
 
-    def __init__(self, items, title: str, empty: str):
+    def __init__(self, items, empty: str):
         super().__init__(items)
-        self.title, self.empty = title, empty
+        self.empty = empty
 
     def __str__(self) -> str:
         return "\n".join(str(x) for x in self) if self else self.empty
@@ -314,12 +314,12 @@ _HANDLERS: dict[str, Callable] = {
     "push": _push,
     "package": _package,
     "validate": lambda a, s, f: s.validate(a.path),
-    "models": lambda a, s, f: ResultList(s.models(a.name), "Models", "The registry is empty: push a model first."),
+    "models": lambda a, s, f: ResultList(s.models(a.name), "The registry is empty: push a model first."),
     "approve": lambda a, s, f: s.set_approval(a.ref, "Approved"),
     "reject": lambda a, s, f: s.set_approval(a.ref, "Rejected"),
     "deploy": _deploy,
     "predict": _predict,
-    "endpoints": lambda a, s, f: ResultList(s.list_endpoints(all_owners=a.all), "Endpoints", "No endpoints."),
+    "endpoints": lambda a, s, f: ResultList(s.list_endpoints(all_owners=a.all), "No endpoints."),
     "describe": lambda a, s, f: s.describe_endpoint(a.endpoint),
     "logs": lambda a, s, f: s.logs(a.endpoint, tail=a.tail),
     "delete": _deleted,
