@@ -14,7 +14,6 @@ from typing import Optional
 
 from .endpoints.base import DeployOptions
 from .errors import BadRequest, Conflict
-from .rules import approval_required
 from .types import ModelVersion
 
 # SageMaker serverless memory sizes (MemorySizeInMB) and MaxConcurrency range.
@@ -36,6 +35,13 @@ class DeployPlan:
     def to_dict(self) -> dict:
         return {"model": self.version.name, "version": self.version.version, "endpoint": self.endpoint,
                 "owner": self.owner, "local": self.local, "options": dataclasses.asdict(self.options)}
+
+
+def approval_required(config, *, local: bool) -> bool:
+    """Whether a deploy needs an Approved version: ``require_approval`` on, and not a local test
+    endpoint (those never leave the machine, so they are exempt). ``core/rules.py`` sends it
+    to the panel."""
+    return bool(config.require_approval) and not local
 
 
 def check_approval(config, mv: ModelVersion, *, local: bool) -> None:
