@@ -1,7 +1,8 @@
 """The local inference server: the SageMaker scikit-learn container's contract on 127.0.0.1.
 
-Runs only in its own processes (``python -m jupyter_smops.core.serving``), never inside the
-Jupyter server or a kernel: ``contract`` (the container's rules: finding inference.py, which
+Serves from its own processes (``python -m jupyter_smops.core.serving``), never inside the
+Jupyter server or a kernel; only ``contract`` and ``zygote``'s client side are imported there:
+``contract`` (the container's rules: finding inference.py, which
 functions it accepts, content types, status codes; standard library only, so validation imports
 it too), ``default_functions`` (the container's numpy input/predict/output functions and loading
 a model with them), ``http`` (the HTTP/1.1 server), ``app`` (routes and request logs), ``process`` (one
