@@ -44,7 +44,7 @@ async def test_local_deploys_are_exempt(api, wait_job, fake_endpoints, store_ver
 
 
 def test_the_core_deploy_applies_the_same_rule(smops_home, fake_endpoints, store_version, monkeypatch):
-    # Magics and the CLI call Smops.deploy directly: it checks with the same check_approval.
+    # Magics and the CLI plan through the core too (tests/test_deploy_plan.py runs both faces).
     from jupyter_smops.core.config import SmopsConfig
     from jupyter_smops.core.api import Smops
     from jupyter_smops.core.errors import Conflict
