@@ -13,13 +13,21 @@ VARIANTS = {
     "printed defaults": {},
     "bootstrap values": dict(account="123456789012", region="us-east-1", bucket="team-registry",
                              role_arn="arn:aws:iam::123456789012:role/SageMakerDomainExecutionRole"),
-    "other tag key and no prefix": dict(tag_key="team-user", prefix=""),
+    # (not "team-user": parliament cannot parse a hyphen inside ${aws:PrincipalTag/...} in an S3 ARN)
+    "other tag key and a deeper prefix": dict(tag_key="teamuser", prefix="team/models"),
 }
+
+
+# CreateEndpoint is authorized on two ARNs, the new endpoint (checked on its request tags) and the
+# endpoint config it uses (checked on that config's owner tag): they need two statements with two
+# conditions, which parliament reads as each statement missing the other resource type.
+_SPLIT_ON_PURPOSE = {("RESOURCE_MISMATCH", f"[{{'action': 'sagemaker:CreateEndpoint', 'required_format': "
+                                           f"'arn:*:sagemaker:*:*:{kind}/*'}}]") for kind in ("endpoint", "endpoint-config")}
 
 
 def _findings(document: dict) -> list[tuple[str, str]]:
     policy = analyze_policy_string(json.dumps(document))
-    return [(f.issue, str(f.detail)) for f in policy.findings]
+    return [(f.issue, str(f.detail)) for f in policy.findings if (f.issue, str(f.detail)) not in _SPLIT_ON_PURPOSE]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -31,7 +39,7 @@ def test_parliament_would_catch_a_bad_statement():
     """The check above can fail: a typo'd action and an unknown condition key are reported."""
     document = abac_policy()
     document["Statement"][0]["Action"].append("sagemaker:ListEndpointz")
-    document["Statement"][-1]["Condition"]["StringEquals"]["s3:NotAKey"] = "x"
+    document["Statement"][-1]["Condition"] = {"StringEquals": {"s3:NotAKey": "x"}}
     issues = {issue for issue, _ in _findings(document)}
     assert {"UNKNOWN_ACTION", "UNKNOWN_CONDITION_FOR_ACTION"} <= issues
 
@@ -55,13 +63,14 @@ def test_abac_keeps_the_seed_statements_and_scopes_everything_by_owner_tag():
     presigned = statements["AllowPresignedUrlWhenTagMatches"]
     assert presigned["Action"] == ["sagemaker:CreatePresignedDomainUrl"]
     assert presigned["Condition"] == {"StringEquals": {"aws:ResourceTag/studiouserid": owner}}
-    for sid in ("AllowOwnModelsAndEndpoints", "AllowCreateWhenTaggedWithOwner", "AllowTaggingOwnResources",
-                "AllowReadingOwnRegistryObjects", "AllowWritingRegistryObjectsTaggedWithOwner"):
+    for sid in ("AllowOwnModelsAndEndpoints", "AllowCreateModelTaggedWithOwner", "AllowTaggingAtCreation",
+                "AllowTaggingOwnResources", "AllowCreateEndpointOnOwnConfig"):
         assert owner in json.dumps(statements[sid]["Condition"]), sid
     resources = json.dumps(statements["AllowOwnModelsAndEndpoints"]["Resource"])
     for kind in ("model/", "endpoint-config/", "endpoint/", "model-package/", "model-package-group/"):
         assert kind in resources
-    assert statements["AllowReadingOwnRegistryObjects"]["Resource"] == "arn:aws:s3:::b/model-artifacts/*"
+    # S3 is scoped by path: each owner has a folder of their own.
+    assert statements["AllowOwnRegistryObjects"]["Resource"] == "arn:aws:s3:::b/model-artifacts/${aws:PrincipalTag/studiouserid}/*"
     # Actions that change something are never allowed on "*".
     for st in statements.values():
         changing = [a for a in st["Action"] if not a.split(":")[1].startswith(("List", "Describe", "Get"))]

@@ -3,7 +3,11 @@
 The ABAC policy starts from the seed's (list/describe allowed, ``CreatePresignedDomainUrl``
 only on a user profile whose ``studiouserid`` tag matches the caller's) and extends the same
 rule to what this package creates: models, endpoint configs, endpoints, model packages and
-their groups, and the registry's S3 objects, all tagged ``studiouserid=<owner>``.
+their groups must be created tagged ``studiouserid=<caller>`` and are reached only by that
+owner; the registry's S3 objects live under ``<prefix>/<owner>/`` and each user reaches only
+their own folder (object tags cannot protect an overwrite: PutObject has no existing-tag key).
+Every decision is evaluated, not linted: tests/aws/test_iam_policy.py runs the policy through
+an IAM evaluator over every call the aws test suite makes and over a cross-owner matrix.
 
 The seed writes its condition key as ``sagemaker:ResourceTag/...``; SageMaker evaluates the global
 ``aws:ResourceTag/...`` the same way, and that is the form policy linters (parliament) know.
@@ -25,6 +29,7 @@ _LIST_AND_DESCRIBE = [  # the seed's six, plus the listings the panel and the CL
     "sagemaker:ListTags",
     "sagemaker:ListModels", "sagemaker:ListEndpointConfigs", "sagemaker:ListEndpoints",
     "sagemaker:ListModelPackageGroups", "sagemaker:ListModelPackages",
+    "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
     "pricing:GetProducts",  # %smops prices --refresh: public price list, no resource
 ]
 _ON_OWN_RESOURCES = [  # allowed only when the resource's owner tag is the caller's
@@ -35,11 +40,27 @@ _ON_OWN_RESOURCES = [  # allowed only when the resource's owner tag is the calle
     "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:DeleteModelPackage",
     "sagemaker:DescribeModelPackageGroup", "sagemaker:DeleteModelPackageGroup",
 ]
-_CREATE_TAGGED = [  # allowed only when the request tags the new resource with the caller's owner tag
-    "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
-    "sagemaker:CreateModelPackage", "sagemaker:CreateModelPackageGroup",
-]
+# What each create may name, and under which ARN kinds. CreateEndpoint is also authorized on the
+# endpoint config it uses, and CreateModelPackage on its group: those are owner-checked apart.
+_CREATES = {
+    "sagemaker:CreateModel": ("model",),
+    "sagemaker:CreateEndpointConfig": ("endpoint-config",),
+    "sagemaker:CreateEndpoint": ("endpoint",),
+    "sagemaker:CreateModelPackageGroup": ("model-package-group",),
+    "sagemaker:CreateModelPackage": ("model-package", "model-package-group"),
+}
 _RESOURCE_TYPES = ("model", "endpoint-config", "endpoint", "model-package", "model-package-group")
+# Application Auto Scaling creates this service-linked role the first time an endpoint is registered.
+AUTOSCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
+_AUTOSCALING_ROLE = (f"role/aws-service-role/{AUTOSCALING_SERVICE}/"
+                     f"AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+
+
+def owner_prefix(prefix: str, owner: str) -> str:
+    """Where an owner's registry objects live: ``<prefix>/<owner>/`` (each owner has a folder of
+    their own, so two owners' "iris" never share a key and IAM can scope S3 by path)."""
+    prefix = prefix.strip("/")
+    return f"{prefix}/{owner}/" if prefix else f"{owner}/"
 
 
 def trust_policy() -> dict:
@@ -70,16 +91,19 @@ def trusts_sagemaker(document) -> bool:
 def abac_policy(*, account: str = "*", region: str = "*", bucket: Optional[str] = None,
                 prefix: str = "model-artifacts", role_arn: Optional[str] = None,
                 tag_key: str = DEFAULT_TAG_KEY) -> dict:
-    """The ABAC policy attached to each Studio IAM user (see the module docstring).
+    """The ABAC policy attached to each Studio IAM user (see the module docstring and the IAM
+    matrix in docs/admin.md, which tests/aws/test_iam_policy.py evaluates).
 
     ``bucket``/``prefix`` scope the S3 statements to the registry (any ``sagemaker-*`` bucket when
-    no bucket is given); ``role_arn`` is the execution role users may pass to SageMaker.
+    no bucket is given); each user reaches only ``<prefix>/<their tag>/``. ``role_arn`` is the
+    execution role users may pass to SageMaker.
     """
     principal = f"${{aws:PrincipalTag/{tag_key}}}"
+    owner_is_caller = {"StringEquals": {f"aws:ResourceTag/{tag_key}": principal}}
+    tagged_by_caller = {"StringEquals": {f"aws:RequestTag/{tag_key}": principal}}
     sm = f"arn:aws:sagemaker:{region}:{account}"
     bucket_arn = f"arn:aws:s3:::{bucket or 'sagemaker-*'}"
-    prefix = prefix.strip("/")
-    objects = f"{bucket_arn}/{prefix}/*" if prefix else f"{bucket_arn}/*"
+    own = owner_prefix(prefix, principal)
     role = role_arn or f"arn:aws:iam::{account}:role/*"
     statements = [
         {"Sid": "AllowConsoleListAndDescribe", "Effect": "Allow", "Action": _LIST_AND_DESCRIBE, "Resource": "*"},
@@ -88,28 +112,64 @@ def abac_policy(*, account: str = "*", region: str = "*", bucket: Optional[str] 
          "Resource": [f"{sm}:domain/*", f"{sm}:user-profile/*/*"]},
         {"Sid": "AllowPresignedUrlWhenTagMatches", "Effect": "Allow",
          "Action": ["sagemaker:CreatePresignedDomainUrl"], "Resource": f"{sm}:user-profile/*/*",
-         "Condition": {"StringEquals": {f"aws:ResourceTag/{tag_key}": principal}}},
+         "Condition": owner_is_caller},
         {"Sid": "AllowOwnModelsAndEndpoints", "Effect": "Allow", "Action": _ON_OWN_RESOURCES,
+         "Resource": [f"{sm}:{kind}/*" for kind in _RESOURCE_TYPES], "Condition": owner_is_caller},
+    ]
+    # CreateEndpointConfig carries only the ARN of the model it serves, so models are named after
+    # their owner (<owner>-...) and a config may only serve the caller's.
+    extra = {"sagemaker:CreateEndpointConfig": {"ArnLike": {"sagemaker:ModelArn": f"{sm}:model/{principal}-*"}}}
+    for action, kinds in _CREATES.items():  # a new resource must carry the caller's owner tag
+        statements.append({"Sid": f"Allow{action.split(':')[1]}TaggedWithOwner", "Effect": "Allow",
+                           "Action": [action], "Resource": [f"{sm}:{kind}/*" for kind in kinds],
+                           "Condition": {**tagged_by_caller, **extra.get(action, {})}})
+    statements += [
+        # CreateEndpoint is authorized on the endpoint config it uses too: only the caller's own.
+        {"Sid": "AllowCreateEndpointOnOwnConfig", "Effect": "Allow", "Action": ["sagemaker:CreateEndpoint"],
+         "Resource": f"{sm}:endpoint-config/*", "Condition": owner_is_caller},
+        {"Sid": "DenyAddingPackagesToOthersGroups", "Effect": "Deny", "Action": ["sagemaker:CreateModelPackage"],
+         "Resource": f"{sm}:model-package-group/*",
+         "Condition": {"Null": {f"aws:ResourceTag/{tag_key}": "false"},
+                       "StringNotEquals": {f"aws:ResourceTag/{tag_key}": principal}}},
+        # Tags at creation need AddTags; nothing can be claimed: an existing resource must already be
+        # the caller's (no IfExists), and the owner tag can only ever be set to the caller.
+        {"Sid": "AllowTaggingAtCreation", "Effect": "Allow", "Action": ["sagemaker:AddTags"],
          "Resource": [f"{sm}:{kind}/*" for kind in _RESOURCE_TYPES],
-         "Condition": {"StringEquals": {f"aws:ResourceTag/{tag_key}": principal}}},
-        {"Sid": "AllowCreateWhenTaggedWithOwner", "Effect": "Allow", "Action": _CREATE_TAGGED,
-         "Resource": [f"{sm}:{kind}/*" for kind in _RESOURCE_TYPES],
-         "Condition": {"StringEquals": {f"aws:RequestTag/{tag_key}": principal}}},
-        # Tagging at create time needs AddTags; "IfExists" keeps others' tagged resources out of reach.
+         "Condition": {**tagged_by_caller, "StringLike": {"sagemaker:TaggingAction": "Create*"}}},
         {"Sid": "AllowTaggingOwnResources", "Effect": "Allow", "Action": ["sagemaker:AddTags"],
          "Resource": [f"{sm}:{kind}/*" for kind in _RESOURCE_TYPES],
-         "Condition": {"StringEquals": {f"aws:RequestTag/{tag_key}": principal},
-                       "StringEqualsIfExists": {f"aws:ResourceTag/{tag_key}": principal}}},
-        {"Sid": "AllowPassingTheExecutionRole", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": role,
-         "Condition": {"StringEquals": {"iam:PassedToService": TRUST_SERVICE}}},
-        {"Sid": "AllowListingTheRegistry", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn,
-         "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*", prefix] if prefix else ["*"]}}},
-        {"Sid": "AllowReadingOwnRegistryObjects", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:GetObjectTagging"], "Resource": objects,
-         "Condition": {"StringEquals": {f"s3:ExistingObjectTag/{tag_key}": principal}}},
-        {"Sid": "AllowWritingRegistryObjectsTaggedWithOwner", "Effect": "Allow",
-         "Action": ["s3:PutObject", "s3:PutObjectTagging"], "Resource": objects,
-         "Condition": {"StringEquals": {f"s3:RequestObjectTag/{tag_key}": principal}}},
+         "Condition": {"StringEquals": {f"aws:RequestTag/{tag_key}": principal,
+                                        f"aws:ResourceTag/{tag_key}": principal}}},
+        {"Sid": "AllowPassingTheExecutionRoleToSageMaker", "Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": role, "Condition": {"StringEquals": {"iam:PassedToService": TRUST_SERVICE}}},
+        {"Sid": "AllowRegisteringOwnScalableTargets", "Effect": "Allow",
+         "Action": ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"],
+         "Resource": f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",
+         "Condition": tagged_by_caller},
+        {"Sid": "AllowScalingOwnTargets", "Effect": "Allow",
+         "Action": ["application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+                    "application-autoscaling:DeregisterScalableTarget"],
+         "Resource": f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",
+         "Condition": owner_is_caller},
+        {"Sid": "AllowTheAutoscalingServiceLinkedRole", "Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole"],
+         "Resource": f"arn:aws:iam::{account}:{_AUTOSCALING_ROLE}",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": AUTOSCALING_SERVICE}}},
+        {"Sid": "AllowReadingEndpointLogs", "Effect": "Allow",
+         "Action": ["logs:DescribeLogStreams", "logs:GetLogEvents"],
+         "Resource": [f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/*",
+                      f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/*:log-stream:*"]},
+        # The registry bucket: find it, create it on a first push; its public-access block and
+        # lifecycle rule are set by `admin bootstrap` (letting users set them would let anyone
+        # expire everyone's artifacts).
+        {"Sid": "AllowFindingAndCreatingTheRegistryBucket", "Effect": "Allow",
+         "Action": ["s3:GetBucketLocation", "s3:CreateBucket", "s3:ListBucketMultipartUploads"],
+         "Resource": bucket_arn},
+        {"Sid": "AllowListingOwnRegistryFolder", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn,
+         "Condition": {"StringLike": {"s3:prefix": [f"{own}*"]}}},
+        {"Sid": "AllowOwnRegistryObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging",
+                    "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+         "Resource": f"{bucket_arn}/{own}*"},
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 
