@@ -145,9 +145,10 @@ class Ours:
 
     def __init__(self, work: Path, tarball: Path, label: str, cold: bool):
         from jupyter_smops.core.endpoints.base import DeployOptions
+        from jupyter_smops.core.config import SmopsConfig
         from jupyter_smops.core.endpoints.local import LocalEndpoints
 
-        self.le = LocalEndpoints(work / "home" / "endpoints")
+        self.le = LocalEndpoints(SmopsConfig(home=str(work / "home")))
         if cold:
             self.le.shutdown()
             time.sleep(0.5)

@@ -11,15 +11,10 @@ def _jupyter_labextension_paths():
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "jupyter_smops"}]
+    """The server extension is an ``ExtensionApp`` (imported only when Jupyter Server asks)."""
+    from .extension import SmopsApp
 
-
-def _load_jupyter_server_extension(server_app):
-    """Register the REST API (``/smops/api/...``)."""
-    from .handlers import setup_handlers
-
-    setup_handlers(server_app)
-    server_app.log.info("jupyter_smops server extension loaded")
+    return [{"module": "jupyter_smops", "app": SmopsApp}]
 
 
 def load_ipython_extension(ipython):

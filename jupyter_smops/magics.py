@@ -30,7 +30,9 @@ class SmopsMagics(Magics):
 
     def __init__(self, shell, smops: Smops | None = None):
         super().__init__(shell)
-        self.config_obj = SmopsConfig()
+        # Parented to the shell: ``c.SmopsConfig.*`` in ipython_config.py applies, as it does in
+        # jupyter_server_config.py for the server extension.
+        self.config_obj = SmopsConfig(parent=shell)
         self.smops = smops or Smops(self.config_obj)
 
     def _face(self) -> Face:

@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
+
+# The test scaffolding (smops_testing/: fake backends, seeders) sits beside the package, outside
+# the wheel; the editable install already has the checkout on sys.path, a plain one does not.
+_CHECKOUT = str(Path(__file__).resolve().parents[1])
+if _CHECKOUT not in sys.path:
+    sys.path.insert(0, _CHECKOUT)
 
 # Tests must never reach real AWS or pick up a developer's credentials.
 for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):

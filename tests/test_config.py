@@ -82,3 +82,67 @@ def test_owner_default_is_sanitised_login(monkeypatch):
     assert SmopsConfig().default_owner() == "jane-doe"
     monkeypatch.setenv("SMOPS_OWNER", "alice123")
     assert SmopsConfig().default_owner() == "alice123"
+
+
+# -- backend classes: Type traits -----------------------------------------------------------
+def test_backend_classes_default_to_the_backends_own(monkeypatch, tmp_path):
+    from jupyter_smops.core.endpoints import make_endpoints
+    from jupyter_smops.core.endpoints.local import LocalEndpoints
+    from jupyter_smops.core.registry import make_registry
+    from jupyter_smops.core.registry.local import LocalRegistry
+
+    monkeypatch.delenv("SMOPS_REGISTRY_CLASS", raising=False)
+    monkeypatch.delenv("SMOPS_ENDPOINTS_CLASS", raising=False)
+    cfg = SmopsConfig(home=str(tmp_path))
+    assert cfg.registry_class is None and cfg.endpoints_class is None
+    registry, endpoints = make_registry(cfg, "local"), make_endpoints(cfg, "local")
+    assert type(registry) is LocalRegistry and registry.root == tmp_path / "registry"
+    assert type(endpoints) is LocalEndpoints and endpoints.root == tmp_path / "endpoints"
+
+
+def test_backend_class_from_a_dotted_name_in_the_environment(monkeypatch, smops_home):
+    from smops_testing.fakes import FakeEndpoints
+
+    from jupyter_smops.core.api import Smops
+
+    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "smops_testing.fakes.FakeEndpoints")
+    cfg = SmopsConfig()
+    assert cfg.endpoints_class is FakeEndpoints
+    assert isinstance(Smops(cfg).endpoints, FakeEndpoints)
+
+
+def test_backend_class_object_in_traitlets_config_wins_over_the_environment(monkeypatch, smops_home):
+    from traitlets.config import Config
+
+    from jupyter_smops.core.api import Smops
+    from jupyter_smops.core.registry.local import LocalRegistry
+
+    class CountingRegistry(LocalRegistry):
+        built = 0
+
+        def __init__(self, config):
+            super().__init__(config)
+            CountingRegistry.built += 1
+
+    monkeypatch.setenv("SMOPS_REGISTRY_CLASS", "no.such.Registry")
+    c = Config()
+    c.SmopsConfig.registry_class = CountingRegistry
+    smops = Smops(SmopsConfig(config=c))
+    assert isinstance(smops.registry, CountingRegistry) and CountingRegistry.built == 1
+    assert smops.registry.root == smops_home / "registry"
+
+
+def test_unusable_backend_classes_are_clear_errors(monkeypatch):
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "smops_testing.fakes.NoSuchClass")
+    with pytest.raises(BadRequest, match="SMOPS_ENDPOINTS_CLASS=.*dotted name of an importable class"):
+        SmopsConfig().endpoints_class
+    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "jupyter_smops.core.registry.local.LocalRegistry")
+    with pytest.raises(BadRequest, match="SMOPS_ENDPOINTS_CLASS"):  # a registry is not endpoints
+        SmopsConfig().endpoints_class
+    c = Config()
+    c.SmopsConfig.registry_class = dict
+    with pytest.raises(TraitError, match="Registry"):
+        SmopsConfig(config=c)

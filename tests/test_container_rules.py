@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_smops
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.local import LocalEndpoints
 from jupyter_smops.core.errors import InvalidArtifact, ModelError
 from jupyter_smops.core.packaging import validate_package
@@ -28,7 +29,7 @@ ROW = [[5.1, 3.5, 1.4, 0.2]]
 
 @pytest.fixture(scope="module")
 def le(tmp_path_factory):
-    endpoints = LocalEndpoints(tmp_path_factory.mktemp("rules") / "endpoints")
+    endpoints = LocalEndpoints(SmopsConfig(home=str(tmp_path_factory.mktemp("rules"))))
     yield endpoints
     teardown_endpoints(endpoints)
 

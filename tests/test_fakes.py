@@ -6,14 +6,14 @@ import pytest
 from jupyter_smops.core import Smops
 from jupyter_smops.core.endpoints.base import DeployOptions
 from jupyter_smops.core.errors import Conflict, ModelError, NotFound, UpstreamError
-from jupyter_smops.core.fakes import FakeEndpoints
+from smops_testing.fakes import FakeEndpoints
 
 from test_registry_local import make_package
 
 
 @pytest.fixture
 def fake_smops(smops_home, monkeypatch, tmp_path):
-    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "jupyter_smops.core.fakes.FakeEndpoints")
+    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "smops_testing.fakes.FakeEndpoints")
     monkeypatch.setenv("SMOPS_FAKE_DEPLOY_SECONDS", "0.3")
     smops = Smops()
     smops.registry.push(make_package(tmp_path), name="iris", owner="tester")

@@ -22,7 +22,7 @@ ROW = json.dumps([[5.1, 3.5, 1.4, 0.2]]).encode()
 
 @pytest.fixture(scope="module")
 def le(tmp_path_factory):
-    endpoints = LocalEndpoints(tmp_path_factory.mktemp("lifecycle") / "endpoints")
+    endpoints = LocalEndpoints(SmopsConfig(home=str(tmp_path_factory.mktemp("lifecycle"))))
     yield endpoints
     teardown_endpoints(endpoints)
 
@@ -164,10 +164,11 @@ def test_endpoints_outlive_the_process_that_deployed_them(le, iris_files, tmp_pa
     script = f"""
 import sys; sys.path.insert(0, {os.path.dirname(__file__)!r})
 from pathlib import Path
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.local import LocalEndpoints
 from jupyter_smops.core.endpoints.base import DeployOptions
 from test_serving_support import version
-le = LocalEndpoints(Path({str(le.root)!r}))
+le = LocalEndpoints(SmopsConfig(home={str(le.root.parent)!r}))
 print(le.deploy(version(), name="orphan", owner="other", options=DeployOptions(), fetch=lambda mv: Path({str(tarball)!r})).status)
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

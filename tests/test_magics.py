@@ -72,3 +72,28 @@ def test_package_only_builds_and_validates(shell, iris_model, tmp_path):
     result = shell.run_line_magic("smops", f"package clf --out {out}")
     assert isinstance(result, PackageResult) and result.ok and out.is_file()
     assert {c.name for c in result.checks} >= {"handlers", "model-loads"}
+
+
+def test_ipython_config_files_reach_the_magic(smops_home, tmp_path, monkeypatch):
+    """``c.SmopsConfig.*`` in a profile's ipython_config.py applies to %smops."""
+    from smops_testing.fakes import FakeEndpoints
+    from traitlets.config.loader import PyFileConfigLoader
+
+    monkeypatch.delenv("SMOPS_INSTANCE_TYPE", raising=False)
+    (tmp_path / "ipython_config.py").write_text(
+        "c.SmopsConfig.instance_type = 'ml.c5.xlarge'\n"
+        "c.SmopsConfig.endpoints_class = 'smops_testing.fakes.FakeEndpoints'\n")
+    config = PyFileConfigLoader("ipython_config.py", path=str(tmp_path)).load_config()
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance(config=config)
+    try:
+        ip.run_line_magic("load_ext", "jupyter_smops")
+        settings = ip.run_line_magic("smops", "config")
+        assert settings.to_dict()["instance_type"] == "ml.c5.xlarge"
+        assert ip.run_line_magic("smops", "endpoints") == []
+        assert list((smops_home / "fake-endpoints").iterdir())  # the fake backend answered
+        magics = ip.magics_manager.registry["SmopsMagics"]
+        assert isinstance(magics.smops.endpoints, FakeEndpoints)
+    finally:
+        ip.run_line_magic("unload_ext", "jupyter_smops")
+        InteractiveShell.clear_instance()

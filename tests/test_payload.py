@@ -115,7 +115,7 @@ def served(tmp_path_factory, iris):
     """Two endpoints on one iris model: ``defaults`` (inference.py with model_fn only, so the
     container's default input_fn decodes) and ``generated`` (the inference.py push writes)."""
     frame, model = iris
-    le = LocalEndpoints(tmp_path_factory.mktemp("payload") / "endpoints")
+    le = LocalEndpoints(SmopsConfig(home=str(tmp_path_factory.mktemp("payload"))))
     deploy(le, le.root.parent, "defaults", {"model.joblib": model, "code/inference.py": DEFAULT_HANDLERS})
     deploy(le, le.root.parent, "generated", {"model.joblib": model, "code/inference.py": render("model.joblib")})
     yield le
@@ -163,7 +163,7 @@ def test_mixed_type_frame_through_the_generated_inference(tmp_path, smops_home):
     model = make_pipeline(
         ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1])], remainder="passthrough"),
         DecisionTreeClassifier(random_state=0)).fit(frame.to_numpy(dtype=object), [0, 1, 0, 1])
-    le = LocalEndpoints(tmp_path / "endpoints")
+    le = LocalEndpoints(SmopsConfig(home=str(tmp_path)))
     try:
         deploy(le, tmp_path, "mixed", {"model.joblib": model, "code/inference.py": render("model.joblib")})
         smops = Smops(SmopsConfig(), endpoints=le, local_endpoints=le)

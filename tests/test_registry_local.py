@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.errors import BadRequest, NotFound, UpstreamError
 from jupyter_smops.core.registry.local import LocalRegistry
 from jupyter_smops.core.types import PackageResult
@@ -29,12 +30,12 @@ def make_package(tmp: Path, payload: bytes = b"model-bytes") -> PackageResult:
 
 
 def test_versions_count_up_and_metadata_is_complete(tmp_path):
-    reg = LocalRegistry(tmp_path / "reg")
+    reg = LocalRegistry(SmopsConfig(home=str(tmp_path)))
     pkg = make_package(tmp_path)
     v1 = reg.push(pkg, name="iris", owner="alice", source="nb.ipynb")
     v2 = reg.push(pkg, name="iris", owner="alice")
     assert (v1.version, v2.version) == (1, 2)
-    meta = json.loads((tmp_path / "reg/iris/v1/smops.json").read_text())
+    meta = json.loads((tmp_path / "registry/iris/v1/smops.json").read_text())
     for key in ("name", "version", "sha256", "size", "framework", "framework_version", "created_at",
                 "created_by", "source", "approval_status", "sample_input"):
         assert key in meta, key
@@ -46,16 +47,16 @@ def test_versions_count_up_and_metadata_is_complete(tmp_path):
 
 
 def test_fetch_verifies_sha256(tmp_path):
-    reg = LocalRegistry(tmp_path / "reg")
+    reg = LocalRegistry(SmopsConfig(home=str(tmp_path)))
     mv = reg.push(make_package(tmp_path), name="iris", owner="a")
-    assert reg.fetch(mv, tmp_path / "out").read_bytes() == (tmp_path / "reg/iris/v1/model.tar.gz").read_bytes()
-    (tmp_path / "reg/iris/v1/model.tar.gz").write_bytes(b"tampered")
+    assert reg.fetch(mv, tmp_path / "out").read_bytes() == (tmp_path / "registry/iris/v1/model.tar.gz").read_bytes()
+    (tmp_path / "registry/iris/v1/model.tar.gz").write_bytes(b"tampered")
     with pytest.raises(UpstreamError, match="corrupt"):
         reg.fetch(mv, tmp_path / "out2")
 
 
 def test_unknown_names_and_versions_say_what_exists(tmp_path):
-    reg = LocalRegistry(tmp_path / "reg")
+    reg = LocalRegistry(SmopsConfig(home=str(tmp_path)))
     with pytest.raises(NotFound, match="registry is empty"):
         reg.get("iris")
     reg.push(make_package(tmp_path), name="iris", owner="a")
@@ -68,18 +69,18 @@ def test_unknown_names_and_versions_say_what_exists(tmp_path):
 
 
 def test_failed_push_leaves_no_version(tmp_path):
-    reg = LocalRegistry(tmp_path / "reg")
+    reg = LocalRegistry(SmopsConfig(home=str(tmp_path)))
     pkg = make_package(tmp_path)
     bad = PackageResult(path=pkg.path, sha256="0" * 64, size=pkg.size, model_file=pkg.model_file,
                         framework="sklearn", framework_version="1.9.1", serving_version="1.9-0")
     with pytest.raises(UpstreamError):
         reg.push(bad, name="iris", owner="a")
     assert reg.list_models() == []
-    assert not list((tmp_path / "reg/iris").glob(".staging-*"))
+    assert not list((tmp_path / "registry/iris").glob(".staging-*"))
 
 
 def test_approval_and_delete(tmp_path):
-    reg = LocalRegistry(tmp_path / "reg")
+    reg = LocalRegistry(SmopsConfig(home=str(tmp_path)))
     reg.push(make_package(tmp_path), name="iris", owner="a")
     assert reg.set_approval("iris", 1, "Approved").approval_status == "Approved"
     assert reg.get("iris", 1).approval_status == "Approved"
@@ -92,7 +93,7 @@ def test_approval_and_delete(tmp_path):
 
 def _push_worker(args):
     root, pkg_path, sha, size, i = args
-    reg = LocalRegistry(Path(root))
+    reg = LocalRegistry(SmopsConfig(home=root))
     pkg = PackageResult(path=pkg_path, sha256=sha, size=size, model_file="model.joblib", framework="sklearn",
                         framework_version="1.9.1", serving_version="1.9-0", sample_input={"i": i})
     return reg.push(pkg, name="iris", owner=f"proc{i}").version
@@ -100,12 +101,12 @@ def _push_worker(args):
 
 def test_twenty_concurrent_pushes_from_processes_get_distinct_intact_versions(tmp_path):
     pkg = make_package(tmp_path, b"x" * 200_000)
-    root = tmp_path / "reg"
+    root = tmp_path
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(8) as pool:
         versions = pool.map(_push_worker, [(str(root), pkg.path, pkg.sha256, pkg.size, i) for i in range(20)])
     assert sorted(versions) == list(range(1, 21))
-    reg = LocalRegistry(root)
+    reg = LocalRegistry(SmopsConfig(home=str(root)))
     listed = reg.list_models("iris")[0].versions
     assert [v.version for v in listed] == list(range(1, 21))
     owners = set()

@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.local import LocalEndpoints
 from jupyter_smops.core.errors import ModelError, Timeout
 from test_serving_support import DEFAULT_HANDLERS, SEED_INFERENCE, deploy, iris_tree, teardown_endpoints, wait_for  # noqa: F401
@@ -60,7 +61,7 @@ def transform_fn(model, content, content_type, accept):
 @pytest.fixture(scope="module")
 def le(tmp_path_factory, iris_tree):
     root = tmp_path_factory.mktemp("serving") / "endpoints"
-    endpoints = LocalEndpoints(root)
+    endpoints = LocalEndpoints(SmopsConfig(home=str(root.parent)))
     tmp = root.parent
     eps = {
         "default": deploy(endpoints, tmp, "default", {"model.joblib": iris_tree, "code/inference.py": DEFAULT_HANDLERS}),

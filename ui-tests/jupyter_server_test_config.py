@@ -53,7 +53,9 @@ def _use_moto():
 _profile = os.environ.get("SMOPS_UI_PROFILE", "local")
 if _profile == "faults":
     c.ServerApp.port = 8889
-    os.environ["SMOPS_ENDPOINTS_CLASS"] = "jupyter_smops.core.fakes.FakeEndpoints"
+    # The fake backend is test scaffolding in the checkout (smops_testing/), not in the wheel.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    os.environ["SMOPS_ENDPOINTS_CLASS"] = "smops_testing.fakes.FakeEndpoints"
     os.environ["SMOPS_FAKE_FAIL"] = "deploy"
     os.environ["SMOPS_FAKE_DEPLOY_SECONDS"] = "1"
 os.environ["SMOPS_BACKEND"] = "local"

@@ -13,9 +13,11 @@ c.ServerApp.port = 8891
 c.ServerApp.allow_root = True
 c.ServerApp.root_dir = tempfile.mkdtemp(prefix="smops-bench-root-")
 
+# The fake backend is test scaffolding in the checkout (smops_testing/), not in the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 home = tempfile.mkdtemp(prefix="smops-bench-home-")
 subprocess.run([sys.executable, str(Path(__file__).with_name("seed.py")), home,
                 os.environ.get("BENCH_VERSIONS", "1000"), os.environ.get("BENCH_ENDPOINTS", "200")], check=True)
 os.environ.update(SMOPS_HOME=home, SMOPS_BACKEND="local", SMOPS_OWNER="bench",
-                  SMOPS_ENDPOINTS_CLASS="jupyter_smops.core.fakes.FakeEndpoints",
+                  SMOPS_ENDPOINTS_CLASS="smops_testing.fakes.FakeEndpoints",
                   SMOPS_STUDIO_METADATA=str(Path(home) / "no-studio.json"))

@@ -18,13 +18,14 @@ def main() -> None:
     versions = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     endpoints = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     os.environ.update(SMOPS_HOME=str(home), SMOPS_BACKEND="local", SMOPS_OWNER="bench",
-                      SMOPS_ENDPOINTS_CLASS="jupyter_smops.core.fakes.FakeEndpoints")
+                      SMOPS_ENDPOINTS_CLASS="smops_testing.fakes.FakeEndpoints")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # smops_testing/ is not in the wheel
     import joblib
     from sklearn.datasets import load_iris
     from sklearn.tree import DecisionTreeClassifier
 
     from jupyter_smops.core.api import Smops
-    from jupyter_smops.core.fakes import seed_registry
+    from smops_testing.fakes import seed_registry
 
     work = Path(tempfile.mkdtemp(prefix="smops-bench-"))
     iris = load_iris()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from traitlets import Bool, Float, Unicode, default, validate
+from traitlets import Bool, Float, TraitError, Type, Unicode, default, validate
 from traitlets.config import Configurable
 
 STUDIO_METADATA_PATH = "/opt/ml/metadata/resource-metadata.json"
@@ -90,18 +90,38 @@ class SmopsConfig(Configurable):
     studio_metadata_path = Unicode(help="Studio resource metadata file. SMOPS_STUDIO_METADATA").tag(config=True)
     validate_timeout = Float(help="Seconds the model may take to load and predict during validation. SMOPS_VALIDATE_TIMEOUT").tag(config=True)
     invoke_timeout = Float(60.0, help="InvokeEndpoint's limit in seconds (SageMaker: 60)").tag(config=True)
-    registry_class = Unicode(help="Dotted name of a Registry class to use instead of the backend's "
-                             "(fakes for UI work and tests). SMOPS_REGISTRY_CLASS").tag(config=True)
-    endpoints_class = Unicode(help="Dotted name of an Endpoints class to use instead of the backend's, "
-                              "e.g. jupyter_smops.core.fakes.FakeEndpoints. SMOPS_ENDPOINTS_CLASS").tag(config=True)
+    # Type traits here, on the core's settings (not on the server's ExtensionApp): the magics and
+    # the CLI build the same SmopsConfig, so a fake or third-party backend set once (in
+    # jupyter_server_config.py, ipython_config.py, or SMOPS_*_CLASS) applies to every face. The
+    # base classes are named by string so that importing the settings imports no backend.
+    registry_class = Type(None, klass="jupyter_smops.core.registry.base.Registry", allow_none=True,
+                          help="Registry class used instead of the backend's own (a class or its dotted "
+                               "name; fakes for UI work and tests). SMOPS_REGISTRY_CLASS").tag(config=True)
+    endpoints_class = Type(None, klass="jupyter_smops.core.endpoints.base.Endpoints", allow_none=True,
+                           help="Endpoints class used instead of the backend's own (a class or its dotted "
+                                "name, e.g. smops_testing.fakes.FakeEndpoints). SMOPS_ENDPOINTS_CLASS"
+                           ).tag(config=True)
 
     @default("registry_class")
-    def _registry_class_default(self) -> str:
-        return _env("SMOPS_REGISTRY_CLASS", "")
+    def _registry_class_default(self):
+        return self._class_from_env("registry_class", "SMOPS_REGISTRY_CLASS")
 
     @default("endpoints_class")
-    def _endpoints_class_default(self) -> str:
-        return _env("SMOPS_ENDPOINTS_CLASS", "")
+    def _endpoints_class_default(self):
+        return self._class_from_env("endpoints_class", "SMOPS_ENDPOINTS_CLASS")
+
+    def _class_from_env(self, trait: str, var: str):
+        """The class named by ``var``, imported and checked now, with an error that names the variable."""
+        name = _env(var)
+        if name is None:
+            return None
+        try:
+            return self.traits()[trait].validate(self, name.strip())
+        except (TraitError, ImportError) as exc:
+            from .errors import BadRequest
+
+            raise BadRequest(f"{var}={name!r} is not usable: {exc}. Set it to the dotted name of an "
+                             f"importable class (package.module.Class), or unset it.") from None
 
     @default("backend")
     def _backend_default(self) -> str:

@@ -1,8 +1,9 @@
-"""The server extension: thin HTTP over the core at ``/smops/api/...``.
+"""The server extension's REST face: thin HTTP over the core at ``/smops/api/...``.
 
-``ROUTES`` is the one route table: ``setup_handlers`` registers it, ``docs/openapi.yaml``
-documents it, and the tests walk it (every route refuses unauthenticated requests, every route
-is in the OpenAPI document and vice versa).
+``ROUTES`` is the one route table: ``route_handlers`` turns it into tornado handlers (the
+extension app in ``jupyter_smops/extension.py`` registers them), ``docs/openapi.yaml`` documents
+it, and the tests walk it (every route refuses unauthenticated requests, every route is in the
+OpenAPI document and vice versa).
 """
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from typing import Optional
 
 from jupyter_server.utils import url_path_join
 
-from ..config import SmopsConfig
 from ..core.api import Smops
-from ..jobs import JobManager
+from .jobs import JobManager
 from .base import FallbackHandler
 from .endpoints import (CleanupHandler, EndpointHandler, EndpointsHandler, InvocationsHandler,
                         LogsHandler)
@@ -53,16 +53,24 @@ def route_methods(handler) -> list[str]:
     return [m for m in HTTP_METHODS if getattr(handler, m) is not getattr(RequestHandler, m)]
 
 
+def route_handlers(services: dict) -> list[tuple]:
+    """``(pattern, handler, services)`` for every route and the fallback, without the server's
+    base URL (the caller adds it). ``services`` reach each handler's ``initialize()``."""
+    handlers = [(route_regex(t), cls, services) for t, cls in ROUTES]
+    handlers.append((FALLBACK, FallbackHandler, services))
+    return handlers
+
+
 def setup_handlers(server_app, *, smops: Optional[Smops] = None,
                    jobs: Optional[JobManager] = None) -> tuple[Smops, JobManager]:
-    """Build the services once and register every route; ``smops``/``jobs`` inject fakes in tests."""
-    config = SmopsConfig(config=server_app.config)
-    smops = smops or Smops(config)
+    """Register every route on a running server with the given services (tests inject theirs
+    here with the extension disabled); missing ones are built from the server's config."""
+    from ..core.config import SmopsConfig
+
+    smops = smops or Smops(SmopsConfig(config=server_app.config))
     jobs = jobs or JobManager()
-    web_app = server_app.web_app
-    base_url = web_app.settings["base_url"]
+    base_url = server_app.web_app.settings["base_url"]
     services = {"smops": smops, "jobs": jobs, "root_dir": str(server_app.root_dir)}
-    handlers = [(url_path_join(base_url, route_regex(t)), cls, services) for t, cls in ROUTES]
-    handlers.append((url_path_join(base_url, FALLBACK), FallbackHandler, services))
-    web_app.add_handlers(".*$", handlers)
+    server_app.web_app.add_handlers(".*$", [(url_path_join(base_url, pattern), cls, kwargs)
+                                            for pattern, cls, kwargs in route_handlers(services)])
     return smops, jobs

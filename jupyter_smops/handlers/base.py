@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from http import HTTPStatus
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
@@ -14,7 +14,7 @@ from tornado import web
 
 from ..core.api import Smops
 from ..core.errors import BadRequest, NotFound, SmopsError
-from ..jobs import Job, JobManager
+from .jobs import Job, JobManager
 from .paths import relative_to_root, resolve_in_root
 from .requests import parse
 
@@ -163,8 +163,3 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-def path_arg(value: Optional[str]) -> str:
-    """A path group as text (tornado has already percent-decoded it: never decode twice)."""
-    return value or ""

@@ -5,7 +5,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..core.errors import NotFound
-from .base import SmopsHandler, job_json, path_arg
+from .base import SmopsHandler, job_json
 
 API_VERSION = 1
 
@@ -33,7 +33,7 @@ class JobHandler(SmopsHandler):
     @web.authenticated
     @authorized
     async def get(self, id: str) -> None:  # noqa: A002 - the route's own parameter name
-        job_id = path_arg(id) or ""
+        job_id = id
         if not job_id.isalnum() or len(job_id) > 64:
             raise NotFound(f"No job {job_id!r}: job ids are the 'id' a 202 answer gave you.")
         self.reply(job_json(self.jobs.get(job_id)))

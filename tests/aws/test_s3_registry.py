@@ -294,7 +294,7 @@ def test_local_registry_push_stream_checks_what_it_was_promised(tmp_path):
 
     package = make_package(tmp_path / "p")
     data = open(package.path, "rb").read()
-    local = LocalRegistry(tmp_path / "registry")
+    local = LocalRegistry(SmopsConfig(home=str(tmp_path)))
     mv = local.push_stream(iter([data[:100], data[100:]]), replace(package, sha256="", size=0), name="iris", owner="me")
     assert (mv.version, mv.sha256, mv.size) == (1, package.sha256, package.size)
     with pytest.raises(UpstreamError, match="differs"):

@@ -89,6 +89,7 @@ def store_version(smops_home, tmp_path):
 def _store_version(home, tmp_path, name: str, payload: bytes) -> None:
     import hashlib
 
+    from jupyter_smops.core.config import SmopsConfig
     from jupyter_smops.core.registry.local import LocalRegistry
     from jupyter_smops.core.types import PackageResult
 
@@ -97,13 +98,13 @@ def _store_version(home, tmp_path, name: str, payload: bytes) -> None:
     pkg = PackageResult(path=str(art), sha256=hashlib.sha256(payload).hexdigest(), size=len(payload),
                         model_file="model.joblib", framework="sklearn", framework_version="1.9.1",
                         serving_version="1.9-0")
-    LocalRegistry(home / "registry").push(pkg, name=name, owner="tester")
+    LocalRegistry(SmopsConfig(home=str(home))).push(pkg, name=name, owner="tester")
 
 
 @pytest.fixture
 def fake_endpoints(monkeypatch):
-    """The fault-injecting endpoints backend (core/fakes.py) in place of local processes."""
-    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "jupyter_smops.core.fakes.FakeEndpoints")
+    """The fault-injecting endpoints backend (smops_testing/fakes.py) in place of local processes."""
+    monkeypatch.setenv("SMOPS_ENDPOINTS_CLASS", "smops_testing.fakes.FakeEndpoints")
     monkeypatch.setenv("SMOPS_FAKE_DEPLOY_SECONDS", "0.2")
     return "fake"
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from jupyter_smops.core.config import SmopsConfig
-from jupyter_smops.core.fakes import FakeEndpoints
+from smops_testing.fakes import FakeEndpoints
 from jupyter_smops.core.registry.local import LocalRegistry
 
 J = {"Content-Type": "application/json"}
@@ -104,7 +104,7 @@ async def test_bad_requests_each_get_status_and_a_useful_message(api, world):
     assert code == 200 and status_body["backend"] == "local"
     code, jobs, _ = await api("GET", "jobs")
     assert (code, jobs) == (200, {"jobs": []})
-    assert [v.version for m in LocalRegistry(world.parent / "smops-home" / "registry").list_models()
+    assert [v.version for m in LocalRegistry(SmopsConfig(home=str(world.parent / "smops-home"))).list_models()
             for v in m.versions] == [1]
 
 

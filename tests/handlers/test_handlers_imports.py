@@ -9,7 +9,7 @@ HEAVY = ("boto3", "botocore", "sklearn", "sagemaker", "joblib", "numpy")
 
 
 def test_handlers_import_without_heavy_modules():
-    code = ("import sys, jupyter_smops.handlers, jupyter_smops.jobs; "
+    code = ("import sys, jupyter_smops.extension, jupyter_smops.handlers, jupyter_smops.handlers.jobs; "
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"heavy modules imported at extension load: {out.stdout}"

@@ -23,7 +23,7 @@ def jp_server_config(smops_backend):
 async def test_unexpected_errors_are_500_with_a_generic_message(api, jp_serverapp, smops_home, caplog):
     code, _, _ = await api("GET", "status", check=False)
     assert code == 404  # the extension is not loaded in this module; the test wires it up
-    smops = Smops(SmopsConfig(), registry=ExplodingRegistry(smops_home / "registry"))
+    smops = Smops(SmopsConfig(), registry=ExplodingRegistry(SmopsConfig()))
     setup_handlers(jp_serverapp, smops=smops)
     code, data, _ = await api("GET", "models")
     assert code == 500

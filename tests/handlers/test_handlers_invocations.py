@@ -14,7 +14,7 @@ import pytest
 
 from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.base import MAX_PAYLOAD_BYTES
-from jupyter_smops.core.fakes import FakeEndpoints
+from smops_testing.fakes import FakeEndpoints
 
 ROUTE = "smops/api/endpoints/{}/invocations"
 ROW = b'{"instances": [[5.1, 3.5, 1.4, 0.2]]}'

@@ -16,7 +16,7 @@ from jupyter_smops.core.errors import Conflict
 from jupyter_smops.core.registry.local import LocalRegistry
 from jupyter_smops.core.types import PackageResult
 from jupyter_smops.handlers import setup_handlers
-from jupyter_smops.jobs import JobManager
+from jupyter_smops.handlers.jobs import JobManager
 
 LARGE = 256 * 1024 * 1024
 CHUNK = 4 * 1024 * 1024
@@ -60,7 +60,7 @@ def large_push(jp_serverapp, jp_root_dir, smops_home):
     """The API wired to the slow registry, and a 256 MiB (sparse) model.tar.gz in the root."""
     with open(jp_root_dir / "big.tar.gz", "wb") as fh:
         fh.truncate(LARGE)
-    smops = PrevalidatedSmops(SmopsConfig(), registry=SlowUploadRegistry(smops_home / "registry"))
+    smops = PrevalidatedSmops(SmopsConfig(), registry=SlowUploadRegistry(SmopsConfig()))
     setup_handlers(jp_serverapp, smops=smops)
     return jp_root_dir / "big.tar.gz"
 

@@ -6,15 +6,14 @@ __all__ = ["DeployOptions", "Endpoints", "INVOKE_TIMEOUT_SECONDS", "MAX_PAYLOAD_
 
 def make_endpoints(config, backend: str, *, allow_override: bool = True) -> Endpoints:
     """The endpoints for ``local`` or ``aws``, or ``config.endpoints_class`` (which replaces the
-    configured backend's endpoints, not the local ones used by ``--local`` beside aws)."""
-    if config.endpoints_class and allow_override:
-        from traitlets.utils.importstring import import_item
-
-        return import_item(config.endpoints_class)(config)
+    configured backend's endpoints, not the local ones used by ``--local`` beside aws).
+    Every endpoints class is built the same way: ``cls(config)``."""
+    if config.endpoints_class is not None and allow_override:
+        return config.endpoints_class(config)
     if backend == "aws":
         from .sagemaker import SageMakerEndpoints
 
         return SageMakerEndpoints(config)
     from .local import LocalEndpoints
 
-    return LocalEndpoints(config.home_path / "endpoints")
+    return LocalEndpoints(config)

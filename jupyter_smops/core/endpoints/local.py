@@ -69,8 +69,9 @@ class LocalEndpoints(Endpoints):
     kind = "local"
     kill_grace = 30.0  # seconds between SIGTERM and SIGKILL on delete
 
-    def __init__(self, root: Path, *, workers: Optional[int] = None):
-        self.root = Path(root)
+    def __init__(self, config, *, workers: Optional[int] = None):
+        """Every backend takes the settings (``SmopsConfig``); this one keeps ``$SMOPS_HOME/endpoints``."""
+        self.root = config.home_path / "endpoints"
         env_workers = os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS")
         self.workers = workers or (int(env_workers) if env_workers else min(2, os.cpu_count() or 1))
         self._local = threading.local()

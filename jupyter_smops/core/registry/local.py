@@ -33,8 +33,9 @@ class LocalRegistry(Registry):
 
     kind = "local"
 
-    def __init__(self, root: Path):
-        self.root = Path(root)
+    def __init__(self, config):
+        """Every backend takes the settings (``SmopsConfig``); this one keeps ``$SMOPS_HOME/registry``."""
+        self.root = config.home_path / "registry"
 
     def describe(self) -> dict:
         return {"kind": self.kind, "path": str(self.root)}

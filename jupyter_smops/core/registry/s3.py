@@ -43,7 +43,7 @@ class S3Registry(Registry):
     # An upload older than this is abandoned (a live push of even 5 GB finishes well within it).
     stale_upload_seconds = 3600.0
 
-    def __init__(self, config, clients=None):
+    def __init__(self, config, *, clients=None):
         self.config = config
         self.clients = clients or clients_for(config)
         self.prefix = (config.prefix or "").strip("/")

@@ -19,7 +19,7 @@ class SageMakerEndpoints(Endpoints):
     kind = "sagemaker"
     poll_seconds = 15.0  # DescribeEndpoint's waiter interval; tests make it shorter
 
-    def __init__(self, config, clients=None):
+    def __init__(self, config, *, clients=None):
         self.config = config
         self.clients = clients or clients_for(config)
         self.account = Account(self.clients, config)

@@ -1,6 +1,6 @@
 """A fault-injecting endpoints backend and a registry seeder, for UI work, tests and benches.
 
-Select it with ``SMOPS_ENDPOINTS_CLASS=jupyter_smops.core.fakes.FakeEndpoints``. Its state is a
+Select it with ``SMOPS_ENDPOINTS_CLASS=smops_testing.fakes.FakeEndpoints``. Its state is a
 JSON file under ``$SMOPS_HOME/fake-endpoints/`` (so the panel, magics and CLI all see it), and
 its behaviour is set by environment variables:
 
@@ -20,11 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
-from .endpoints.base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
-from .errors import Conflict, ModelError, NotFound, UpstreamError
-from .names import validate_endpoint_name
-from .types import Progress, no_progress
-from .types import CleanupResult, Endpoint, InvokeResult, ModelVersion
+from jupyter_smops.core.endpoints.base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
+from jupyter_smops.core.errors import Conflict, ModelError, NotFound, UpstreamError
+from jupyter_smops.core.names import validate_endpoint_name
+from jupyter_smops.core.types import Progress, no_progress
+from jupyter_smops.core.types import CleanupResult, Endpoint, InvokeResult, ModelVersion
 
 _REASON = ("The primary container for production variant AllTraffic did not pass the ping health check "
            "(injected by SMOPS_FAKE_FAIL=deploy). Check the endpoint's logs.")
@@ -51,9 +51,9 @@ class FakeEndpoints(Endpoints):
             fcntl.flock(lock, fcntl.LOCK_EX)
             state = json.loads(path.read_text()) if path.exists() else {}
             yield state
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(state))
-            os.replace(tmp, path)
+            from jupyter_smops.core.files import write_json
+
+            write_json(path, state)
 
     def _maybe_throttle(self) -> None:
         if self.throttle and random.random() < self.throttle:
@@ -159,7 +159,7 @@ class FakeEndpoints(Endpoints):
 
 def _price(instance_type: str) -> Optional[float]:
     try:
-        from . import cost
+        from jupyter_smops.core import cost
     except ImportError:
         return None
     lookup = getattr(cost, "hourly_price", None)

@@ -13,20 +13,26 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
-from .core.errors import Conflict, NotFound, SmopsError
+from ..core.errors import Conflict, NotFound, SmopsError
+from ..core.types import Progress
 
 log = logging.getLogger(__name__)
 
-JOB_STATES = ("running", "succeeded", "failed")
 # Finished jobs kept for listing; the oldest finished ones go first past this many.
 MAX_FINISHED_JOBS = 500
 
-Progress = Callable[[str, Optional[int], Optional[int]], None]
+
+class JobCancelled(BaseException):
+    """Raised from a job's progress callback once the server is stopping.
+
+    A BaseException, like ``asyncio.CancelledError``: the core's rollbacks (``except
+    BaseException``: remove the staging folder, abort the multipart upload, undo a half-made
+    endpoint) run and re-raise it, and no ``except Exception`` on the way turns it into an error."""
 
 
 def _now() -> str:
@@ -80,8 +86,11 @@ class JobManager:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="smops-job")
         self.call_pool = ThreadPoolExecutor(max_workers=call_workers, thread_name_prefix="smops-call")
         self._jobs: dict[str, Job] = {}
+        self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
         self._seq = itertools.count()
+        self._closed = False  # no new jobs (the server is stopping)
+        self._cancelling = False  # running jobs stop at their next progress report
 
     # -- submitting ---------------------------------------------------------------------
     def submit(self, kind: str, fn: Callable[[Progress], Any], *, target: Optional[str] = None,
@@ -89,6 +98,9 @@ class JobManager:
         """Start ``fn(progress)`` as a job; with ``exclusive``, refuse while another running job
         of any kind works on the same ``target`` (two deploys of one endpoint name, say)."""
         with self._lock:
+            if self._closed:
+                raise Conflict("The Jupyter server is stopping and takes no new jobs; "
+                               "run this again once it has restarted.")
             if exclusive and target is not None:
                 for other in self._jobs.values():
                     if other.state == "running" and other.target == target:
@@ -97,7 +109,8 @@ class JobManager:
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, target=target, seq=next(self._seq))
             self._jobs[job.id] = job
             self._forget_old()
-        self._pool.submit(self._run, job, fn)
+            # Under the lock, so shutdown() never sees a job whose work was not handed over.
+            self._futures[job.id] = self._pool.submit(self._run, job, fn)
         return self.get(job.id)
 
     def _run(self, job: Job, fn: Callable[[Progress], Any]) -> None:
@@ -106,6 +119,9 @@ class JobManager:
 
         try:
             result = _to_json(fn(progress))
+        except JobCancelled:
+            log.warning("smops job %s (%s) cancelled: the server is stopping", job.id, job.kind)
+            self._finish(job, "failed", error=_CANCELLED)
         except SmopsError as exc:
             log.info("smops job %s (%s) failed: %s", job.id, job.kind, exc.message)
             self._finish(job, "failed", error=exc.to_dict())
@@ -117,8 +133,13 @@ class JobManager:
                            f"(search for job {job.id}). Try again, or report it if it repeats."})
         else:
             self._finish(job, "succeeded", result=result)
+        finally:
+            with self._lock:
+                self._futures.pop(job.id, None)
 
     def _progress(self, job: Job, phase: str, done: Optional[int], total: Optional[int]) -> None:
+        if self._cancelling:
+            raise JobCancelled()
         with self._lock:
             if job.state != "running":
                 return
@@ -167,7 +188,7 @@ class JobManager:
         return None
 
     def wait(self, job_id: str, timeout: float = 30.0) -> Job:
-        """Block until a job finishes (tests and the CLI; never on the event loop)."""
+        """Block until a job finishes (tests; never on the event loop)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             job = self.get(job_id)
@@ -176,6 +197,39 @@ class JobManager:
             time.sleep(0.02)
         return self.get(job_id)
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = 10.0, rollback: float = 30.0) -> None:
+        """Stop with the server: refuse new jobs, drop queued ones, give running ones ``grace``
+        seconds to finish, then cancel them at their next progress report (the core rolls back
+        what they started) and wait up to ``rollback`` seconds for that. A job that reports no
+        progress cannot be interrupted; Python still waits for its thread when the server exits."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            queued = [jid for jid, f in self._futures.items() if f.cancel()]
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.call_pool.shutdown(wait=False, cancel_futures=True)
+        for job_id in queued:
+            with self._lock:
+                job = self._jobs.get(job_id)
+                self._futures.pop(job_id, None)
+            if job is not None:
+                self._finish(job, "failed", error=_CANCELLED)
+        if not self._wait_running(grace):
+            self._cancelling = True
+            if not self._wait_running(rollback):
+                log.warning("smops: %d job(s) still running after the server stopped them",
+                            sum(1 for j in self.list() if j.state == "running"))
+
+    def _wait_running(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while any(j.state == "running" for j in self.list()):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+
+_CANCELLED = {"code": "Cancelled",
+              "message": "The Jupyter server stopped before this job finished; what it had started was "
+                         "rolled back. Run it again."}
