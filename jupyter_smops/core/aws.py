@@ -2,7 +2,11 @@
 
 Clients are created on first use (building a botocore client costs ~50-100 ms and the Jupyter
 server must not pay it at start) and shared by the registry and the endpoints. Every client uses
-botocore's adaptive retry mode, which backs off and rate-limits itself on throttling.
+botocore's adaptive retry mode, which backs off and rate-limits itself on throttling — except
+the ``sagemaker-runtime`` client: an InvokeEndpoint that may have reached the model (a read
+timeout, a 5xx, a ModelError) is never sent again, since that would run the model again; only
+an answer that says the model did not run (throttling, model not ready) or a connection that
+never opened is retried, with jittered exponential back-off (``runtime_retry``).
 
 ``translate`` turns a botocore error into a core ``SmopsError`` whose message says what to do:
 which IAM action is missing, which quota is reached, what to retry. Callers wrap AWS calls in
@@ -22,6 +26,13 @@ from .errors import (AccessDenied, BadRequest, Conflict, NotFound, SmopsError, T
 log = logging.getLogger("jupyter_smops")
 
 DEFAULT_MAX_ATTEMPTS = 8
+# InvokeEndpoint: the container has 60 s to answer, so the client waits a little longer than that
+# (AWS's advice) and gives up on a connection that does not open within seconds.
+RUNTIME_READ_TIMEOUT = 70
+RUNTIME_CONNECT_TIMEOUT = 5
+RUNTIME_MAX_ATTEMPTS = 4  # tries of one invocation refused before the model ran
+# Answers of InvokeEndpoint that mean the model did not run, so sending the request again is safe.
+RUNTIME_RETRYABLE = {"ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"}
 USER_AGENT = "jupyter-smops"
 # Every S3 body this package sends carries a signed checksum header (SHA-256 for artifacts,
 # botocore's default CRC32 otherwise) that S3 verifies, so hashing the body a second time for the
@@ -34,6 +45,7 @@ _SERVICE_CONFIG: dict[str, dict] = {"s3": {"s3": {"payload_signing_enabled": Fal
 _IAM_ACTIONS = {
     ("s3", "HeadObject"): "s3:GetObject",
     ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "ListParts"): "s3:ListMultipartUploadParts",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "ListObjects"): "s3:ListBucket",
     ("s3", "CreateMultipartUpload"): "s3:PutObject",
@@ -48,7 +60,8 @@ _IAM_ACTIONS = {
 # Every IAM action the aws backend calls, and why (the admin's policies are built from this;
 # tests record the calls of the whole workflow and check each is listed).
 REQUIRED_ACTIONS = {
-    "s3:ListBucket": "list registry versions; check the bucket exists",
+    "s3:ListBucket": "list registry versions (under <prefix>/<owner>/)",
+    "s3:GetBucketLocation": "check the bucket exists",
     "s3:CreateBucket": "create the default bucket sagemaker-<region>-<account> on first push",
     "s3:PutBucketPublicAccessBlock": "block public access on the bucket it creates (optional)",
     "s3:PutLifecycleConfiguration": "expire abandoned multipart uploads in the bucket it creates (optional)",
@@ -80,6 +93,8 @@ REQUIRED_ACTIONS = {
     "application-autoscaling:PutScalingPolicy": "--max-count",
     "application-autoscaling:DeregisterScalableTarget": "delete an autoscaled endpoint",
     "application-autoscaling:TagResource": "tag the scalable target",
+    "sagemaker:UpdateEndpointWeightsAndCapacities": "Application Auto Scaling checks the caller may scale the endpoint",
+    "iam:CreateServiceLinkedRole": "the first autoscaled endpoint creates Application Auto Scaling's role",
     "logs:DescribeLogStreams": "%smops logs", "logs:GetLogEvents": "%smops logs",
     "sts:GetCallerIdentity": "account id (needs no permission)",
     "pricing:GetProducts": "%smops prices --refresh: the region's hosting prices (optional)",
@@ -238,17 +253,26 @@ class AwsClients:
         return self._session
 
     def client(self, service: str, **config: Any):
-        """A cached client with adaptive retries (extra botocore Config values make a new one)."""
+        """A cached client with adaptive retries (extra botocore Config values make a new one);
+        ``sagemaker-runtime`` never re-sends an invocation that may have run (module docstring)."""
         key = service + repr(sorted(config.items()))
         with self._lock:
             if key not in self._clients:
                 from botocore.config import Config
 
-                cfg = Config(retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
-                             user_agent_extra=USER_AGENT, max_pool_connections=32,
+                retries: dict = {"mode": "adaptive", "total_max_attempts": self.max_attempts}
+                if service == "sagemaker-runtime":
+                    retries = {"mode": "standard", "total_max_attempts": 1}  # runtime_retry decides
+                    config = {"read_timeout": RUNTIME_READ_TIMEOUT, "connect_timeout": RUNTIME_CONNECT_TIMEOUT,
+                              **config}
+                    config["read_timeout"] = max(int(config["read_timeout"]), RUNTIME_READ_TIMEOUT)
+                cfg = Config(retries=retries, user_agent_extra=USER_AGENT, max_pool_connections=32,
                              **{**_SERVICE_CONFIG.get(service, {}), **config})
                 with aws_errors(f"creating the {service} client", service):
-                    self._clients[key] = self.session.client(service, config=cfg)
+                    made = self.session.client(service, config=cfg)
+                if service == "sagemaker-runtime":
+                    made.meta.events.register("needs-retry.sagemaker-runtime", runtime_retry)
+                self._clients[key] = made
             return self._clients[key]
 
     def set_client(self, service: str, client: Any) -> None:
@@ -266,6 +290,29 @@ class AwsClients:
     @property
     def region_name(self) -> str:
         return self.region or self.session.region_name or "us-east-1"
+
+
+def runtime_retry(attempts: int, response=None, caught_exception=None, **_: Any) -> Optional[float]:
+    """botocore ``needs-retry`` handler of the runtime client: the seconds to wait before trying
+    again, or None. Retries only what cannot have run the model: a refusal before it (throttling,
+    model not ready) or a connection that never opened; never a read timeout, a 5xx or a ModelError."""
+    import random
+
+    from botocore import exceptions as bx
+
+    if attempts >= RUNTIME_MAX_ATTEMPTS:
+        return None
+    if caught_exception is not None:
+        # Nothing was sent: the connection was refused or did not open in time.
+        never_sent = isinstance(caught_exception, (bx.ConnectTimeoutError, bx.EndpointConnectionError)) and \
+            not isinstance(caught_exception, bx.ReadTimeoutError)
+        retry = never_sent
+    else:
+        code = ((response or (None, {}))[1] or {}).get("Error", {}).get("Code", "")
+        retry = code in RUNTIME_RETRYABLE
+    if not retry:
+        return None
+    return random.uniform(0, min(8.0, 0.5 * 2 ** attempts))  # full jitter
 
 
 _shared_lock = threading.Lock()
