@@ -23,7 +23,9 @@ from .report import Report
 MANAGED_BY = ("smops:managed-by", "jupyter-smops")
 DOMAIN_TAG = "smops:domain"
 _PROFILE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-_TAG_VALUE = re.compile(r"^[\w.:/=+\-@ ]{1,256}$", re.U)
+# The owner tag names the user's S3 folder and starts their SageMaker model names, which the ABAC
+# policy matches ("model/${aws:PrincipalTag/studiouserid}-*"); SageMaker ARNs are lowercase.
+_TAG_VALUE = re.compile(r"^[a-z0-9](-?[a-z0-9]){0,31}$")
 _FAILED = {"Failed", "Delete_Failed", "Update_Failed"}
 
 
@@ -45,7 +47,8 @@ def parse_user(text: str) -> UserSpec:
     if not _PROFILE.match(name):
         raise BadRequest(f"Invalid user name {name!r}: 1-63 letters, digits and hyphens (a user profile name).")
     if not _TAG_VALUE.match(tag):
-        raise BadRequest(f"Invalid tag value {tag!r}: 1-256 letters, digits, spaces and _.:/=+-@.")
+        raise BadRequest(f"Invalid tag value {tag!r}: 1-32 lowercase letters, digits and single hyphens (it names "
+                         f"the user's registry folder and starts their SageMaker model names), e.g. alice123.")
     return UserSpec(profile=name, tag=tag, iam_user=name)
 
 
@@ -174,8 +177,12 @@ class Bootstrap:
         self.caller.call("s3", "CreateBucket", **params)
         self.caller.call("s3", "PutPublicAccessBlock", Bucket=name, PublicAccessBlockConfiguration={
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        # Users may not set this (it could expire everyone's artifacts): interrupted uploads go after a day.
+        self.caller.call("s3", "PutBucketLifecycleConfiguration", Bucket=name, LifecycleConfiguration={"Rules": [{
+            "ID": "smops-abort-incomplete-uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
         self.caller.call("s3", "PutBucketTagging", Bucket=name, Tagging={"TagSet": self.spec.tags()})
-        self.report.add("registry bucket", name, "created", "public access blocked")
+        self.report.add("registry bucket", name, "created", "public access blocked, interrupted uploads expire")
 
     # -- network and domain ----------------------------------------------------------------
     def network(self) -> tuple[str, list[str]]:
