@@ -10,6 +10,7 @@ from importlib import metadata
 from typing import Any, Optional
 
 from . import images, names
+from .deploy_plan import SERVERLESS_MEMORY_MB, approval_required
 from .endpoints.base import MAX_PAYLOAD_BYTES
 
 
@@ -21,15 +22,10 @@ def local_sklearn_version() -> Optional[str]:
         return None
 
 
-def approval_required(config: Any, *, local: bool) -> bool:
-    """Whether a deploy needs an Approved version: ``require_approval`` on, and not a local
-    test endpoint (those never leave the machine, so they are exempt)."""
-    return bool(config.require_approval) and not local
-
-
 def public_rules(config: Any) -> dict:
     """What a face needs to check input the way the core will: serving versions, the local
-    scikit-learn version, the name rule, the approval policy and the invoke payload limit."""
+    scikit-learn version, the name rule, the approval policy, the serverless memory sizes and
+    the invoke payload limit."""
     local = local_sklearn_version()
     return {
         "serving_versions": images.sklearn_serving_versions(),
@@ -45,5 +41,6 @@ def public_rules(config: Any) -> dict:
             "required": approval_required(config, local=False),
             "local_exempt": not approval_required(config, local=True),
         },
+        "serverless_memory_mb": list(SERVERLESS_MEMORY_MB),
         "max_payload_bytes": MAX_PAYLOAD_BYTES,
     }

@@ -87,6 +87,7 @@ export const RULES: Smops.IRules = {
     endpoint_default: '{model}-v{version}'
   },
   approval: { required: false, local_exempt: true },
+  serverless_memory_mb: [1024, 2048, 3072, 4096, 5120, 6144],
   max_payload_bytes: 6291456
 };
 

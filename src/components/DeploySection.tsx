@@ -122,6 +122,7 @@ export function DeploySection(props: {
               value={sm}
               onChange={setSm}
               prices={prices}
+              memorySizes={rules?.serverless_memory_mb ?? [sm.memory]}
               priceNote={status?.prices?.note}
             />
           )}
@@ -171,6 +172,7 @@ export interface ISageMakerOptions {
 
 type ServerlessMemory = NonNullable<Smops.IDeployRequest['serverless_memory_mb']>;
 
+
 function sageMakerRequest(sm: ISageMakerOptions): Partial<Smops.IDeployRequest> {
   return sm.serverless
     ? { serverless_memory_mb: sm.memory }
@@ -186,6 +188,8 @@ function SageMakerOptions(props: {
   value: ISageMakerOptions;
   onChange: (value: ISageMakerOptions) => void;
   prices: Smops.IInstancePrice[];
+  /** The server's serverless sizes (status.rules). */
+  memorySizes: number[];
   priceNote?: string;
 }): JSX.Element {
   const { value, prices } = props;
@@ -209,7 +213,7 @@ function SageMakerOptions(props: {
             aria-label="Serverless memory"
             value={value.memory}
             onChange={e => set({ memory: Number(e.currentTarget.value) as ServerlessMemory })}
-            options={[1024, 2048, 3072, 4096, 5120, 6144]}
+            options={props.memorySizes}
           />
         </label>
       ) : (

@@ -293,8 +293,14 @@ export interface components {
             progress: components["schemas"]["Progress"];
             /** @description ModelVersion (push), Endpoint (deploy), {deleted} (delete), CleanupResult (cleanup) */
             result: unknown;
-            /** @description {code, message, details?} when failed */
-            error: components["schemas"]["ErrorBody"] | null;
+            /** @description the ErrorBody when failed */
+            error: {
+                code: string;
+                message: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            } | null;
             created_at: string;
             updated_at: string;
             finished_at: string | null;
@@ -464,6 +470,18 @@ export interface components {
                 /** @description local test endpoints (`local: true`) need no approval */
                 local_exempt: boolean;
             };
+            /**
+             * @description the serverless memory sizes a deploy may ask for (DeployRequest.serverless_memory_mb)
+             * @example [
+             *       1024,
+             *       2048,
+             *       3072,
+             *       4096,
+             *       5120,
+             *       6144
+             *     ]
+             */
+            serverless_memory_mb: number[];
             /**
              * @description largest invocation body (413 above it)
              * @example 6291456
