@@ -133,7 +133,8 @@ def _spec(args, users: list):
     return Spec(domain=args.domain, users=tuple(parse_user(u) for u in users), region=_region(args),
                 role_name=args.role_name, policy_name=args.policy_name, bucket=args.bucket, prefix=args.prefix,
                 vpc_id=getattr(args, "vpc_id", None), subnet_ids=tuple(getattr(args, "subnet_ids", None) or ()),
-                vpc_only=getattr(args, "vpc_only", False), tag_key=args.tag_key)
+                vpc_only=getattr(args, "vpc_only", False), tag_key=args.tag_key,
+                security_group_ids=tuple(getattr(args, "security_group_ids", None) or ()))
 
 
 def _admin(args) -> Any:
@@ -160,7 +161,8 @@ def _admin(args) -> Any:
                                     expires_in=args.expires_in)
     return teardown.teardown(caller, domain_id=args.domain_id, domain_name=args.domain, delete_home=args.delete_home,
                              everything=args.all, policy_name=args.policy_name, bucket=args.bucket,
-                             region=_region(args))
+                             region=_region(args), include_user_resources=args.include_user_resources,
+                             prefix=args.prefix, tag_key=args.tag_key)
 
 
 def _confirm_teardown(args) -> None:
@@ -244,9 +246,10 @@ def _register_admin(subparsers) -> None:
     p.add_argument("--vpc-id", help="default: the default VPC")
     p.add_argument("--subnet-ids", nargs="+", help="default: the VPC's subnets")
     p.add_argument("--vpc-only", action="store_true", help="VpcOnly network access (then use --wheel for the LCC)")
+    p.add_argument("--security-group-ids", nargs="+", metavar="SG", help="the apps' security groups (required with --vpc-only)")
     _setup_options(p)
     _common(p)
-    p = sub.add_parser("status", help="what exists and what is missing")
+    p = sub.add_parser("status", help="what exists and what is missing, and the users' billed resources")
     p.add_argument("--domain", help="domain name")
     p.add_argument("--user", action="append", metavar="NAME:TAG", help="users to check (default: the domain's)")
     _setup_options(p)
@@ -263,6 +266,9 @@ def _register_admin(subparsers) -> None:
     p.add_argument("--domain", help="domain name instead of --domain-id")
     p.add_argument("--delete-home", action="store_true", help="also delete the domain's home EFS volume")
     p.add_argument("--all", action="store_true", help="also delete what bootstrap and lifecycle-config create made")
+    p.add_argument("--include-user-resources", action="store_true",
+                   help="first delete the users' endpoints, configs, models, model packages and registry objects "
+                        "(teardown refuses while they remain)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _setup_options(p)
     _common(p)

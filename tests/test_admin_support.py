@@ -30,6 +30,11 @@ def client(service: str, endpoint: str):
                         aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
 
 
+def _faked(arn: str) -> bool:
+    """Whether the resource is one FakeStudio keeps (moto keeps the rest, with their tags)."""
+    return any(kind in arn for kind in (":user-profile/", ":space/", ":app/", ":studio-lifecycle-config/"))
+
+
 class _Error(Exception):
     def __init__(self, code: str, message: str, status: int = 400):
         super().__init__(message)
@@ -259,14 +264,14 @@ class FakeStudio:
 
     # -- tags and URLs ---------------------------------------------------------------------
     def _ListTags(self, ResourceArn, **_):
-        if ":domain/" in ResourceArn:
+        if not _faked(ResourceArn):  # domains, endpoints, models...: moto's own
             return None
         if ResourceArn not in self.tags:
             raise _Error("ResourceNotFound", f"{ResourceArn} does not exist.")
         return {"Tags": list(self.tags[ResourceArn])}
 
     def _AddTags(self, ResourceArn, Tags, **_):
-        if ":domain/" in ResourceArn:
+        if not _faked(ResourceArn):
             return None
         current = {t["Key"]: t["Value"] for t in self.tags.get(ResourceArn, [])}
         current.update({t["Key"]: t["Value"] for t in Tags})

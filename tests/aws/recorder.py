@@ -5,7 +5,8 @@ into the IAM requests it needs (iam_requests.py) for evaluation against the ABAC
 botocore validates required members, types and *minimum* lengths client-side; AWS also refuses
 what breaks a shape's ``max`` (length, size or value), its ``pattern``, its ``enum``, or a
 list's/map's ``max`` entries. ``violations(shape, params)`` checks those; patterns are the
-service's (Java) regular expressions, matched with the ``regex`` module where ``re`` cannot.
+service's (Java) regular expressions, matched against the whole value (the models leave most
+unanchored, AWS validates the whole string) with the ``regex`` module, which knows ``\p{L}``.
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def violations(shape, value, path: str = "") -> list[str]:
             rx = _pattern(meta["pattern"])
             if rx is None:
                 out.append(f"{where}: the model's pattern {meta['pattern']!r} could not be compiled to check {value!r}")
-            elif not rx.search(value):
+            elif not rx.fullmatch(value):  # AWS matches the whole value (Java's matches())
                 out.append(f"{where}: {value!r} does not match the pattern {meta['pattern']!r}")
     elif kind in ("integer", "long", "float", "double"):
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -66,6 +66,7 @@ class Spec:
     vpc_id: Optional[str] = None
     subnet_ids: tuple = ()
     vpc_only: bool = False
+    security_group_ids: tuple = ()
     tag_key: str = policies.DEFAULT_TAG_KEY
 
     def tags(self) -> list[dict]:
@@ -92,6 +93,11 @@ class Bootstrap:
     def __init__(self, caller: Caller, spec: Spec, apply: bool = True):
         if not _PROFILE.match(spec.domain or ""):
             raise BadRequest(f"Invalid domain name {spec.domain!r}: 1-63 letters, digits and hyphens.")
+        if apply and spec.vpc_only and not spec.security_group_ids:
+            # SageMaker refuses a VpcOnly domain without them; say so before anything is created.
+            raise BadRequest("A VpcOnly domain needs security groups for its apps: pass --security-group-ids sg-... "
+                             "(allowing NFS, TCP 2049, between the apps and the domain's EFS, and HTTPS out to the "
+                             "VPC endpoints), or drop --vpc-only.")
         self.caller, self.spec, self.apply = caller, spec, apply
         title = f"Bootstrap of domain {spec.domain}" if apply else f"Status of domain {spec.domain}"
         self.report = Report(title, dry_run=caller.dry_run)
@@ -228,7 +234,10 @@ class Bootstrap:
         made = self.caller.call(
             "sagemaker", "CreateDomain", DomainName=self.spec.domain, AuthMode="IAM", VpcId=vpc, SubnetIds=subnets,
             AppNetworkAccessType="VpcOnly" if self.spec.vpc_only else "PublicInternetOnly",
-            DefaultUserSettings={"ExecutionRole": self.s.role_arn}, Tags=self.spec.tags())
+            DefaultUserSettings={"ExecutionRole": self.s.role_arn,
+                                 **({"SecurityGroups": list(self.spec.security_group_ids)}
+                                    if self.spec.security_group_ids else {})},
+            Tags=self.spec.tags())
         # moto's CreateDomain answers without DomainId; the ARN ends with it either way.
         self.s.domain_id = made.get("DomainId") or made["DomainArn"].rsplit("/", 1)[-1]
         self.report.add("domain", f"{self.spec.domain} ({self.s.domain_id})", "created",
@@ -285,7 +294,8 @@ class Bootstrap:
         return found
 
     def _profile_tag(self, name: str, arn: Optional[str] = None) -> Optional[str]:
-        arn = arn or f"arn:aws:sagemaker:{self.spec.region}:{self.s.account}:user-profile/{self.s.domain_id}/{name}"
+        if arn is None:
+            return profile_tag(self.caller, self.s.domain_id, name, self.spec.tag_key)
         tags = self.caller.call("sagemaker", "ListTags", ResourceArn=arn).get("Tags", [])
         return {t["Key"]: t["Value"] for t in tags}.get(self.spec.tag_key)
 
@@ -356,6 +366,15 @@ class Bootstrap:
             self.report.add("user policy", name, "attached", f"to {user}")
 
 
+def profile_tag(caller: Caller, domain_id: str, name: str, tag_key: str) -> Optional[str]:
+    """The owner tag of user profile ``name`` (None when it has none or is gone)."""
+    found = caller.find("sagemaker", "DescribeUserProfile", DomainId=domain_id, UserProfileName=name)
+    if not found or not found.get("UserProfileArn"):
+        return None
+    tags = caller.call("sagemaker", "ListTags", ResourceArn=found["UserProfileArn"]).get("Tags", [])
+    return {t["Key"]: t["Value"] for t in tags}.get(tag_key)
+
+
 def bootstrap(caller: Caller, spec: Spec) -> Report:
     """Set up (or complete) the domain described by ``spec``; see the module docstring."""
     run = Bootstrap(caller, spec, apply=True)
@@ -379,9 +398,29 @@ def status(caller: Caller, spec: Spec) -> Report:
         report.add("lifecycle config", arn.rsplit("/", 1)[-1], "attached", "default" if arn == default else "")
     if report.data.get("domain_id") and not arns:
         report.add("lifecycle config", "-", "missing", "none attached to the domain (lifecycle-config attach)")
+    if report.data.get("domain_id"):
+        _user_resources(caller, spec, report)
     if caller.dry_run:
         report.plan = list(getattr(caller, "lines", []))
     return report
+
+
+def _user_resources(caller: Caller, spec: Spec, report: Report) -> None:
+    """What the users created with jupyter_smops, with the hourly cost (teardown refuses while it remains)."""
+    from . import user_resources as ur
+
+    owners = {d.split("=", 1)[1] for d in (s.detail for s in report.steps if s.what == "user profile")
+              if d.startswith(f"{spec.tag_key}=")} | {u.tag for u in spec.users}
+    owners.discard("None")
+    if not owners:
+        return
+    found = ur.find(caller, owners, tag_key=spec.tag_key, bucket=report.data.get("bucket"), prefix=spec.prefix)
+    for r in found:
+        report.add(r.kind, r.name, "billed" if r.billed else "exists", r.describe())
+    report.data["user_resources"] = [{"kind": r.kind, "name": r.name, "owner": r.owner, "usd_per_hour": r.usd_per_hour}
+                                     for r in found]
+    report.footer = (f"Users' resources: {ur.summary(found)}." if found else "Users' resources: none.") + \
+        (f"\n{report.footer}" if report.footer else "")
 
 
 def _domain_settings(caller: Caller, domain_id: str) -> dict:

@@ -1,7 +1,10 @@
 """``admin teardown``: delete a Studio domain in the only order AWS accepts, waiting at each step.
 
 apps (deleted, waited until Deleted) -> spaces (waited until gone) -> user profiles (waited) ->
-the domain (waited). SageMaker refuses to delete a space or a profile with a running app, and a
+the domain (waited). Before any of it, what the domain's users created with jupyter_smops
+(endpoints, endpoint configs, models, model packages, registry objects: ``user_resources``) is
+found: while any remains, teardown refuses and lists it with its hourly cost (deleting the
+domain would leave it billed and ownerless), unless ``include_user_resources`` deletes it first. SageMaker refuses to delete a space or a profile with a running app, and a
 domain with spaces or profiles, so each stage waits for the previous one instead of failing.
 
 With ``everything`` it then removes what ``admin bootstrap`` created for that domain, and only
@@ -41,7 +44,9 @@ def _plan_assumptions(caller: Caller, domain_id: str, domain_name: str) -> None:
                                               "AppName": "default", "Status": "InService"}]},
         ("sagemaker", "ListSpaces"): {"Spaces": [{"DomainId": domain_id, "SpaceName": "<space-name>"}]},
         ("sagemaker", "ListUserProfiles"): {"UserProfiles": [{"DomainId": domain_id, "UserProfileName": "<user-profile>"}]},
-        ("sagemaker", "ListTags"): {"Tags": ours},
+        ("sagemaker", "ListTags"): {"Tags": ours + [{"Key": "studiouserid", "Value": "<user-tag>"}]},
+        ("sagemaker", "DescribeUserProfile"): {"UserProfileArn": f"arn:aws:sagemaker:<region>:<account-id>:user-profile/"
+                                                                  f"{domain_id}/<user-profile>"},
         ("iam", "ListUsers"): {"Users": [{"UserName": "<iam-user>"}]},
         ("iam", "ListAttachedUserPolicies"): {"AttachedPolicies": [{"PolicyArn": "arn:aws:iam::<account-id>:policy/SageMaker-Studio-ABAC"}]},
         ("iam", "GetRole"): {"Role": {"RoleName": "SageMakerDomainExecutionRole", "Arn": role}},
@@ -59,12 +64,14 @@ class Teardown:
 
     def __init__(self, caller: Caller, *, domain_id: Optional[str] = None, domain_name: Optional[str] = None,
                  delete_home: bool = False, everything: bool = False, policy_name: str = "SageMaker-Studio-ABAC",
-                 bucket: Optional[str] = None, region: str = "us-east-1"):
+                 bucket: Optional[str] = None, region: str = "us-east-1", include_user_resources: bool = False,
+                 prefix: str = "model-artifacts", tag_key: str = "studiouserid"):
         if not domain_id and not domain_name:
             raise BadRequest("Say which domain: --domain-id d-xxxxxxxxxxxx or --domain NAME.")
         self.caller, self.domain_id, self.domain_name = caller, domain_id, domain_name
         self.delete_home, self.everything = delete_home, everything
         self.policy_name, self.bucket, self.region = policy_name, bucket, region
+        self.include_user_resources, self.prefix, self.tag_key = include_user_resources, prefix, tag_key
         self.report = Report(f"Teardown of domain {domain_id or domain_name}", dry_run=caller.dry_run)
         if caller.dry_run:
             _plan_assumptions(caller, domain_id or "<domain-id>", domain_name or "<domain-name>")
@@ -77,6 +84,7 @@ class Teardown:
             settings = domain.get("DefaultUserSettings") or {}
             self.role_arn = settings.get("ExecutionRole")
             self.lcc_arns = list((settings.get("JupyterLabAppSettings") or {}).get("LifecycleConfigArns") or [])
+            self.user_resources()
             self.apps()
             self.spaces()
             self.profiles()
@@ -97,6 +105,33 @@ class Teardown:
             if item.get("DomainName") == self.domain_name:
                 return self.caller.call("sagemaker", "DescribeDomain", DomainId=item["DomainId"])
         return None
+
+    def owners(self) -> set:
+        """The owner tags of the domain's user profiles."""
+        from .bootstrap import profile_tag
+
+        names = [p["UserProfileName"] for p in self.caller.pages("sagemaker", "ListUserProfiles", "UserProfiles",
+                                                                  DomainIdEquals=self.domain_id)]
+        return {t for t in (profile_tag(self.caller, self.domain_id, n, self.tag_key) for n in names) if t}
+
+    def user_resources(self) -> None:
+        """Refuse while the users' resources remain (module docstring), or delete them first."""
+        from . import user_resources as ur
+
+        owners = self.owners()
+        if not owners:
+            return
+        account = self.caller.call("sts", "GetCallerIdentity")["Account"]
+        found = ur.find(self.caller, owners, tag_key=self.tag_key, prefix=self.prefix,
+                        bucket=self.bucket or f"sagemaker-{self.region}-{account}")
+        if not found or self.caller.dry_run and not self.include_user_resources:
+            return
+        if not self.include_user_resources:
+            lines = "\n".join(f"  {r.kind} {r.name}: {r.describe()}" for r in found)
+            raise Conflict(f"The domain's users still have {ur.summary(found)}:\n{lines}\nDeleting the domain "
+                           f"would leave them running and billed. Delete them with --include-user-resources "
+                           f"(see --dry-run first), or let each user run `jupyter smops cleanup`.")
+        ur.delete(self.caller, found, self.report)
 
     def apps(self) -> None:
         keys = []
