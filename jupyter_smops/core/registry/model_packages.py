@@ -57,7 +57,8 @@ class ModelPackages:
             return None  # no matching image: the package still records the artifact
         container = {"Image": image, "ModelDataUrl": artifact_uri,
                      "Environment": serving_environment(region), "Framework": "SKLEARN",
-                     "FrameworkVersion": meta["serving_version"]}
+                     # At most 10 characters: the scikit-learn version, not the image's "-py312" suffix.
+                     "FrameworkVersion": meta["serving_version"].split("-py")[0]}
         return {"Containers": [container],
                 "SupportedContentTypes": ["application/json", "text/csv", "application/x-npy"],
                 "SupportedResponseMIMETypes": ["application/json", "text/csv"]}
