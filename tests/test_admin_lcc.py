@@ -29,7 +29,7 @@ esac
 shift 2
 echo "$*" >> "$FAKE_STATE/pip.log"
 case "$1" in
-  freeze) echo "jupyterlab==4.5.10"; echo "boto3==1.43.75";;
+  list) echo "jupyterlab==4.5.10"; echo "boto3==1.43.75";;
   install) sleep "${FAKE_PIP_SLEEP:-0}"
         [ -n "${FAKE_PIP_FAIL:-}" ] && { echo "ERROR: No matching distribution" >&2; exit 1; }
         prefix=""; prev=""
@@ -142,7 +142,7 @@ def test_runs_twice_installs_once_outside_the_image_and_restarts_only_a_running_
     assert prefix.name.startswith("0.1.0-") and (prefix / ".installed").exists()
     # Constrained to the image's own freeze, installed under $HOME, never into the image.
     assert f"--prefix {prefix}.partial -c " in installs[0] and installs[0].endswith(" jupyter_smops==0.1.0")
-    assert "freeze --all --disable-pip-version-check" in _lines(state / "pip.log")
+    assert "list --format=freeze --disable-pip-version-check" in _lines(state / "pip.log")
     site = state / "image/lib/python3.12/site-packages"
     assert (site / "jupyter_smops_lcc.pth").read_text().strip() == str(prefix / "lib/python3.12/site-packages")
     assert (state / "image/share/jupyter/labextensions/jupyter-smops").resolve() == \

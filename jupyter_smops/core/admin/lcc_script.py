@@ -4,9 +4,10 @@ What it must do, and why it looks the way it does:
 - SageMaker stops an LCC that runs over 5 minutes and fails the app, while ``pip install`` can
   take longer: the first start writes small files and runs the install with ``nohup ... &``, so
   the foreground ends in about a second.
-- It never changes a package the image ships: pip installs with the image's own ``pip freeze`` as
-  constraints (it may add packages, never replace one) and with ``--prefix`` into
-  ``~/.smops/lcc/installs/VERSION-IMAGE`` on the persistent home volume, not into the image.
+- It never changes a package the image ships: pip installs with the image's own versions as
+  constraints (it may add packages, never replace one; ``pip list --format=freeze``, as ``pip
+  freeze`` writes conda's packages as ``name @ file://...``, which constrains nothing) and with
+  ``--prefix`` into ``~/.smops/lcc/installs/VERSION-IMAGE`` on the persistent home volume.
 - A space's image environment (``/opt/conda``) is fresh on every start while ``$HOME`` persists:
   every start links the install into the image with three small files (a ``.pth`` file, the lab
   extension folder link and the server extension's config) and the ``jupyter-smops`` command; a
@@ -81,7 +82,7 @@ if [ ! -f "${SMOPS_PREFIX}/.installed" ]; then
     fi
   fi
   # The image's own versions as constraints: pip may add packages, never replace one.
-  "${SMOPS_PY}" -m pip freeze --all --disable-pip-version-check > "${tmp}/image.txt"
+  "${SMOPS_PY}" -m pip list --format=freeze --disable-pip-version-check > "${tmp}/image.txt"
   rm -rf "${SMOPS_PREFIX}.partial"
   "${SMOPS_PY}" -m pip install --no-input --disable-pip-version-check --quiet --no-warn-script-location \
     --prefix "${SMOPS_PREFIX}.partial" -c "${tmp}/image.txt" "${target}"
