@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.local import LocalEndpoints, _terminate, alive, process_start
 from jupyter_smops.core.errors import BadRequest, Conflict, NotFound
 from test_serving_support import (DEFAULT_HANDLERS, SEED_INFERENCE, deploy, iris_tree, spawned_pids,  # noqa: F401
