@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 LAYOUT = "registry layout: keys are not yet under <prefix>/<owner>/ (registry change pending)"
-HEAD_BUCKET = "HeadBucket is s3:ListBucket without s3:prefix: the registry should check the bucket with GetBucketLocation"
 MODEL_NAMES = "SageMaker model names do not yet start with '<owner>-' (endpoints change pending)"
 ABSENT = ("a Describe of a resource that does not exist carries no owner tag, so ABAC answers AccessDenied, not "
           "NotFound: existence checks (endpoint exists(), the package group lookup) must read AccessDenied as absent")
@@ -23,8 +22,8 @@ def classify(call, req):
     if req.action in ("s3:PutBucketPublicAccessBlock", "s3:PutLifecycleConfiguration"):
         return "tolerated", BUCKET_HARDENING
     if req.action == "s3:ListBucket":
-        if "s3:prefix" not in req.context:
-            return ("pending", HEAD_BUCKET) if call.operation == "HeadBucket" else (None, None)
+        if "s3:prefix" not in req.context:  # e.g. HeadBucket: the whole bucket, denied on purpose
+            return None, None
         return ("pending", LAYOUT) if not str(req.context["s3:prefix"]).startswith(own) else (None, None)
     if req.action.startswith("s3:") and req.resource.startswith("arn:aws:s3:::") and "/" in req.resource:
         key = req.resource.split("/", 1)[1]

@@ -25,7 +25,9 @@ def ensure_bucket(s3, bucket: str, *, configured: bool, region: str, prefix: str
     """
     try:
         with aws_errors(f"checking bucket {bucket}", "s3"):
-            s3.head_bucket(Bucket=bucket)
+            # Not HeadBucket: that is s3:ListBucket on the whole bucket, which the ABAC policy grants only
+            # under the caller's own folder; GetBucketLocation answers NoSuchBucket just the same.
+            s3.get_bucket_location(Bucket=bucket)
     except NotFound:
         if configured:
             raise NotFound(f"The configured bucket {bucket!r} (SMOPS_BUCKET) does not exist. Create it "
