@@ -7,7 +7,7 @@ PY := $(BIN)/python
 LAB_ARGS ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lock lab test install frontend test-python test-js test-ui ui-deps chromium bench clean
+.PHONY: lock lab test install frontend test-python test-js test-ui test-studio ui-deps chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test-js: frontend
 
 test-ui: frontend chromium ui-deps
 	cd ui-tests && ../$(BIN)/jlpm playwright test
+
+# The Studio profile alone (also part of `make test`): the wheel in each image of studio/images.toml.
+test-studio: install chromium ui-deps
+	$(PY) studio/run.py
 
 test: install frontend chromium ui-deps
 	@bash .ci/suites
