@@ -119,3 +119,23 @@ def test_retry_decisions_and_timeouts():
     client = core_aws.AwsClients("us-east-1").client("sagemaker-runtime", read_timeout=65, connect_timeout=10)
     cfg = client.meta.config
     assert cfg.read_timeout >= 70 and cfg.connect_timeout == 10 and cfg.retries["total_max_attempts"] == 1
+
+
+def test_serverless_endpoints_refuse_more_than_4_mb_before_sending(runtime_stub, config, raw):
+    from jupyter_smops.core.errors import PayloadTooLarge
+
+    stub = runtime_stub((200, "", {"predictions": [0]}))
+    sm = raw["sagemaker"]
+    sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/R",
+                    PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/k"})
+    for name, variant in (("sls", {"ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 1}}),
+                          ("rt", {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1})):
+        sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{"VariantName": "AllTraffic",
+                                                                                "ModelName": "m", **variant}])
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    body = b"x" * (5 * 1024 * 1024)
+    with pytest.raises(PayloadTooLarge, match="serverless endpoint accepts at most 4,194,304"):
+        _endpoints(config).invoke("sls", body)
+    assert stub.hits == 0
+    _endpoints(config).invoke("rt", body)  # 5 MB is fine for a real-time endpoint (6 MB)
+    assert stub.hits == 1

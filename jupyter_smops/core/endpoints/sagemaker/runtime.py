@@ -15,6 +15,8 @@ def invoke(account: Account, name: str, body: bytes, *, content_type: Optional[s
            timeout: float) -> InvokeResult:
     """InvokeEndpoint; the container's errors become ModelError (424) with its status and log."""
     check_payload_size(len(body))
+    if len(body) > SERVERLESS_MAX_PAYLOAD_BYTES:
+        _check_serverless_payload(account, name, len(body))
     runtime = account.clients.client("sagemaker-runtime", read_timeout=int(timeout) + 5, connect_timeout=10)
     args = {"EndpointName": name, "Body": body, "ContentType": content_type or "application/json"}
     if accept:
@@ -34,6 +36,26 @@ def invoke(account: Account, name: str, body: bytes, *, content_type: Optional[s
     return InvokeResult(endpoint=name, status=200, body=data,
                         content_type=answer.get("ContentType", "application/octet-stream"),
                         latency_ms=(time.perf_counter() - start) * 1000.0)
+
+
+# A serverless endpoint accepts at most 4 MB per invocation (real-time: 6 MB): refuse before sending.
+SERVERLESS_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+
+
+def _check_serverless_payload(account: Account, name: str, size: int) -> None:
+    """PayloadTooLarge when ``name`` is serverless (only asked for bodies over 4 MB)."""
+    from ...errors import PayloadTooLarge
+
+    try:
+        with aws_errors(f"describing endpoint {name}", "sagemaker"):
+            config = account.sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+            variants = account.sm.describe_endpoint_config(EndpointConfigName=config).get("ProductionVariants", [])
+    except NotFound:
+        return  # InvokeEndpoint will say the endpoint does not exist
+    if any(v.get("ServerlessConfig") for v in variants):
+        raise PayloadTooLarge(f"The request body is {size:,} bytes; a serverless endpoint accepts at most "
+                              f"{SERVERLESS_MAX_PAYLOAD_BYTES:,} (4 MiB) per invocation. Send fewer rows per "
+                              f"request, or deploy {name} on instances (6 MiB).")
 
 
 def _model_error(name: str, exc: Any) -> ModelError:
