@@ -57,6 +57,12 @@ for (const theme of ['light', 'dark'] as const) {
     const deployButton = panel.getByRole('button', { name: 'Deploy', exact: true });
     await expect(deployButton).toHaveText('Deploy'); // the first deploy's job has finished
     await expect(panel.getByLabel('Endpoint name')).toHaveValue(`${model}-v1-2`);
+    // The name rule is the server's (status.rules.names), described in its words.
+    await panel.getByLabel('Endpoint name').fill(`${model}_extra`);
+    await expect(panel.locator('.jp-smops-field-error')).toHaveText(
+      /^Use 1-63 letters, digits and hyphens/
+    );
+    await expect(deployButton).toBeDisabled();
     await panel.getByLabel('Endpoint name').fill(`${model}-extra`);
     await panel.getByRole('button', { name: 'Deploy', exact: true }).click();
     await expect(
