@@ -11,18 +11,14 @@ type Schemas = components['schemas'];
 export namespace Smops {
   export type EndpointStatus = Schemas['Endpoint']['status'];
   export type ApprovalStatus = Schemas['ModelVersion']['approval_status'];
-  export type Backend = Schemas['Status']['backend'];
   export type JobState = Schemas['Job']['state'];
 
-  export type IStudio = Schemas['Studio'];
   export type IInstancePrice = Schemas['InstancePrice'];
-  export type IPriceSource = Schemas['PriceSource'];
   /** The rules the core enforces (names, serving versions, approval, payload limit). */
   export type IRules = Schemas['Rules'];
   /** GET /smops/api/status */
   export type IStatus = Schemas['Status'];
 
-  export type ICheck = Schemas['Check'];
   export type IPackageResult = Schemas['PackageResult'];
   export type IModelVersion = Schemas['ModelVersion'];
   export type IModel = Schemas['Model'];

@@ -216,6 +216,23 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
+  it("refuses a body over the server's payload limit before sending it", async () => {
+    const rules = { ...RULES, max_payload_bytes: 20 };
+    const client = mockClient({
+      status: jest.fn().mockResolvedValue({ ...STATUS, rules }),
+      endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'InService')])
+    });
+    const { model } = await renderPanel(client);
+    const send = screen.getByRole('button', { name: 'Send request' }) as HTMLButtonElement;
+    fireEvent.change(screen.getByLabelText('Request body'), { target: { value: '1'.repeat(21) } });
+    expect(screen.getByText(/The body is 21 bytes; endpoints accept at most 20\./)).toBeTruthy();
+    expect(send.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('Request body'), { target: { value: '1'.repeat(20) } });
+    expect(send.disabled).toBe(false);
+    expect(client.invoke).not.toHaveBeenCalled();
+    model.dispose();
+  });
+
   it('shows a model error with its status', async () => {
     const client = mockClient({
       endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'InService')]),

@@ -39,6 +39,14 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
   const key = `${endpoint?.name}|${contentType}`;
   const sample = endpoint ? model.versionOf(endpoint)?.sample_input : undefined;
   const text = texts[key] ?? sampleText(sample, contentType);
+  // The server's limit (status.rules): a larger body would only come back as a 413.
+  const limit = model.status?.rules.max_payload_bytes;
+  const size = limit === undefined ? 0 : new Blob([text]).size;
+  const tooLarge =
+    limit !== undefined && size > limit
+      ? `The body is ${size.toLocaleString('en-US')} bytes; endpoints accept at most ` +
+        `${limit.toLocaleString('en-US')}. Send fewer rows per request.`
+      : null;
 
   const send = async () => {
     if (!endpoint) {
@@ -104,10 +112,11 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
               }}
             />
           </label>
+          {tooLarge && <div className="jp-smops-field-error">{tooLarge}</div>}
           <Button
             className="jp-smops-primary"
             onClick={() => void send()}
-            disabled={busy}
+            disabled={busy || !!tooLarge}
             aria-label="Send request"
           >
             {busy ? 'Sending…' : 'Send'}
