@@ -25,9 +25,27 @@ MUTATING_PREFIXES = ("Create", "Delete", "Update", "Put", "Attach", "Detach", "A
 
 
 def client(service: str, endpoint: str):
-    """A boto3 client on the moto server, one attempt per call (moto's 500s are not retried)."""
-    return boto3.client(service, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
+    """A boto3 client on the moto server, one attempt per call (moto's 500s are not retried).
+    Every request is checked against the service model's limits botocore does not check (what
+    AWS would refuse fails the call here, as in tests/aws)."""
+    made = boto3.client(service, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
                         aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
+    made.meta.events.register("before-parameter-build", _refuse_what_aws_would)
+    return made
+
+
+def _refuse_what_aws_would(params, model, **_):
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).parent / "aws")
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from recorder import violations
+
+    found = violations(model.input_shape, params)
+    if found:
+        raise AssertionError(f"request AWS would refuse: {model.name}: " + "; ".join(found))
 
 
 def _faked(arn: str) -> bool:

@@ -147,7 +147,8 @@ class Recorder:
 
     def _principal(self, service: str, op: str, params: dict) -> str:
         """Who acts: the owner a create tags with, else the owner of the resource touched, else
-        SMOPS_OWNER. (Cross-owner refusals are proved by the matrix test, not here.)"""
+        the owner last seen tagging, else SMOPS_OWNER. (Cross-owner refusals are proved by the
+        matrix test, not here.)"""
         import urllib.parse
 
         tags = params.get("Tags")
@@ -156,12 +157,14 @@ class Recorder:
         if isinstance(params.get("Tagging"), str):
             tags = dict(urllib.parse.parse_qsl(params["Tagging"]))
         if isinstance(tags, dict) and tags.get(self.tag_key):
+            self.last_owner = tags[self.tag_key]
             return tags[self.tag_key]
         for arn in self._touched(service, params):
             owner = self.world.tags_of(arn).get(self.tag_key)
             if owner:
                 return owner
-        return os.environ.get("SMOPS_OWNER", "")
+        # A resource not there (yet): the test's acting owner, as last seen tagging something.
+        return getattr(self, "last_owner", "") or os.environ.get("SMOPS_OWNER", "")
 
     @staticmethod
     def _touched(service: str, params: dict) -> list[str]:
