@@ -197,7 +197,7 @@ class Smops:
         from . import packaging
 
         return packaging.validate_package(Path(path), timeout=self.config.validate_timeout,
-                                          warm_root=self._warm_root())
+                                          warm_root=self._warm_root(), limits=self.config.archive_limits())
 
     def push(self, model: Any, *, name: str, inference: Optional[str] = None, requirements: Optional[str] = None,
              sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:

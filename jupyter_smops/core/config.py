@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from traitlets import Bool, Float, TraitError, Type, Unicode, default, validate
+from traitlets import Bool, Float, Integer, TraitError, Type, Unicode, default, validate
 from traitlets.config import Configurable
 
 STUDIO_METADATA_PATH = "/opt/ml/metadata/resource-metadata.json"
@@ -90,6 +90,9 @@ class SmopsConfig(Configurable):
     studio_metadata_path = Unicode(help="Studio resource metadata file. SMOPS_STUDIO_METADATA").tag(config=True)
     validate_timeout = Float(help="Seconds the model may take to load and predict during validation. SMOPS_VALIDATE_TIMEOUT").tag(config=True)
     invoke_timeout = Float(60.0, help="InvokeEndpoint's limit in seconds (SageMaker: 60)").tag(config=True)
+    archive_max_bytes = Integer(help="Most bytes a model.tar.gz may unpack to (default 10 GiB). SMOPS_ARCHIVE_MAX_BYTES").tag(config=True)
+    archive_max_ratio = Float(help="Highest compression ratio of a model.tar.gz past 64 MiB unpacked (default 200). SMOPS_ARCHIVE_MAX_RATIO").tag(config=True)
+    archive_max_entries = Integer(help="Most entries a model.tar.gz may hold (default 10,000). SMOPS_ARCHIVE_MAX_ENTRIES").tag(config=True)
     # Type traits here, on the core's settings (not on the server's ExtensionApp): the magics and
     # the CLI build the same SmopsConfig, so a fake or third-party backend set once (in
     # jupyter_server_config.py, ipython_config.py, or SMOPS_*_CLASS) applies to every face. The
@@ -176,6 +179,31 @@ class SmopsConfig(Configurable):
     def _validate_timeout_default(self) -> float:
         return float(_env("SMOPS_VALIDATE_TIMEOUT", "60"))
 
+    @default("archive_max_bytes")
+    def _archive_bytes_default(self) -> int:
+        return self._env_limits().max_bytes
+
+    @default("archive_max_ratio")
+    def _archive_ratio_default(self) -> float:
+        return self._env_limits().max_ratio
+
+    @default("archive_max_entries")
+    def _archive_entries_default(self) -> int:
+        return self._env_limits().max_entries
+
+    @staticmethod
+    def _env_limits():
+        from .packaging.archive import ArchiveLimits
+
+        return ArchiveLimits.from_env()
+
+    def archive_limits(self):
+        """The ``ArchiveLimits`` every extraction of an untrusted model.tar.gz applies."""
+        from .packaging.archive import ArchiveLimits
+
+        return ArchiveLimits(max_bytes=self.archive_max_bytes, max_ratio=self.archive_max_ratio,
+                             max_entries=self.archive_max_entries)
+
     @property
     def studio(self) -> StudioInfo:
         return read_studio_metadata(self.studio_metadata_path)
@@ -209,5 +237,6 @@ class SmopsConfig(Configurable):
     def public(self) -> dict:
         """Settings safe to show (no credentials are ever held here)."""
         keys = ("backend", "home", "bucket", "prefix", "role_arn", "owner", "owner_tag_key", "region",
-                "instance_type", "require_approval", "studio_metadata_path", "validate_timeout", "invoke_timeout")
+                "instance_type", "require_approval", "studio_metadata_path", "validate_timeout", "invoke_timeout",
+                "archive_max_bytes", "archive_max_ratio", "archive_max_entries")
         return {k: getattr(self, k) for k in keys}

@@ -72,6 +72,8 @@ class LocalEndpoints(Endpoints):
     def __init__(self, config, *, workers: Optional[int] = None):
         """Every backend takes the settings (``SmopsConfig``); this one keeps ``$SMOPS_HOME/endpoints``."""
         self.root = config.home_path / "endpoints"
+        limits = getattr(config, "archive_limits", None)  # a bare settings object in some tests
+        self.archive_limits = limits() if callable(limits) else None
         env_workers = os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS")
         self.workers = workers or (int(env_workers) if env_workers else min(2, os.cpu_count() or 1))
         self._local = threading.local()
@@ -122,7 +124,7 @@ class LocalEndpoints(Endpoints):
         progress("fetching", None, None)
         tarball = fetch(mv)
         progress("extracting", None, None)
-        _extract(Path(tarball), d / "model")
+        _extract(Path(tarball), d / "model", self.archive_limits)
         spec = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "dir": str(d),
                 "model_dir": str(d / "model"), "log": str(d / LOG), "workers": self.workers,
                 "host": "127.0.0.1", "port": 0, "envs_root": str(self.root / ".envs")}
@@ -326,14 +328,14 @@ class LocalEndpoints(Endpoints):
             yield
 
 
-def _extract(tarball: Path, dest: Path) -> None:
+def _extract(tarball: Path, dest: Path, limits=None) -> None:
     """Unpack as SageMaker does into /opt/ml/model, with the registry's own safe extraction
-    (no absolute paths, ``..``, links or devices)."""
+    (no absolute paths, ``..``, links or devices; the archive limits of the settings)."""
     from ..packaging import safe_extract
 
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        safe_extract(tarball, dest)
+        safe_extract(tarball, dest, limits)
     except OSError as exc:
         raise InvalidArtifact(f"Cannot unpack {tarball.name}: {exc}. Rebuild it with %smops package.") from None
 

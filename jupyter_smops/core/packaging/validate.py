@@ -23,7 +23,7 @@ from .. import images
 from ..errors import BadRequest, InvalidArtifact
 from ..types import Check, PackageResult
 from . import static
-from .archive import list_names, safe_extract, sha256_file
+from .archive import ArchiveLimits, list_names, safe_extract, sha256_file
 
 PROGRAM = "code/inference.py"
 MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".skops", ".sav", ".bin", ".model")
@@ -31,11 +31,12 @@ _PROBE = Path(__file__).with_name("_probe.py")
 
 
 def validate_package(path: Path, *, timeout: float = 60, sample: Any = None,
-                     warm_root: Optional[Path] = None) -> PackageResult:
+                     warm_root: Optional[Path] = None, limits: Optional[ArchiveLimits] = None) -> PackageResult:
     """Validate an existing ``model.tar.gz``; raises ``InvalidArtifact`` naming every failed check.
 
     Checks, by name: archive-safe, layout, inference-syntax, handlers, model-file, model-loads,
     predicts-sample (both in a separate process with ``timeout``), framework-version (a warning).
+    ``limits`` cap what the archive may unpack to (see ``ArchiveLimits``; checked while extracting).
     """
     path = Path(path)
     if not path.is_file():
@@ -46,7 +47,7 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None,
     with tempfile.TemporaryDirectory(prefix="smops-validate-") as tmp:
         model_dir = Path(tmp) / "model"
         try:
-            members = safe_extract(path, model_dir)
+            members = safe_extract(path, model_dir, limits)
         except InvalidArtifact as exc:
             raise InvalidArtifact(_failure_message(path, exc.checks), exc.checks) from None
         checks = [Check("archive-safe", True, f"{len(members)} entries, relative paths, no links")]
