@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from .core.endpoints.logtime import MAX_LOG_LINES, parse_since
 from .core.errors import BadRequest, SmopsError
+from .views import CleanupView, EndpointsView, LogView, ModelsView, plural
 
 VERBS_HELP = {
     "push": "package, validate and store a model (or store a model.tar.gz) as the next registry version",
@@ -112,7 +114,12 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
     add("describe").add_argument("endpoint")
     p = add("logs")
     p.add_argument("endpoint")
-    p.add_argument("--tail", type=int, default=100)
+    p.add_argument("--tail", type=int, help="at most this many lines (default 100; with --since, all in the window)")
+    p.add_argument("--since", metavar="WHEN", help="only lines written since WHEN: 30s, 10m, 2h, 1d ago, or an ISO "
+                                                   "time such as 2025-06-01T12:00:00Z")
+    p.add_argument("--follow", "-f", action="store_true",
+                   help="keep printing new lines until interrupted (Ctrl-C, or the notebook's stop button)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --follow: stop after this many seconds")
     add("delete").add_argument("endpoint")
     p = add("cleanup")
     p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
@@ -140,28 +147,8 @@ class Face:
     config_target: Any = None  # the SmopsConfig that ``config KEY=VALUE`` changes
     on_config_change: Callable[[], None] = lambda: None
     source: Optional[str] = None
-
-
-class ResultList(list):
-    """A list of results that prints and displays as a table."""
-
-    def __init__(self, items, empty: str):
-        super().__init__(items)
-        self.empty = empty
-
-    def __str__(self) -> str:
-        return "\n".join(str(x) for x in self) if self else self.empty
-
-    def _repr_html_(self) -> str:
-        if not self:
-            return f"<p>{html.escape(self.empty)}</p>"
-        return "".join(x._repr_html_() for x in self)
-
-    def to_dict(self) -> list:
-        return [x.to_dict() for x in self]
-
-    def _repr_pretty_(self, printer, cycle: bool) -> None:
-        printer.text(str(self))
+    # Where followed log lines go as they arrive (the CLI: stdout, unlike ``echo``'s stderr).
+    stream: Callable[[str], None] = lambda line: print(line, flush=True)
 
 
 def error_lines(exc: SmopsError) -> list[str]:
@@ -241,7 +228,7 @@ def _package(args, smops, face):
 
 
 def _deploy(args, smops, face):
-    from .core.endpoints.base import DeployOptions
+    from .core.types import DeployOptions
 
     options = DeployOptions(instance_type=args.instance_type, count=args.count, max_count=args.max_count,
                             serverless_memory_mb=args.serverless,
@@ -271,11 +258,36 @@ def _predict(args, smops, face):
 
 def _cleanup(args, smops, face):
     plan = smops.cleanup(dry_run=True, include_registry=args.include_registry)
-    if args.dry_run or not (plan.endpoints or plan.registry_versions):
-        return plan
-    if not args.yes and not face.confirm(f"{plan}\nDelete all of this? [y/N] "):
-        raise BadRequest("Nothing was deleted. Run with --yes to delete without asking, or --dry-run to list.")
-    return smops.cleanup(dry_run=False, include_registry=args.include_registry)
+    if not (args.dry_run or not (plan.endpoints or plan.registry_versions)):
+        if not args.yes and not face.confirm(f"{plan}\nDelete all of this? [y/N] "):
+            raise BadRequest("Nothing was deleted. Run with --yes to delete without asking, or --dry-run to list.")
+        plan = smops.cleanup(dry_run=False, include_registry=args.include_registry)
+    # Say what stays, so "nothing to clean up" never sits unexplained next to listed versions.
+    kept = [] if args.include_registry else [v.ref for m in smops.models() for v in m.versions
+                                             if v.created_by == smops.owner]
+    return CleanupView(plan, kept)
+
+
+def _logs(args, smops, face):
+    since = parse_since(args.since)
+    tail = args.tail if args.tail is not None else (MAX_LOG_LINES if since is not None and not args.follow else 100)
+    log = LogView(smops.logs(args.endpoint, tail=tail, since=since), endpoint=args.endpoint, tail=tail, since=since)
+    if not args.follow:
+        return log
+    for line in log.lines:
+        face.stream(line)
+    until = time.time() + args.timeout if args.timeout else None
+    count = 0
+    try:
+        for line in smops.follow_logs(args.endpoint, until=until):
+            face.stream(line)
+            count += 1
+    except KeyboardInterrupt:  # how a follow is meant to end
+        why = "interrupted"
+    else:
+        why = f"after {args.timeout:g} s" if until and time.time() >= until else f"{args.endpoint} is gone"
+    face.echo(f"stopped following {args.endpoint} ({why}; {plural(count, 'new line')})")
+    return None
 
 
 def _config(args, smops, face):
@@ -314,14 +326,14 @@ _HANDLERS: dict[str, Callable] = {
     "push": _push,
     "package": _package,
     "validate": lambda a, s, f: s.validate(a.path),
-    "models": lambda a, s, f: ResultList(s.models(a.name), "The registry is empty: push a model first."),
+    "models": lambda a, s, f: ModelsView(s.models(a.name)),
     "approve": lambda a, s, f: s.set_approval(a.ref, "Approved"),
     "reject": lambda a, s, f: s.set_approval(a.ref, "Rejected"),
     "deploy": _deploy,
     "predict": _predict,
-    "endpoints": lambda a, s, f: ResultList(s.list_endpoints(all_owners=a.all), "No endpoints."),
+    "endpoints": lambda a, s, f: EndpointsView(s.list_endpoints(all_owners=a.all)),
     "describe": lambda a, s, f: s.describe_endpoint(a.endpoint),
-    "logs": lambda a, s, f: s.logs(a.endpoint, tail=a.tail),
+    "logs": _logs,
     "delete": _deleted,
     "cleanup": _cleanup,
     "config": _config,

@@ -1,11 +1,11 @@
 """jupyter_smops' core: operations and types, with no Jupyter imports (no tornado,
 jupyter_server or IPython), so it runs in kernels, the CLI, the server and workers alike."""
 from .api import Smops
-from .endpoints.base import DeployOptions
 from .errors import (AccessDenied, BadRequest, Conflict, InvalidArtifact, ModelError, NotFound,
                      PayloadTooLarge, SmopsError, UpstreamError)
 from .payload import encode_payload
-from .types import Check, CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult
+from .types import (Check, CleanupResult, DeployOptions, Endpoint, InvokeResult, Model, ModelVersion,
+                    PackageResult)
 
 __all__ = [
     "AccessDenied", "BadRequest", "Check", "CleanupResult", "Conflict", "DeployOptions", "Endpoint",

@@ -9,16 +9,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from .config import SmopsConfig
 from .deploy_plan import DeployPlan, check_approval, check_options, combine_ref
-from .endpoints.base import DeployOptions, Endpoints, check_payload_size
+from .endpoints.base import Endpoints
+from .limits import check_payload_size
 from .errors import BadRequest, Conflict, NotFound
 from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, validate_model_name
 from .payload import encode_payload
 from .registry.base import Registry
-from .types import (CleanupResult, Endpoint, InvokeResult, Model, ModelVersion, PackageResult, Progress,
+from .types import (CleanupResult, DeployOptions, Endpoint, InvokeResult, Model, ModelVersion, PackageResult, Progress,
                     no_progress)
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
@@ -135,6 +136,11 @@ class Smops:
             "registry": self.registry.describe(),
         }
         info["bucket"] = info["registry"].get("bucket")
+        # boto3's sagemaker-runtime client reaches the local endpoints here (endpoint_url=...).
+        try:
+            info["runtime_url"] = self.local_endpoints.runtime_url()
+        except OSError:
+            info["runtime_url"] = None
         info["account"] = info["registry"].get("account")
         # For the panel's deploy form: the scikit-learn local endpoints run (its framework-version
         # warning) and the on-demand prices next to each instance type. Metadata only: no import.
@@ -315,8 +321,14 @@ class Smops:
         body, ctype = encode_payload(data, content_type)
         return self.invoke(name, body, content_type=ctype, accept=accept or "application/json")
 
-    def logs(self, name: str, tail: int = 200) -> str:
-        return self._backend_of(name).logs(name, tail=tail)
+    def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
+        """The endpoint's last ``tail`` log lines (written at or after ``since``, epoch seconds)."""
+        return self._backend_of(name).logs(name, tail=tail, since=since)
+
+    def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None) -> Iterator[str]:
+        """New log lines as they are written, until the caller stops, ``until`` (epoch seconds) or
+        the endpoint is deleted."""
+        return self._backend_of(name).follow_logs(name, since=since, until=until)
 
     def delete(self, name: str, progress: Progress = no_progress) -> None:
         """Delete an endpoint and what was created with it."""

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
-from .endpoints.base import DeployOptions
+from .types import DeployOptions
 from .errors import BadRequest, Conflict
 from .types import ModelVersion
 

@@ -9,6 +9,7 @@ Standard library only: the serving processes and the probe import it too.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -49,3 +50,12 @@ def read_json(path: PathLike) -> Optional[Any]:
             return json.load(fh)
     except (OSError, ValueError):
         return None
+
+
+def sha256_file(path: PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks (1 MiB): how every artifact is verified."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

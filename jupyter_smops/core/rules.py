@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from . import images, names
 from .deploy_plan import SERVERLESS_MEMORY_MB, approval_required
-from .endpoints.base import MAX_PAYLOAD_BYTES
+from .limits import MAX_PAYLOAD_BYTES
 
 
 def local_sklearn_version() -> Optional[str]:

@@ -51,6 +51,21 @@ def _short(v: Any) -> str:
     return s if len(s) <= 200 else s[:197] + "..."
 
 
+@dataclass(frozen=True)
+class DeployOptions:
+    """How to deploy a version; unset fields take the backend's defaults."""
+
+    instance_type: Optional[str] = None
+    count: int = 1
+    max_count: Optional[int] = None
+    serverless_memory_mb: Optional[int] = None
+    serverless_max_concurrency: int = 5
+    framework_version: Optional[str] = None
+    image_uri: Optional[str] = None
+    wait: bool = True
+    timeout: float = 1800.0
+
+
 @dataclass(frozen=True, repr=False)
 class Check(_Result):
     """One named validation check of an artifact."""
@@ -94,6 +109,15 @@ class PackageResult(_Result):
                  f"framework: {self.framework} {self.framework_version or '?'} -> serving {self.serving_version or 'none'}"]
         lines += [f"  {c}" for c in self.checks]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        # The checks as a table saying ok / warning / error (a passing check's severity is moot).
+        rows = "".join(f"<tr><td style='text-align:left'>{html.escape(c.name)}</td>"
+                       f"<td style='text-align:left'>{'ok' if c.ok else c.severity}</td>"
+                       f"<td style='text-align:left'>{html.escape(c.message)}</td></tr>" for c in self.checks)
+        head = "".join(f"<div>{html.escape(line)}</div>" for line in str(self).splitlines()[:2])
+        return (f"{head}<table><thead><tr><th style='text-align:left'>check</th><th style='text-align:left'>"
+                f"result</th><th style='text-align:left'>message</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 @dataclass(frozen=True, repr=False)
@@ -215,12 +239,13 @@ class CleanupResult(_Result):
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         parts = []
-        for label, items in (("endpoints", self.endpoints), ("endpoint configs", self.endpoint_configs),
-                             ("models", self.models), ("registry versions", self.registry_versions)):
+        for label, items in (("endpoint", self.endpoints), ("endpoint config", self.endpoint_configs),
+                             ("SageMaker model", self.models), ("registry version", self.registry_versions)):
             if items:
-                parts.append(f"{verb} {len(items)} {label}: {', '.join(map(str, items))}")
+                parts.append(f"{verb} {len(items)} {label}{'' if len(items) == 1 else 's'}: "
+                             f"{', '.join(map(str, items))}")
         parts += [f"error: {e}" for e in self.errors]
-        return "\n".join(parts) or "nothing to clean up"
+        return "\n".join(parts) or "Nothing to clean up: you have no endpoints."
 
 
 def _human(n: int) -> str:

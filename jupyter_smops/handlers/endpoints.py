@@ -11,7 +11,8 @@ import time
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..core.endpoints.base import DeployOptions, check_payload_size
+from ..core.limits import check_payload_size
+from ..core.types import DeployOptions
 from ..core.errors import BadRequest, Conflict, PayloadTooLarge
 from ..core.names import validate_endpoint_name
 from .base import SmopsHandler

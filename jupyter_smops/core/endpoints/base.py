@@ -2,41 +2,14 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
-from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
+from ..limits import INVOKE_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, check_payload_size  # noqa: F401 (re-exported)
+from ..types import (CleanupResult, DeployOptions, Endpoint, InvokeResult, ModelVersion, Progress,  # noqa: F401
+                     no_progress)
 
-# InvokeEndpoint's limits, enforced wherever invoking is emulated.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456
-INVOKE_TIMEOUT_SECONDS = 60.0
-
-
-def check_payload_size(size: int, *, so_far: bool = False) -> None:
-    """PayloadTooLarge when ``size`` bytes exceed InvokeEndpoint's limit (``so_far``: a body still
-    arriving, of which ``size`` bytes are known)."""
-    if size > MAX_PAYLOAD_BYTES:
-        from ..errors import PayloadTooLarge
-
-        amount = f"more than {MAX_PAYLOAD_BYTES:,}" if so_far else f"{size:,}"
-        raise PayloadTooLarge(f"The request body is {amount} bytes; InvokeEndpoint accepts at most "
-                              f"{MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch transform.")
-
-
-@dataclass(frozen=True)
-class DeployOptions:
-    """How to deploy a version; unset fields take the backend's defaults."""
-
-    instance_type: Optional[str] = None
-    count: int = 1
-    max_count: Optional[int] = None
-    serverless_memory_mb: Optional[int] = None
-    serverless_max_concurrency: int = 5
-    framework_version: Optional[str] = None
-    image_uri: Optional[str] = None
-    wait: bool = True
-    timeout: float = 1800.0
+# Backends and fakes import the limits and DeployOptions from here too (one interface module).
 
 
 # Returns the local path of a version's verified model.tar.gz (downloading it if needed).
@@ -83,8 +56,19 @@ class Endpoints(abc.ABC):
         """InvokeEndpoint: returns 200 results; raises ModelError for container errors."""
 
     @abc.abstractmethod
-    def logs(self, name: str, tail: int = 200) -> str:
-        """The last ``tail`` lines of the endpoint's log."""
+    def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
+        """The last ``tail`` lines of the endpoint's log, of those written at or after ``since``
+        (epoch seconds; ``logtime.parse_since`` reads "10m" or an ISO time) when given."""
+
+    def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None,
+                    poll: float = 1.0) -> Iterator[str]:
+        """Log lines as they are written (from ``since``, else from now), one at a time, until the
+        caller stops iterating, the time ``until`` (epoch seconds) or the endpoint is deleted.
+        Backends that cannot follow refuse."""
+        from ..errors import BadRequest
+
+        raise BadRequest(f"Following the log is not available for {self.kind} endpoints; "
+                         f"run logs again (with --since) instead.")
 
     @abc.abstractmethod
     def delete(self, name: str, progress: Progress = no_progress) -> None:
@@ -96,3 +80,8 @@ class Endpoints(abc.ABC):
 
     def describe_backend(self) -> dict:
         return {"kind": self.kind}
+
+    def runtime_url(self) -> Optional[str]:
+        """The SageMaker Runtime URL (InvokeEndpoint) for these endpoints when this backend serves
+        one itself (local endpoints); None means the AWS SDK's own endpoint."""
+        return None

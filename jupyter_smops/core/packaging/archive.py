@@ -10,7 +10,6 @@ depend on the number of threads (only on the block size, which is fixed here).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import tarfile
@@ -20,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Union
 
 from ..errors import BadRequest, InvalidArtifact
+from ..files import sha256_file  # noqa: F401 (packaging's callers read it from here too)
 from ..types import Check
 
 # 1980-01-01: the zip epoch reproducible-build tools use; GNU tar warns about mtime 0.
@@ -230,15 +230,6 @@ def archive_chunks(files: dict[str, Path], *, progress: Optional[Callable[[int],
     finally:
         stopped.set()
         worker.join()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_READ_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- reading untrusted archives ---------------------------------------------------------------

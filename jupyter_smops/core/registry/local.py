@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import BadRequest, NotFound, UpstreamError
-from ..files import write_json
+from ..files import sha256_file, write_json
 from ..names import validate_model_name
-from ..packaging.archive import sha256_file
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from .base import Registry, package_facts, streamed_package
 from .layout import ARTIFACT, METADATA, VERSION_DIR, version_from_metadata, version_metadata, version_path

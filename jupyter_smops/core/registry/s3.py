@@ -24,8 +24,8 @@ from typing import Any, Optional
 
 from ..aws import aws_errors, clients_for, error_code, tag_list
 from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
+from ..files import sha256_file
 from ..names import validate_model_name
-from ..packaging.archive import sha256_file
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from . import s3_bucket, s3_claims
 from .base import Registry, package_facts, streamed_package
