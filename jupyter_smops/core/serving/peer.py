@@ -1,0 +1,66 @@
+"""Who is on the other end of a loopback TCP connection (standard library only).
+
+A port on 127.0.0.1 is reachable by every local user, unlike a file under $SMOPS_HOME. Servers
+that should answer only their owner ask ``tcp_peer_uid`` for the uid owning the client's socket:
+the kernel lists every IPv4 TCP socket with its owner's uid in ``/proc/net/tcp``, and the
+client's row is the one whose local address is our peer and whose remote address is us.
+One read per new connection (keep-alive connections pay it once). Unix sockets use
+``SO_PEERCRED`` instead (see ``zygote``).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Optional
+
+_PROC_TCP = "/proc/net/tcp"
+
+
+def _hex_addr(host: str, port: int) -> bytes:
+    # /proc/net/tcp writes the address as the 32-bit value in host byte order (little-endian
+    # machines: 127.0.0.1 -> 0100007F), then the port in big-endian hex.
+    packed = socket.inet_aton(host)
+    value = int.from_bytes(packed, sys.byteorder)
+    return f"{value:08X}:{port:04X}".encode()
+
+
+def tcp_peer_uid(sock: socket.socket) -> Optional[int]:
+    """The uid owning the client end of the accepted IPv4 TCP connection ``sock``; None when the
+    system cannot say (no procfs, e.g. macOS) or the client is already gone."""
+    try:
+        peer_host, peer_port = sock.getpeername()[:2]
+        our_host, our_port = sock.getsockname()[:2]
+    except OSError:
+        return None
+    if sock.family != socket.AF_INET:
+        return None
+    needle = b" " + _hex_addr(peer_host, peer_port) + b" " + _hex_addr(our_host, our_port) + b" "
+    try:
+        with open(_PROC_TCP, "rb") as fh:
+            table = fh.read()
+    except OSError:
+        return None
+    at = table.find(needle)
+    if at < 0:
+        return None
+    end = table.find(b"\n", at)
+    fields = table[at:end if end >= 0 else len(table)].split()
+    # sl is before the needle; here: local rem st tx:rx tr:when retrnsmt uid ...
+    try:
+        return int(fields[6])
+    except (IndexError, ValueError):
+        return None
+
+
+def procfs_available() -> bool:
+    """Whether ``tcp_peer_uid`` can answer on this system."""
+    return os.path.exists(_PROC_TCP)
+
+
+def same_user(sock: socket.socket) -> bool:
+    """True when the client of ``sock`` runs as this process's user. Without procfs the answer
+    is True: the caller's other guards (loopback bind, required headers) still apply."""
+    if not procfs_available():
+        return True
+    return tcp_peer_uid(sock) == os.getuid()

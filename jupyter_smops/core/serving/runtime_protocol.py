@@ -1,0 +1,424 @@
+"""The SageMaker Runtime protocol (InvokeEndpoint, rest-json) in front of local endpoints.
+
+One client connection keeps its own keep-alive connection to each endpoint it calls, so the
+concurrency a client brings reaches the endpoint's workers unchanged and nothing is shared
+between connections. A request is parsed, checked (signed, sent to our own address, from this
+user), forwarded to the endpoint's ``POST /invocations`` with ``Content-Type``, ``Accept`` and
+the custom attributes, and answered the way botocore parses InvokeEndpoint: the model's body
+and Content-Type, ``x-Amzn-Invoked-Production-Variant``, the container's custom attributes;
+errors as AWS's JSON shape with ``x-amzn-ErrorType`` (ModelError 424 with the container's
+status and message, ValidationError 400, ...). The signature is not verified: any credentials
+work, as the address is loopback and the caller must be this user (see ``runtime_gateway``).
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import socket
+from collections import deque
+from typing import Callable, Optional
+from urllib.parse import unquote
+
+from ..limits import INVOKE_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES
+from . import peer
+
+try:  # the ``serve`` extra, as for the endpoints; a small parser below works without it
+    import httptools
+except ImportError:  # pragma: no cover - exercised only without the extra
+    httptools = None
+
+VARIANT = "AllTraffic"
+CUSTOM = "x-amzn-sagemaker-custom-attributes"
+_HARD_BODY_CAP = 8 * MAX_PAYLOAD_BYTES  # past this the connection is dropped instead of drained
+_REASONS = {200: "OK", 100: "Continue", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            424: "Failed Dependency", 500: "Internal Server Error", 503: "Service Unavailable"}
+_ids = itertools.count(1)
+_ID_PREFIX = os.urandom(6).hex()
+
+
+class Target:
+    """Where an endpoint name leads: its port, or why it cannot be invoked (``error``)."""
+
+    __slots__ = ("port", "log", "error")
+
+    def __init__(self, port: int = 0, log: str = "", error: Optional[str] = None):
+        self.port, self.log, self.error = port, log, error
+
+
+# resolve(name) -> Target; forget(name) drops a cached answer (the endpoint stopped answering).
+Resolver = Callable[[str], Target]
+
+
+def _request_id() -> str:
+    n = next(_ids)
+    return f"{_ID_PREFIX[:8]}-{_ID_PREFIX[8:]}-{n >> 48 & 0xffff:04x}-{n >> 32 & 0xffff:04x}-{n & 0xffffffff:012x}"
+
+
+def _head(status: int, headers: list, length: int, close: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}"]
+    lines += [f"{k}: {v}" for k, v in headers]
+    lines.append(f"x-amzn-RequestId: {_request_id()}")
+    lines.append(f"Content-Length: {length}")
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def error_response(status: int, code: str, message: str, close: bool = False, **fields) -> bytes:
+    """AWS's rest-json error: ``x-amzn-ErrorType`` names the error, the body carries the message
+    (and a modeled error's members, e.g. ModelError's OriginalStatusCode)."""
+    body = json.dumps({"message": message, "Message": message, **fields}).encode()
+    head = _head(status, [("x-amzn-ErrorType", code), ("Content-Type", "application/json")], len(body), close)
+    return head + body
+
+
+def model_error(name: str, status: int, text: str, log: str, close: bool = False) -> bytes:
+    """424 ModelError for a container that answered ``status`` (or did not answer: 502/504)."""
+    kind = "client" if 400 <= status < 500 else "server"
+    message = (f"Received {kind} error ({status}) from primary (the local endpoint {name}) with message "
+               f"\"{text}\". See its log: jupyter smops logs {name}")
+    return error_response(424, "ModelError", message, close, OriginalStatusCode=status, OriginalMessage=text,
+                          LogStreamArn=log)
+
+
+class _Request:
+    __slots__ = ("method", "path", "headers", "body", "size", "keep_alive")
+
+    def __init__(self):
+        self.method, self.path, self.headers, self.body, self.size, self.keep_alive = "", "", {}, [], 0, True
+
+
+class RuntimeConnection(asyncio.Protocol):
+    """One client connection to the runtime address."""
+
+    def __init__(self, resolve: Resolver, forget: Callable[[str], None], allowed_hosts: frozenset):
+        self.resolve, self.forget, self.allowed_hosts = resolve, forget, allowed_hosts
+        self.transport: Optional[asyncio.Transport] = None
+        self.parser = httptools.HttpRequestParser(self) if httptools else PyParser(self, request=True)
+        self.current = _Request()
+        self.url = b""
+        self.queue: deque = deque()
+        self.busy = False
+        self.closed = False
+        self.upstreams: dict = {}  # port -> Upstream
+
+    # -- connection -------------------------------------------------------------------
+    def connection_made(self, transport):  # type: ignore[override]
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if not peer.same_user(sock):
+                self._write(error_response(403, "AccessDeniedException",
+                                           f"This SageMaker Runtime address serves the local endpoints of uid "
+                                           f"{os.getuid()} only.", close=True), close=True)
+
+    def connection_lost(self, exc):  # type: ignore[override]
+        self.closed = True
+        for up in self.upstreams.values():
+            up.close()
+        self.upstreams.clear()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            self.parser.feed_data(data)
+        except Exception:  # malformed HTTP, or a body past the hard cap
+            if not self.closed:
+                self._write(error_response(400, "ValidationError", "Malformed HTTP request.", close=True), close=True)
+
+    # -- parser callbacks -------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.current = _Request()
+        self.url = b""
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.current.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        if self.current.headers.get("expect", "").lower() == "100-continue":
+            length = int(self.current.headers.get("content-length") or 0)
+            if length > MAX_PAYLOAD_BYTES:
+                self._write(_too_large(length, close=True), close=True)
+                raise ValueError("body too large")
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, chunk: bytes) -> None:
+        req = self.current
+        req.size += len(chunk)
+        if req.size > _HARD_BODY_CAP:
+            raise ValueError("body far too large")
+        if req.size <= MAX_PAYLOAD_BYTES:
+            req.body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        req = self.current
+        req.method = self.parser.get_method().decode("latin-1")
+        req.path = self.url.split(b"?", 1)[0].decode("latin-1")
+        req.keep_alive = self.parser.should_keep_alive()
+        self.queue.append(req)
+        if not self.busy:
+            self._next()
+
+    # -- requests ---------------------------------------------------------------------
+    def _next(self) -> None:
+        while self.queue and not self.closed:
+            req = self.queue.popleft()
+            self.busy = True
+            if self._handle(req):
+                return  # answered later, by the endpoint's reply
+            self.busy = False
+
+    def _handle(self, req: _Request) -> bool:
+        """Answer ``req`` now (False) or start forwarding it (True)."""
+        close = not req.keep_alive
+        refusal = self._refusal(req)
+        if refusal is not None:
+            self._write(refusal(close), close)
+            return False
+        parts = req.path.split("/")
+        name = unquote(parts[2])
+        if req.size > MAX_PAYLOAD_BYTES:
+            self._write(_too_large(req.size, close), close)
+            return False
+        target = self.resolve(name)
+        if target.error is not None:
+            self._write(error_response(400, "ValidationError", target.error, close), close)
+            return False
+        self._forward(name, target, req, retry=True)
+        return True
+
+    def _refusal(self, req: _Request):
+        host = req.headers.get("host", "")
+        if host not in self.allowed_hosts:
+            # A browser page resolving its own name to 127.0.0.1 (DNS rebinding) sends its name here.
+            return lambda c: error_response(403, "AccessDeniedException", f"Host {host!r} is not this address.", c)
+        if "origin" in req.headers:
+            return lambda c: error_response(403, "AccessDeniedException",
+                                            "Requests from web pages are refused: call it with an AWS SDK.", c)
+        if not req.headers.get("authorization", "").startswith("AWS4-"):
+            return lambda c: error_response(
+                403, "MissingAuthenticationTokenException",
+                "Missing Authentication Token: sign the request with AWS Signature V4, as the AWS SDKs do "
+                "(any credentials work for local endpoints).", c)
+        parts = req.path.split("/")
+        if len(parts) != 4 or parts[1] != "endpoints" or not parts[2] or req.method != "POST":
+            return lambda c: error_response(404, "UnknownOperationException",
+                                            f"{req.method} {req.path} is not a SageMaker Runtime operation; "
+                                            f"use POST /endpoints/NAME/invocations (InvokeEndpoint).", c)
+        if parts[3] == "invocations":
+            return None
+        operation = {"invocations-response-stream": "InvokeEndpointWithResponseStream",
+                     "async-invocations": "InvokeEndpointAsync"}.get(parts[3])
+        if operation is None:
+            return lambda c: error_response(404, "UnknownOperationException",
+                                            f"Unknown operation {parts[3]!r}: use /endpoints/NAME/invocations.", c)
+        return lambda c: error_response(
+            400, "ValidationError", f"{operation} is not supported by local endpoints: they serve the "
+            f"scikit-learn container, which answers whole responses. Use InvokeEndpoint (invoke_endpoint).", c)
+
+    def _forward(self, name: str, target: Target, req: _Request, retry: bool) -> None:
+        up = self.upstreams.get(target.port)
+        if up is None or up.closed:
+            up = self.upstreams[target.port] = Upstream(target.port)
+        headers = req.headers
+        lines = [f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n"]
+        for key in ("content-type", "accept", CUSTOM):
+            value = headers.get(key)
+            if value is not None:
+                lines.append(f"{key}: {value}\r\n")
+        body = req.body[0] if len(req.body) == 1 else b"".join(req.body)
+        lines.append(f"Content-Length: {len(body)}\r\n\r\n")
+        payload = "".join(lines).encode("latin-1") + body
+
+        def done(status: Optional[int], ctype: str, custom: Optional[str], data: bytes, sent: bool) -> None:
+            if self.closed:
+                return
+            close = not req.keep_alive
+            if status is None:
+                if retry and not sent:  # a kept-alive connection the endpoint had closed: once more
+                    self.upstreams.pop(target.port, None)
+                    self._forward(name, target, req, retry=False)
+                    return
+                self.forget(name)
+                text = data.decode("utf-8", "replace")
+                self._write(model_error(name, 504 if text.startswith("timed out") else 502, text, target.log,
+                                        close), close)
+            elif status == 200:
+                extra = [("Content-Type", ctype or "application/json"), ("x-Amzn-Invoked-Production-Variant", VARIANT)]
+                if custom is not None:
+                    extra.append(("X-Amzn-SageMaker-Custom-Attributes", custom))
+                self._write(_head(200, extra, len(data), close) + data, close)
+            else:
+                self._write(model_error(name, status, data.decode("utf-8", "replace")[:4000], target.log, close), close)
+            if not close:
+                self.busy = False
+                self._next()
+
+        up.send(payload, done)
+
+    def _write(self, data: bytes, close: bool) -> None:
+        if self.transport is None or self.closed:
+            return
+        self.transport.write(data)
+        if close:
+            self.closed = True
+            self.transport.close()
+
+
+def _too_large(size: int, close: bool) -> bytes:
+    return error_response(400, "ValidationError", f"The request body is {size:,} bytes; InvokeEndpoint accepts "
+                          f"at most {MAX_PAYLOAD_BYTES:,} (6 MiB). Send fewer rows per request, or use batch "
+                          f"transform.", close)
+
+
+class Upstream(asyncio.Protocol):
+    """A keep-alive connection to one endpoint's ``/invocations``, one request at a time."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.transport: Optional[asyncio.Transport] = None
+        self.parser = httptools.HttpResponseParser(self) if httptools else PyParser(self, request=False)
+        self.closed = False
+        self.connecting = False
+        self.pending: Optional[bytes] = None
+        self.callback = None
+        self.timer = None
+        self.received = False
+        self.ctype, self.custom, self.body = "", None, []
+
+    def send(self, payload: bytes, callback) -> None:
+        self.callback = callback
+        self.received = False
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(INVOKE_TIMEOUT_SECONDS, self._timeout)
+        if self.transport is not None:
+            self.transport.write(payload)
+        else:
+            self.pending = payload
+            if not self.connecting:
+                self.connecting = True
+                loop.create_task(self._connect(loop))
+
+    async def _connect(self, loop) -> None:
+        try:
+            await loop.create_connection(lambda: self, "127.0.0.1", self.port)
+        except OSError as exc:
+            self._fail(f"cannot connect: {exc.strerror or exc}", sent=False)
+
+    def connection_made(self, transport):  # type: ignore[override]
+        self.transport = transport
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.pending is not None:
+            transport.write(self.pending)
+            self.pending = None
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except Exception as exc:
+            self._fail(f"malformed answer: {exc}", sent=True)
+
+    def connection_lost(self, exc):  # type: ignore[override]
+        self.closed = True
+        if self.callback is not None:
+            self._fail("the endpoint closed the connection without answering (did its worker crash?)",
+                       sent=self.received)
+
+    def on_message_begin(self) -> None:
+        self.ctype, self.custom, self.body = "", None, []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.lower()
+        if key == b"content-type":
+            self.ctype = value.decode("latin-1")
+        elif key == CUSTOM.encode():
+            self.custom = value.decode("latin-1")
+
+    def on_body(self, chunk: bytes) -> None:
+        self.body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        callback, self.callback = self.callback, None
+        if self.timer is not None:
+            self.timer.cancel()
+        status = self.parser.get_status_code()
+        if not self.parser.should_keep_alive():
+            self.close()
+        if callback is not None:
+            body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+            callback(status, self.ctype, self.custom, body, True)
+
+    def _timeout(self) -> None:
+        self._fail(f"timed out: the endpoint did not answer within {INVOKE_TIMEOUT_SECONDS:g} s "
+                   f"(InvokeEndpoint's limit)", sent=True)
+
+    def _fail(self, text: str, sent: bool) -> None:
+        callback, self.callback = self.callback, None
+        if self.timer is not None:
+            self.timer.cancel()
+        self.close()
+        if callback is not None:
+            callback(None, "", None, text.encode(), sent)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class PyParser:
+    """Enough of HTTP/1.1 (Content-Length bodies) when httptools is not installed."""
+
+    def __init__(self, proto, request: bool):
+        self.proto, self.request = proto, request
+        self.buf = b""
+        self.first: list = []
+        self.keep_alive = True
+
+    def get_method(self) -> bytes:
+        return self.first[0].encode()
+
+    def get_status_code(self) -> int:
+        return int(self.first[1])
+
+    def should_keep_alive(self) -> bool:
+        return self.keep_alive
+
+    def feed_data(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            lines = self.buf[:end].decode("latin-1").split("\r\n")
+            headers = [(k.strip(), v.strip()) for k, _, v in (h.partition(":") for h in lines[1:])]
+            lower = {k.lower(): v for k, v in headers}
+            if "chunked" in lower.get("transfer-encoding", "").lower():
+                raise ValueError("chunked bodies need httptools")
+            length = int(lower.get("content-length", "0"))
+            if len(self.buf) < end + 4 + length:
+                return
+            body, self.buf = self.buf[end + 4:end + 4 + length], self.buf[end + 4 + length:]
+            self.first = lines[0].split(" ", 2)
+            version = self.first[0 if not self.request else 2]
+            conn = lower.get("connection", "").lower()
+            self.keep_alive = conn != "close" and (version != "HTTP/1.0" or conn == "keep-alive")
+            p = self.proto
+            p.on_message_begin()
+            if self.request:
+                p.on_url(self.first[1].encode("latin-1"))
+            for k, v in headers:
+                p.on_header(k.encode("latin-1"), v.encode("latin-1"))
+            if self.request and hasattr(p, "on_headers_complete"):
+                p.on_headers_complete()
+            if body:
+                p.on_body(body)
+            p.on_message_complete()
