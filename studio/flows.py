@@ -71,7 +71,7 @@ def local_seed(venv: ImageVenv, work: Path) -> dict:
     result = {"sklearn": run([venv.bin / "python", "-c", TRAIN], env=env, cwd=work).stdout.strip()}
     try:
         pushed = smops(venv, env, work, "push", "iris.joblib", "--name", "iris", "--sample", json.dumps(ROW))
-        result["pushed"] = pushed.get("ref") if isinstance(pushed, dict) else pushed
+        result["pushed"] = _pushed(pushed)
         ep = smops(venv, env, work, "deploy", "iris", "--local", "--endpoint", "iris-local")
         result["endpoint_status"] = ep.get("status")
         predicted = smops(venv, env, work, "predict", "iris-local", json.dumps(ROW))
@@ -86,6 +86,12 @@ def local_seed(venv: ImageVenv, work: Path) -> dict:
     finally:
         stop_strays(work / "smops-home")
     return result
+
+
+def _pushed(version: dict) -> str:
+    """``iris:1 (scikit-learn 1.7.2, serving image None)``: what push stored."""
+    return (f"{version['name']}:{version['version']} (scikit-learn {version.get('framework_version')}, "
+            f"serving image {version.get('serving_version')})")
 
 
 def free_port() -> int:
@@ -143,7 +149,7 @@ def aws_seed(venv: ImageVenv, work: Path, moto: Moto) -> dict:
     env = clean_env(venv, work, SMOPS_BACKEND="aws", **moto.env())
     result = {"sklearn": run([venv.bin / "python", "-c", TRAIN], env=env, cwd=work).stdout.strip()}
     pushed = smops(venv, env, work, "push", "iris.joblib", "--name", "iris", "--sample", json.dumps(ROW))
-    result["pushed"] = pushed.get("ref") if isinstance(pushed, dict) else pushed
+    result["pushed"] = _pushed(pushed)
     default = smops(venv, env, work, "deploy", "iris", "--endpoint", "iris-default", check=False)
     if default.returncode == 0:
         raise RuntimeError("the default aws deploy of a scikit-learn 1.7 model now succeeds: issue 11 item 3 has "
