@@ -89,6 +89,24 @@ class LocalEndpoints(Endpoints):
         """Stop the fork server (endpoints keep running)."""
         zygote.stop(self.root)
 
+    def runtime_url(self) -> Optional[str]:
+        """The SageMaker Runtime address serving these endpoints (``serving/runtime_gateway``),
+        started if needed; None while there is no local endpoint (the gateway stops then)."""
+        from ..serving import runtime_gateway
+
+        if not runtime_gateway.has_endpoints(self.root):
+            return None
+        return runtime_gateway.ensure(self.root)
+
+    def _start_runtime(self) -> None:
+        # A deploy starts the runtime address too (a few ms: it binds and spawns, waits for
+        # nothing), so boto3 code reaches the endpoint as soon as it is InService. Not fatal:
+        # status() starts it again when asked for the address.
+        try:
+            self.runtime_url()
+        except OSError:
+            pass
+
     # -- deploy -----------------------------------------------------------------------
     def deploy(self, mv: ModelVersion, *, name: str, owner: str, options: DeployOptions,
                fetch: ArtifactFetcher, progress: Progress = no_progress) -> Endpoint:
@@ -133,6 +151,7 @@ class LocalEndpoints(Endpoints):
         pid = zygote.spawn(self.root, d / "spec.json")
         state.update(pid=pid, pid_start=process_start(pid))
         write_json(d / STATE, state)
+        self._start_runtime()
 
     def _wait(self, name: str, timeout: float, progress: Progress) -> Endpoint:
         progress("waiting", None, None)
