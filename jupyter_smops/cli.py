@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Optional
 
-from .commands import Face, HelpShown, ResultList, build_parser, error_lines, run
+from .commands import Face, HelpShown, build_parser, error_lines, run
 from .core.errors import SmopsError
 
 
@@ -20,14 +20,27 @@ def _extra(subparsers) -> None:
 
 
 def _render(result, as_json: bool) -> Optional[str]:
+    """Text as the notebook's plain display shows it, or the stable JSON of docs/cli.md."""
+    from .core.types import PackageResult
+    from .views import package_dict
+
     if result is None:
         return None
     if as_json:
-        data = result.to_dict() if hasattr(result, "to_dict") else result
+        data = package_dict(result) if isinstance(result, PackageResult) else \
+            result.to_dict() if hasattr(result, "to_dict") else result
         return json.dumps(data, indent=2, default=str)
-    if isinstance(result, (dict, list)) and not isinstance(result, ResultList):
+    if type(result) in (dict, list):  # predictions: JSON a script can read back
         return json.dumps(result)
     return str(result)
+
+
+def _stream(as_json: bool):
+    """Followed log lines on stdout as they come (one JSON string per line with --json)."""
+    def write(line: str) -> None:
+        print(json.dumps(line) if as_json else line, flush=True)
+
+    return write
 
 
 def _confirm(question: str) -> bool:
@@ -48,7 +61,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         args = parser.parse_args(argv)
         from .core.api import Smops
 
-        result = run(args, Smops(), Face(echo=lambda m: print(m, file=sys.stderr), confirm=_confirm))
+        result = run(args, Smops(), Face(echo=lambda m: print(m, file=sys.stderr), confirm=_confirm,
+                                         stream=_stream(as_json)))
     except HelpShown as shown:
         print(shown.text or parser.format_help())
         return 0

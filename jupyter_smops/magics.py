@@ -1,17 +1,40 @@
 """``%smops``: the notebook face. Parses a line, calls the core, prints a short summary and
-returns the result object (rich display, plain attributes)."""
+returns the result object (rich display, plain attributes).
+
+It fails like Python fails: a failed operation raises, so the cell shows an error and Run All
+stops there. The error output is the core's message, not a traceback into our code: IPython
+shows what ``_render_traceback_`` returns instead of the traceback."""
 from __future__ import annotations
 
 import os
 import shlex
 import threading
+from typing import Optional
 
+from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from .commands import Face, HelpShown, build_parser, error_lines, run
+from .commands import UsageError as CommandUsageError
 from .core.config import SmopsConfig
 from .core.api import Smops
 from .core.errors import SmopsError
+
+
+class SmopsMagicError(Exception):
+    """A ``%smops`` operation failed. ``error`` is the core's exception (None for a bug of ours);
+    ``code`` and ``status`` are its code and HTTP-like status. ``except SmopsMagicError`` catches
+    it in a cell; unhandled, the notebook shows only the message lines."""
+
+    def __init__(self, lines: list[str], error: Optional[BaseException] = None):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+        self.error = error
+        self.code = getattr(error, "code", "InternalError")
+        self.status = getattr(error, "status", 500)
+
+    def _render_traceback_(self) -> list[str]:
+        return self.lines
 
 
 def split_line(line: str) -> list[str]:
@@ -44,9 +67,8 @@ class SmopsMagics(Magics):
         def reset():
             self.smops = Smops(self.config_obj)
 
-        return Face(resolve=resolve, echo=print, confirm=lambda q: input(q).strip().lower() in ("y", "yes"),
-                    config_target=self.config_obj, on_config_change=reset,
-                    source=ns.get("__session__") or os.environ.get("JPY_SESSION_NAME"))
+        return Face(resolve=resolve, echo=print, confirm=_confirm, config_target=self.config_obj,
+                    on_config_change=reset, source=ns.get("__session__") or os.environ.get("JPY_SESSION_NAME"))
 
     @line_magic
     def smops(self, line: str):
@@ -54,22 +76,32 @@ class SmopsMagics(Magics):
         try:
             argv = split_line(line)
         except ValueError as exc:  # unbalanced quotes
-            print(f"Error: {exc}. Check the quotes in the command line.")
-            return None
+            raise UsageError(f"{exc}. Check the quotes in the command line.") from None
         try:
             args = build_parser("%smops").parse_args(argv)
             return run(args, self.smops, self._face())
         except HelpShown as shown:
             print(shown.text or build_parser("%smops").format_help())
+            return None
+        except CommandUsageError as exc:  # bad arguments: IPython's own kind of error for magics
+            raise UsageError(str(exc)) from None
         except SmopsError as exc:
-            # A clear message, never a traceback: the error says what to do next.
-            print("\n".join(error_lines(exc)))
-        except Exception as exc:  # a bug of ours: the kernel lives on, the user gets one line
+            # The core's words, which say what to do next; raised so the notebook stops here.
+            raise SmopsMagicError(error_lines(exc), exc) from None
+        except Exception as exc:  # a bug of ours: short too, with how to see the whole story
             if os.environ.get("SMOPS_DEBUG"):
                 raise
-            print(f"Unexpected error ({type(exc).__name__}: {exc}). Set SMOPS_DEBUG=1 for the traceback "
-                  f"and report it.")
-        return None
+            raise SmopsMagicError([f"Unexpected error ({type(exc).__name__}: {exc}).",
+                                   "Set SMOPS_DEBUG=1 (os.environ['SMOPS_DEBUG'] = '1' in a cell) and run it again "
+                                   "for the full traceback, and report it."], exc) from None
+
+
+def _confirm(question: str) -> bool:
+    """Ask in the notebook; where the kernel cannot read input (Run All in nbclient), it is a no."""
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except (StdinNotImplementedError, EOFError):
+        return False
 
 
 def register(ipython) -> None:

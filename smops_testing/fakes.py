@@ -127,7 +127,7 @@ class FakeEndpoints(Endpoints):
         return InvokeResult(endpoint=name, status=200, body=out, content_type="application/json",
                             latency_ms=random.uniform(5, 40))
 
-    def logs(self, name: str, tail: int = 200) -> str:
+    def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
         endpoint = self.describe(name)
         return f"[fake] {endpoint.name} serving {endpoint.model}:{endpoint.version}: {endpoint.status}\n"
 

@@ -29,6 +29,7 @@ from ..names import validate_endpoint_name
 from ..files import read_json, write_json
 from ..serving import zygote
 from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
+from . import logtime
 from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
 
 STATE, RUNTIME, LOG = "state.json", "runtime.json", "endpoint.log"
@@ -222,13 +223,51 @@ class LocalEndpoints(Endpoints):
                 out.append(ep)
         return sorted(out, key=lambda e: e.created_at, reverse=True)
 
-    def logs(self, name: str, tail: int = 200) -> str:
-        """The last ``tail`` lines of the endpoint's log (requests, prints, tracebacks)."""
+    def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
+        """The last ``tail`` lines of the endpoint's log (requests, prints, tracebacks), of those
+        stamped at or after ``since`` when given (unstamped lines go with the line before)."""
+        log = self._log_path(name)
+        if since is None:
+            return self._tail(log, tail)
+        text = self._tail(log, logtime.MAX_LOG_LINES)
+        kept = list(logtime.lines_since(text.splitlines(), since))
+        return "\n".join(kept[-tail:]) if tail > 0 else ""
+
+    def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None,
+                    poll: float = 0.25) -> Iterator[str]:
+        """New lines of the endpoint's log file as they are written (after the ``since`` window's
+        lines when given); ends at ``until`` (epoch seconds) or when the endpoint is deleted."""
+        log = self._log_path(name)
+        if since is not None:
+            yield from self.logs(name, tail=logtime.MAX_LOG_LINES, since=since).splitlines()
+        fh = None
+        while fh is None:  # the process may not have written its first line yet
+            try:
+                fh = open(log, "rb")
+            except FileNotFoundError:
+                if not (self.root / name / STATE).exists() or (until and time.time() >= until):
+                    return
+                time.sleep(poll)
+        with fh:
+            fh.seek(0, os.SEEK_END)
+            partial = b""
+            while True:
+                chunk = fh.read(65536)
+                if chunk:
+                    *done, partial = (partial + chunk).split(b"\n")
+                    for line in done:
+                        yield line.decode("utf-8", "replace")
+                    continue
+                if not (self.root / name / STATE).exists() or (until and time.time() >= until):
+                    return
+                time.sleep(poll)
+
+    def _log_path(self, name: str) -> Path:
         validate_endpoint_name(name)
         d = self.root / name
         if not (d / STATE).exists():
             raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
-        return self._tail(d / LOG, tail)
+        return d / LOG
 
     @staticmethod
     def _tail(path: Path, lines: int) -> str:

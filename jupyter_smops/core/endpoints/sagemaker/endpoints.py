@@ -3,7 +3,7 @@ or serverless), composed from this package's modules: ``deploy`` (create, wait, 
 back), ``resources`` (describe, list, delete, clean up), ``runtime`` (invoke) and ``logs``."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 from ... import cost
 from ...aws import clients_for
@@ -73,9 +73,15 @@ class SageMakerEndpoints(Endpoints):
         """InvokeEndpoint; the container's errors become ModelError (424) with its status and log."""
         return runtime.invoke(self.account, name, body, content_type=content_type, accept=accept, timeout=timeout)
 
-    def logs(self, name: str, tail: int = 200) -> str:
-        """The newest ``tail`` lines across the endpoint's CloudWatch log streams."""
-        return logs.tail_logs(self.clients.client("logs"), name, tail)
+    def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
+        """The newest ``tail`` lines across the endpoint's CloudWatch log streams (from ``since``)."""
+        return logs.tail_logs(self.clients.client("logs"), name, tail, since)
+
+    def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None,
+                    poll: float = 2.0) -> Iterator[str]:
+        """CloudWatch events as they arrive, until ``until`` or the endpoint is deleted."""
+        return logs.follow_logs(self.clients.client("logs"), name, since=since, until=until, poll=poll,
+                                exists=lambda: self.exists(name))
 
     def delete(self, name: str, progress: Progress = no_progress) -> None:
         """Scaling target -> endpoint -> endpoint config -> model; what is already gone is skipped."""

@@ -1,33 +1,105 @@
-"""An endpoint's container log, read from CloudWatch Logs."""
+"""An endpoint's container log, read from CloudWatch Logs.
+
+Only DescribeLogStreams and GetLogEvents are used (GetLogEvents takes ``startTime`` and a forward
+token), so reading, ``--since`` and following need no more IAM than the admin policy grants.
+"""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from typing import Callable, Iterator, Optional
 
 from ...aws import aws_errors
 from ...errors import NotFound
+from ..logtime import MAX_LOG_LINES
 
 
-def tail_logs(logs, name: str, tail: int) -> str:
-    """Newest ``tail`` events across the streams of ``/aws/sagemaker/Endpoints/<name>``."""
-    group = f"/aws/sagemaker/Endpoints/{name}"
-    tail = max(1, min(int(tail), 10000))
+def _group(name: str) -> str:
+    return f"/aws/sagemaker/Endpoints/{name}"
+
+
+def _streams(logs, name: str) -> Optional[list]:
+    """The newest streams of the endpoint's group, or None when the group does not exist yet."""
     try:
         with aws_errors(f"reading the log streams of {name}", "logs"):
-            streams = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True,
-                                                limit=20).get("logStreams", [])
+            return logs.describe_log_streams(logGroupName=_group(name), orderBy="LastEventTime", descending=True,
+                                             limit=20).get("logStreams", [])
     except NotFound:
+        return None
+
+
+def tail_logs(logs, name: str, tail: int, since: Optional[float] = None) -> str:
+    """Newest ``tail`` events across the streams of ``/aws/sagemaker/Endpoints/<name>`` (of those
+    at or after ``since``, epoch seconds, when given)."""
+    group = _group(name)
+    tail = max(1, min(int(tail), MAX_LOG_LINES))
+    streams = _streams(logs, name)
+    if streams is None:
         return (f"No logs yet for {name}: SageMaker writes them to CloudWatch ({group}) once the container "
                 f"starts, a few minutes after the endpoint is created.")
+    start_ms = None if since is None else int(since * 1000)
     events = []
     for stream in streams:
-        with aws_errors(f"reading log stream {stream['logStreamName']}", "logs"):
-            answer = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"],
-                                         limit=tail, startFromHead=False)
+        if start_ms is not None and stream.get("lastEventTimestamp", start_ms) < start_ms:
+            continue  # nothing in the window: save the call
+        if start_ms is None:
+            with aws_errors(f"reading log stream {stream['logStreamName']}", "logs"):
+                answer = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"],
+                                             limit=tail, startFromHead=False)
+            found = answer.get("events", [])
+        else:
+            found = list(_forward(logs, group, stream["logStreamName"], {"startTime": start_ms}, MAX_LOG_LINES)[0])
         short = stream["logStreamName"].split("/")[-1]
-        events += [(e["timestamp"], short, e["message"].rstrip("\n")) for e in answer.get("events", [])]
+        events += [(e["timestamp"], short, e["message"].rstrip("\n")) for e in found]
     events.sort(key=lambda e: e[0])
     lines = [f"{_ts(ts)} [{short}] {msg}" for ts, short, msg in events[-tail:]]
-    return "\n".join(lines) if lines else f"The log group {group} has no events yet."
+    if lines:
+        return "\n".join(lines)
+    return f"The log group {group} has no events yet." if since is None else ""
+
+
+def _forward(logs, group: str, stream: str, start: dict, limit: int) -> tuple[list, Optional[str]]:
+    """Events of one stream read forward from ``start`` (startTime or nextToken) until CloudWatch
+    gives back the same token (no more events yet); returns them and the token to go on from."""
+    found: list = []
+    token = start.get("nextToken")
+    kwargs = {"logGroupName": group, "logStreamName": stream, "startFromHead": True, **start}
+    while len(found) < limit:
+        with aws_errors(f"reading log stream {stream}", "logs"):
+            answer = logs.get_log_events(**kwargs)
+        batch = answer.get("events", [])
+        found += batch
+        following = answer.get("nextForwardToken")
+        if not batch or not following or following == token:
+            return found, following or token
+        token = following
+        kwargs = {"logGroupName": group, "logStreamName": stream, "startFromHead": True, "nextToken": token}
+    return found, token
+
+
+def follow_logs(logs, name: str, *, since: Optional[float], until: Optional[float], poll: float,
+                exists: Callable[[], bool]) -> Iterator[str]:
+    """New events across the endpoint's streams as they arrive (from ``since``, else from now),
+    oldest first per poll; new streams (instances starting) join; ends at ``until`` (epoch
+    seconds) or once ``exists()`` is false."""
+    group = _group(name)
+    start_ms = int((time.time() if since is None else since) * 1000)
+    tokens: dict[str, Optional[str]] = {}
+    while True:
+        events = []
+        for stream in _streams(logs, name) or []:
+            stream_name = stream["logStreamName"]
+            token = tokens.get(stream_name)
+            start = {"nextToken": token} if token else {"startTime": start_ms}
+            found, tokens[stream_name] = _forward(logs, group, stream_name, start, MAX_LOG_LINES)
+            short = stream_name.split("/")[-1]
+            events += [(e["timestamp"], short, e["message"].rstrip("\n")) for e in found]
+        events.sort(key=lambda e: e[0])
+        for ts, short, msg in events:
+            yield f"{_ts(ts)} [{short}] {msg}"
+        if (until and time.time() >= until) or (not events and not exists()):
+            return
+        time.sleep(poll if until is None else max(0.0, min(poll, until - time.time())))
 
 
 def _ts(ms: int) -> str:

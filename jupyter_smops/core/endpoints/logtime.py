@@ -1,0 +1,68 @@
+"""Time windows of endpoint logs: ``--since`` parsing and the line stamps both backends write.
+
+Kept apart from the backends so the faces (magics, CLI, REST) and both backends read "10m" or an
+ISO time the same way.
+"""
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+from typing import Iterable, Iterator, Optional
+
+from ..errors import BadRequest
+
+# Most lines of a local endpoint's log start with the stamp the supervisor and the workers write
+# (``2025-06-01T12:00:00Z`` or with milliseconds); CloudWatch lines are formatted with one too.
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z\b")
+_AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days)\s*$", re.I)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# How many lines a ``since`` window reads at most when no tail is given.
+MAX_LOG_LINES = 10000
+
+
+def parse_since(text: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
+    """``"10m"``, ``"2h"``, ``"30s"``, ``"1d"`` ago, or an ISO 8601 time (UTC unless it says
+    otherwise), as epoch seconds; None for None or empty. BadRequest for anything else."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text).strip()
+    match = _AGO.match(text)
+    if match:
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)[0].lower()]
+        return (time.time() if now is None else now) - seconds
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise BadRequest(f"--since {text!r} is not a duration or a time. Use e.g. 30s, 10m, 2h, 1d, or an ISO "
+                         f"time such as 2025-06-01T12:00:00Z.") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def line_time(line: str) -> Optional[float]:
+    """The epoch seconds a log line is stamped with, or None for an unstamped line (a print, a
+    traceback's continuation)."""
+    match = _STAMP.match(line)
+    if not match:
+        return None
+    return datetime.fromisoformat(match.group(1)).replace(tzinfo=timezone.utc).timestamp()
+
+
+def lines_since(lines: Iterable[str], since: Optional[float]) -> Iterator[str]:
+    """The lines stamped at or after ``since``, with the unstamped lines that follow a kept one
+    (a traceback belongs to the stamped line before it). All lines when ``since`` is None."""
+    keep = since is None
+    for line in lines:
+        stamp = line_time(line)
+        if stamp is not None and since is not None:
+            keep = stamp >= since - 0.001  # stamps are rounded to the millisecond
+        if keep:
+            yield line
+
+
+def iso(seconds: float) -> str:
+    """Epoch seconds as the ISO UTC stamp the logs use, to the millisecond."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
