@@ -141,11 +141,6 @@ class Smops:
             info["runtime_url"] = self.local_endpoints.runtime_url()
         except OSError:
             info["runtime_url"] = None
-        # boto3's sagemaker-runtime client reaches the local endpoints here (endpoint_url=...).
-        try:
-            info["runtime_url"] = self.local_endpoints.runtime_url()
-        except OSError:
-            info["runtime_url"] = None
         info["account"] = info["registry"].get("account")
         # For the panel's deploy form: the scikit-learn local endpoints run (its framework-version
         # warning) and the on-demand prices next to each instance type. Metadata only: no import.

@@ -85,8 +85,3 @@ class Endpoints(abc.ABC):
         """The SageMaker Runtime URL (InvokeEndpoint) for these endpoints when this backend serves
         one itself (local endpoints); None means the AWS SDK's own endpoint."""
         return None
-
-    def runtime_url(self) -> Optional[str]:
-        """The SageMaker Runtime URL (InvokeEndpoint) for these endpoints when this backend serves
-        one itself (local endpoints); None means the AWS SDK's own endpoint."""
-        return None
