@@ -273,8 +273,9 @@ class Smops:
         if not isinstance(plan, DeployPlan):
             plan = self.plan_deploy(plan, endpoint=endpoint, local=local, options=options)
         target = self.local_endpoints if plan.local else self.endpoints
-        workdir = self.config.home_path / "cache"
-        workdir.mkdir(parents=True, exist_ok=True)
+        from .files import private_dir
+
+        workdir = private_dir(self.config.home_path / "cache", home=self.config.home_path)
         fetched: list[Path] = []
 
         def fetch(version: ModelVersion) -> Path:

@@ -142,10 +142,10 @@ def fetch_prices(pricing_client, region: str, now: Optional[datetime] = None) ->
 
 def save_prices(table: PriceTable, home: Path) -> Path:
     """Write a fetched table where ``load_prices`` finds it (atomically)."""
-    from .files import write_json
+    from .files import private_dir, write_json
 
     path = prices_path(home, table.region)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent, home=home)
     write_json(path, table.to_dict())
     return path
 

@@ -11,12 +11,70 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+_log = logging.getLogger("jupyter_smops")
+_tightened: set = set()
+
+
+def private_dir(path: PathLike, home: Optional[PathLike] = None) -> Path:
+    """Create the folder ``path`` (and missing parents) readable by this user only (0700,
+    whatever the umask), and return it.
+
+    With ``home`` (``$SMOPS_HOME``, which ``path`` is under), a home that other users can open
+    (e.g. 0755, as releases before this one made it) is made 0700 once per process, with a log
+    line: the registry, endpoint logs (request lines, the model's prints) and state are private.
+    """
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, PRIVATE_DIR)
+        except FileExistsError:
+            continue  # a concurrent creator: its mode is set by the same code
+        os.chmod(folder, PRIVATE_DIR)  # mkdir's mode is masked by the umask
+    if home is not None:
+        tighten_home(home)
+    return path
+
+
+def tighten_home(home: PathLike) -> None:
+    """Make ``home`` 0700 when group or others have any access to it (once per process)."""
+    home = Path(home)
+    key = str(home)
+    if key in _tightened:
+        return
+    try:
+        mode = stat.S_IMODE(home.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(home, PRIVATE_DIR)
+            _log.warning("jupyter_smops: %s was open to other users (mode %s); made it private (0700)",
+                         home, oct(mode))
+        _tightened.add(key)
+    except OSError:
+        pass  # not ours to change (or gone): the files inside are still created private
+
+
+def private_copy(source: PathLike, dest: PathLike) -> None:
+    """Copy a file to ``dest`` and make it 0600 (``shutil.copyfile`` gives it the umask's mode;
+    the copy is made in a private folder, so the moment before the chmod exposes nothing)."""
+    import shutil
+
+    shutil.copyfile(source, dest)
+    os.chmod(dest, PRIVATE_FILE)
+
 
 
 def write_json(path: PathLike, data: Any, *, indent: Optional[int] = 2,

@@ -26,7 +26,7 @@ from typing import Iterator, Optional
 
 from ..errors import BadRequest, Conflict, InvalidArtifact, ModelError, NotFound, SmopsError, Timeout, UpstreamError
 from ..names import validate_endpoint_name
-from ..files import read_json, write_json
+from ..files import private_dir, read_json, write_json
 from ..serving import zygote
 from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
 from . import logtime
@@ -72,6 +72,7 @@ class LocalEndpoints(Endpoints):
 
     def __init__(self, config, *, workers: Optional[int] = None):
         """Every backend takes the settings (``SmopsConfig``); this one keeps ``$SMOPS_HOME/endpoints``."""
+        self.home = config.home_path
         self.root = config.home_path / "endpoints"
         limits = getattr(config, "archive_limits", None)  # a bare settings object in some tests
         self.archive_limits = limits() if callable(limits) else None
@@ -84,6 +85,7 @@ class LocalEndpoints(Endpoints):
 
     def warm(self) -> bool:
         """Start the pre-imported fork server now so the next deploy is fast (non-essential)."""
+        private_dir(self.root, home=self.home)  # the fork server keeps its lock and log here
         return zygote.warm(self.root)
 
     def shutdown(self) -> None:
@@ -114,10 +116,11 @@ class LocalEndpoints(Endpoints):
         """Start a process serving ``mv``; Creating -> InService, or Failed with the reason."""
         validate_endpoint_name(name)
         d = self.root / name
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root, home=self.home)
         with self._lock(name):
             try:
-                os.mkdir(d)
+                os.mkdir(d, 0o700)
+                os.chmod(d, 0o700)  # not the umask's: the log holds request lines and the model's prints
             except FileExistsError:
                 raise Conflict(f"An endpoint named {name!r} already exists. Choose another name "
                                f"(--endpoint NAME) or delete it first (%smops delete {name}).") from None
@@ -380,7 +383,7 @@ class LocalEndpoints(Endpoints):
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         locks = self.root / ".locks"
-        locks.mkdir(parents=True, exist_ok=True)
+        private_dir(locks)
         with open(locks / f"{name}.lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             yield
@@ -391,7 +394,7 @@ def _extract(tarball: Path, dest: Path, limits=None) -> None:
     (no absolute paths, ``..``, links or devices; the archive limits of the settings)."""
     from ..packaging import safe_extract
 
-    dest.mkdir(parents=True, exist_ok=True)
+    private_dir(dest)
     try:
         safe_extract(tarball, dest, limits)
     except OSError as exc:

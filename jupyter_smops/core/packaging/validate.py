@@ -217,7 +217,9 @@ def run_probe(model_dir: Path, timeout: float, sample: Any, warm_root: Optional[
 
 def _run_fresh(args: list[str], env: dict, cwd: Path, timeout: float) -> tuple[bool, str, str]:
     """(timed out, exit note, stderr) of ``python args`` in a fresh interpreter and session."""
-    proc = subprocess.Popen([sys.executable, *args], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
+    from ..serving.environment import endpoint_environment
+
+    proc = subprocess.Popen([sys.executable, *args], cwd=str(cwd), env=endpoint_environment(env), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     timed_out = False
     try:

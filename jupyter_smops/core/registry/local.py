@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import BadRequest, NotFound, UpstreamError
-from ..files import sha256_file, write_json
+from ..files import private_copy, private_dir, sha256_file, write_json
 from ..names import validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from .base import Registry, package_facts, streamed_package
@@ -34,6 +34,7 @@ class LocalRegistry(Registry):
 
     def __init__(self, config):
         """Every backend takes the settings (``SmopsConfig``); this one keeps ``$SMOPS_HOME/registry``."""
+        self.home = config.home_path
         self.root = config.home_path / "registry"
 
     def describe(self) -> dict:
@@ -63,7 +64,7 @@ class LocalRegistry(Registry):
         model_dir, staging = self._new_staging(name)
         try:
             progress("storing", 0, package.size)
-            shutil.copyfile(package.path, staging / ARTIFACT)
+            private_copy(package.path, staging / ARTIFACT)
             if sha256_file(staging / ARTIFACT) != package.sha256:
                 raise UpstreamError("The artifact changed while it was being stored; push again.")
             progress("storing", package.size, package.size)
@@ -82,7 +83,7 @@ class LocalRegistry(Registry):
         model_dir, staging = self._new_staging(name)
         try:
             digest, size = hashlib.sha256(), 0
-            with open(staging / ARTIFACT, "wb") as fh:
+            with open(os.open(staging / ARTIFACT, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
                 for chunk in chunks:
                     digest.update(chunk)
                     fh.write(chunk)
@@ -97,10 +98,9 @@ class LocalRegistry(Registry):
     def _new_staging(self, name: str) -> tuple[Path, Path]:
         """(the model's folder, a fresh staging folder in it); abandoned ones are swept first."""
         model_dir = self._model_dir(name)
-        model_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(model_dir, home=self.home)
         self._sweep_staging(model_dir)
-        staging = model_dir / f".staging-{uuid.uuid4().hex}"
-        staging.mkdir()
+        staging = private_dir(model_dir / f".staging-{uuid.uuid4().hex}")
         return model_dir, staging
 
     def _publish(self, model_dir: Path, staging: Path, package: PackageResult, name: str,
@@ -178,9 +178,9 @@ class LocalRegistry(Registry):
         if not source.is_file():
             raise NotFound(self._missing(mv.name, mv.version))
         dest_dir = Path(dest_dir)
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(dest_dir)
         dest = dest_dir / ARTIFACT
-        shutil.copyfile(source, dest)
+        private_copy(source, dest)
         actual = sha256_file(dest)
         if actual != mv.sha256:
             dest.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ class EndpointSupervisor:
     # -- setup ------------------------------------------------------------------------
     def redirect_output(self) -> None:
         """stdout/stderr (user prints, tracebacks, pip) go to the endpoint log, line by line."""
-        fd = os.open(self.spec["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.spec["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # request lines, prints
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(fd, 1)

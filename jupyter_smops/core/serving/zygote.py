@@ -63,7 +63,9 @@ def address(root: Path, fp: Optional[str] = None) -> str:
 
 
 def child_env(env: Optional[dict] = None) -> dict:
-    out = dict(os.environ if env is None else env)
+    from .environment import endpoint_environment  # no AWS keys or other secrets: an allowlist
+
+    out = endpoint_environment(os.environ if env is None else env)
     for k, v in THREAD_LIMITS.items():
         out.setdefault(k, v)
     return out
