@@ -190,7 +190,7 @@ def serve(root: Path, sock: socket.socket) -> None:
     import asyncio
 
     from .http import new_event_loop
-    from .runtime_protocol import RuntimeConnection
+    from .runtime_protocol import RuntimeConnection, sweep_timeouts
 
     port = sock.getsockname()[1]
     hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
@@ -202,6 +202,7 @@ def serve(root: Path, sock: socket.socket) -> None:
         loop.add_signal_handler(sig, lambda: stop_future.done() or stop_future.set_result(None))
 
     def tick() -> None:
+        sweep_timeouts()
         if not has_endpoints(root) and _may_exit(root):
             stop_future.done() or stop_future.set_result(None)
             return

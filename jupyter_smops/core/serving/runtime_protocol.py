@@ -17,6 +17,7 @@ import itertools
 import json
 import os
 import socket
+import time
 from collections import deque
 from typing import Callable, Optional
 from urllib.parse import unquote
@@ -35,6 +36,10 @@ _HARD_BODY_CAP = 8 * MAX_PAYLOAD_BYTES  # past this the connection is dropped in
 _REASONS = {200: "OK", 100: "Continue", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             424: "Failed Dependency", 500: "Internal Server Error", 503: "Service Unavailable"}
 _ids = itertools.count(1)
+# The request headers the gateway reads; the others (User-Agent, amz-sdk-*...) are not decoded.
+_WANTED = {k.encode(): k for k in ("host", "authorization", "origin", "content-type", "accept", CUSTOM, "expect",
+                                   "content-length")}
+_inflight: set = set()  # Upstreams waiting for an answer (sweep_timeouts checks them)
 _ID_PREFIX = os.urandom(6).hex()
 
 
@@ -139,7 +144,9 @@ class RuntimeConnection(asyncio.Protocol):
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.current.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        key = _WANTED.get(name.lower())
+        if key is not None:
+            self.current.headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         if self.current.headers.get("expect", "").lower() == "100-continue":
@@ -289,21 +296,23 @@ class Upstream(asyncio.Protocol):
         self.connecting = False
         self.pending: Optional[bytes] = None
         self.callback = None
-        self.timer = None
+        self.deadline = 0.0
         self.received = False
         self.ctype, self.custom, self.body = "", None, []
 
     def send(self, payload: bytes, callback) -> None:
         self.callback = callback
         self.received = False
-        loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(INVOKE_TIMEOUT_SECONDS, self._timeout)
+        # One sweep a second checks every waiting request (sweep_timeouts): no timer per request.
+        self.deadline = time.monotonic() + INVOKE_TIMEOUT_SECONDS
+        _inflight.add(self)
         if self.transport is not None:
             self.transport.write(payload)
         else:
             self.pending = payload
             if not self.connecting:
                 self.connecting = True
+                loop = asyncio.get_running_loop()
                 loop.create_task(self._connect(loop))
 
     async def _connect(self, loop) -> None:
@@ -347,8 +356,7 @@ class Upstream(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         callback, self.callback = self.callback, None
-        if self.timer is not None:
-            self.timer.cancel()
+        _inflight.discard(self)
         status = self.parser.get_status_code()
         if not self.parser.should_keep_alive():
             self.close()
@@ -362,8 +370,7 @@ class Upstream(asyncio.Protocol):
 
     def _fail(self, text: str, sent: bool) -> None:
         callback, self.callback = self.callback, None
-        if self.timer is not None:
-            self.timer.cancel()
+        _inflight.discard(self)
         self.close()
         if callback is not None:
             callback(None, "", None, text.encode(), sent)
@@ -372,6 +379,13 @@ class Upstream(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def sweep_timeouts() -> None:
+    """Fail every request waiting past InvokeEndpoint's limit (the gateway calls this each second)."""
+    now = time.monotonic()
+    for up in [u for u in _inflight if u.deadline <= now]:
+        up._timeout()
 
 
 class PyParser:
