@@ -181,8 +181,7 @@ def _translate_client_error(exc: Any, step: str, service: str) -> SmopsError:
                         f"Service Quotas console (Amazon SageMaker).", code="ResourceLimitExceeded")
     if code == "NoSuchBucket":
         bucket = err.get("BucketName") or ""
-        return NotFound(f"The S3 bucket {bucket!r} does not exist ({where}). Create it, set SMOPS_BUCKET to an "
-                        f"existing bucket, or unset it to use sagemaker-<region>-<account>.", code="NoSuchBucket")
+        return NotFound(f"The S3 bucket {bucket!r} does not exist ({where}). {bucket_hint(bucket)}", code="NoSuchBucket")
     if code in _NOT_FOUND or "Could not find" in message or "does not exist" in message:
         return NotFound(f"Not found during {where}.{said}", code="NotFound")
     if code in _IN_USE or "already existing" in message or "already exists" in message:
@@ -210,6 +209,17 @@ def error_code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code") or "")
     return ""
+
+
+def bucket_hint(bucket: str) -> str:
+    """What to do about a missing registry bucket; names SMOPS_BUCKET only when it is set."""
+    if os.environ.get("SMOPS_BUCKET"):
+        return (f"Create it (aws s3 mb s3://{bucket}), set SMOPS_BUCKET to an existing bucket, or unset "
+                f"SMOPS_BUCKET to use sagemaker-<region>-<account>.")
+    if bucket.startswith("sagemaker-"):
+        return "It is the default registry bucket: the next push creates it again."
+    return (f"Create it (aws s3 mb s3://{bucket}), or change the bucket setting (c.SmopsConfig.bucket) to an "
+            f"existing bucket, or remove it to use sagemaker-<region>-<account>.")
 
 
 @contextlib.contextmanager

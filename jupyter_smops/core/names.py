@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Iterable, Optional
 
-from .errors import BadRequest
+from .errors import BadRequest, Conflict
 
 # SageMaker: EndpointName / ModelName / ModelPackageGroupName pattern, at most 63 characters.
 # Also valid JavaScript: the panel checks names with this very pattern (core/rules.py sends it).
@@ -33,6 +33,18 @@ def _validate(name: object, what: str, example: str) -> str:
         raise BadRequest(
             f"Invalid {what} {name!r}: use {NAME_RULE} (SageMaker's rule), e.g. {example}.")
     return name
+
+
+def check_case_unique(name: str, existing: Iterable[str], what: str, hint: str) -> None:
+    """Conflict when ``existing`` holds ``name`` in another case: SageMaker treats endpoint, model
+    and model package group names case-insensitively, so ``iris-v1`` and ``IRIS-V1`` (or models
+    ``iris`` and ``Iris``, whose S3 keys would differ but whose package group would not) cannot
+    both exist on any backend. ``hint`` says what to do instead."""
+    folded = name.lower()
+    for other in existing:
+        if other != name and other.lower() == folded:
+            raise Conflict(f"A {what} named {other!r} already exists, and {what} names are unique whatever "
+                           f"their case (as on SageMaker): {hint.format(other=other)}.")
 
 
 def parse_ref(ref: str) -> tuple[str, Optional[int]]:

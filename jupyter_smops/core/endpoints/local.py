@@ -118,6 +118,11 @@ class LocalEndpoints(Endpoints):
         d = self.root / name
         private_dir(self.root, home=self.home)
         with self._lock(name):
+            same = self._same_name_other_case(name)
+            if same:
+                raise Conflict(f"An endpoint named {same!r} already exists, and endpoint names are unique "
+                               f"whatever their case (as on SageMaker). Choose another name (--endpoint NAME) "
+                               f"or delete {same} first (%smops delete {same}).")
             try:
                 os.mkdir(d, 0o700)
                 os.chmod(d, 0o700)  # not the umask's: the log holds request lines and the model's prints
@@ -380,11 +385,21 @@ class LocalEndpoints(Endpoints):
                 errors.append(f"{name}: {exc}")
         return CleanupResult(dry_run=False, endpoints=done, errors=errors)
 
+    def _same_name_other_case(self, name: str) -> Optional[str]:
+        """An existing endpoint whose name differs from ``name`` only in case (SageMaker refuses it)."""
+        try:
+            entries = os.listdir(self.root)
+        except FileNotFoundError:
+            return None
+        return next((e for e in entries if e != name and e.lower() == name.lower() and (self.root / e / STATE).exists()),
+                    None)
+
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         locks = self.root / ".locks"
         private_dir(locks)
-        with open(locks / f"{name}.lock", "w") as fh:
+        # One lock for every spelling of a name: names are unique whatever their case.
+        with open(locks / f"{name.lower()}.lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             yield
 

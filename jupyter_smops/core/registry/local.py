@@ -19,7 +19,7 @@ from typing import Optional
 
 from ..errors import BadRequest, NotFound, UpstreamError
 from ..files import private_copy, private_dir, sha256_file, write_json
-from ..names import validate_model_name
+from ..names import check_case_unique, validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from .base import Registry, package_facts, streamed_package
 from .layout import ARTIFACT, METADATA, VERSION_DIR, version_from_metadata, version_metadata, version_path
@@ -98,6 +98,11 @@ class LocalRegistry(Registry):
     def _new_staging(self, name: str) -> tuple[Path, Path]:
         """(the model's folder, a fresh staging folder in it); abandoned ones are swept first."""
         model_dir = self._model_dir(name)
+        if not model_dir.exists():
+            try:
+                check_case_unique(name, os.listdir(self.root), "model", "push to {other} instead")
+            except FileNotFoundError:
+                pass
         private_dir(model_dir, home=self.home)
         self._sweep_staging(model_dir)
         staging = private_dir(model_dir / f".staging-{uuid.uuid4().hex}")

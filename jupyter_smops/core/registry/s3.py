@@ -25,7 +25,7 @@ from typing import Any, Optional
 from ..aws import aws_errors, clients_for, error_code, tag_list
 from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
 from ..files import sha256_file
-from ..names import validate_model_name
+from ..names import check_case_unique, validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from . import s3_bucket, s3_claims
 from .base import Registry, package_facts, streamed_package
@@ -105,9 +105,10 @@ class S3Registry(Registry):
         return tag_list(self.config.owner_tag_key, owner, model=name, version=version)
 
     # -- bucket ---------------------------------------------------------------------------
-    def ensure_bucket(self, progress: Progress = no_progress) -> str:
-        """Check the bucket; create the default one on first use (a configured one must exist)."""
-        if not self._bucket_ready:
+    def ensure_bucket(self, progress: Progress = no_progress, *, recheck: bool = False) -> str:
+        """Check the bucket; create the default one on first use (a configured one must exist).
+        ``recheck``: ask S3 again even if it was there before (it may have been deleted since)."""
+        if recheck or not self._bucket_ready:
             s3_bucket.ensure_bucket(self.s3, self.bucket, configured=bool(self.config.bucket), region=self.region,
                                     prefix=self._base(), progress=progress)
             self._bucket_ready = True
@@ -161,9 +162,19 @@ class S3Registry(Registry):
 
     def _start_push(self, name: str, owner: str, progress: Progress) -> int:
         """Make sure the bucket exists, sweep abandoned uploads, claim the next version number."""
-        self.ensure_bucket(progress)
+        # Every push asks again (one GetBucketLocation): a long-running server must recreate a default
+        # bucket deleted since its last push instead of failing on a cached "it exists".
+        self.ensure_bucket(progress, recheck=True)
+        check_case_unique(name, self._model_names(), "model", "push to {other} instead")
         s3_bucket.quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
         return self.claim_version(name, owner)
+
+    def _model_names(self) -> list[str]:
+        """The model folders under the prefix (one listing of common prefixes)."""
+        base = self._base()
+        with aws_errors("listing the registry's models", "s3"):
+            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base, Delimiter="/")
+            return [cp["Prefix"][len(base):].rstrip("/") for page in pages for cp in page.get("CommonPrefixes", [])]
 
     def sweep_stale_uploads(self, name: str) -> list[str]:
         """Abort multipart uploads of ``name`` older than ``stale_upload_seconds`` (pushes that died

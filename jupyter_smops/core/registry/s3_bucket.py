@@ -30,9 +30,9 @@ def ensure_bucket(s3, bucket: str, *, configured: bool, region: str, prefix: str
             s3.get_bucket_location(Bucket=bucket)
     except NotFound:
         if configured:
-            raise NotFound(f"The configured bucket {bucket!r} (SMOPS_BUCKET) does not exist. Create it "
-                           f"(aws s3 mb s3://{bucket}) or unset SMOPS_BUCKET to use "
-                           f"sagemaker-{region}-<account>.") from None
+            from ..aws import bucket_hint
+
+            raise NotFound(f"The configured bucket {bucket!r} does not exist. {bucket_hint(bucket)}") from None
         create_default_bucket(s3, bucket, region=region, prefix=prefix, progress=progress)
 
 
