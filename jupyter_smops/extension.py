@@ -3,7 +3,9 @@
 The app builds the services once (one ``SmopsConfig`` parented to the app, so
 ``c.SmopsConfig.*`` in ``jupyter_server_config.py`` and the ``SMOPS_*`` variables apply, one
 ``Smops``, one ``JobManager``), registers the route table with them passed to every handler's
-``initialize()``, and stops the jobs when the server stops.
+``initialize()``, and stops the jobs when the server stops. It holds the local endpoints' warm
+fork server for the server's lifetime (a lease the fork server drops by itself if the server is
+killed), and on stop says which local endpoints keep running, and how to stop them.
 
 The backend classes (``registry_class``/``endpoints_class``) are ``Type`` traits of
 ``SmopsConfig``, not of this app: the magics and the CLI read the same settings without a
@@ -37,6 +39,12 @@ class SmopsApp(ExtensionApp):
         self.smops_config = SmopsConfig(parent=self)
         self.smops = Smops(self.smops_config)
         self.jobs = JobManager()
+        hold = getattr(self.smops.local_endpoints, "hold", None)
+        if hold is not None:
+            try:
+                hold()
+            except OSError as exc:  # an unwritable SMOPS_HOME: deploys will say so clearly
+                self.log.warning("jupyter_smops: cannot hold the warm fork server: %s", exc)
 
     def initialize_handlers(self) -> None:
         from .handlers import route_handlers
@@ -52,3 +60,26 @@ class SmopsApp(ExtensionApp):
         if jobs is not None:
             # Waiting for running jobs blocks; keep the event loop free for the rest of the shutdown.
             await asyncio.get_running_loop().run_in_executor(None, jobs.shutdown, self.job_stop_grace)
+        smops = getattr(self, "smops", None)
+        if smops is not None:
+            self._say_what_keeps_running(smops.local_endpoints)
+
+    def _say_what_keeps_running(self, local) -> None:
+        """Local endpoints outlive the server by design (as SageMaker endpoints outlive a notebook):
+        log which, and how to stop them; drop the server's hold on the fork server."""
+        try:
+            live = [ep.name for ep in local.list() if ep.status in ("InService", "Creating")]
+        except Exception as exc:  # noqa: BLE001 - a stopping server must not fail on a report
+            self.log.warning("jupyter_smops: could not list local endpoints on stop: %s", exc)
+            live = []
+        if live:
+            self.log.warning(
+                "jupyter_smops: %d local endpoint(s) keep running after the server stops (as SageMaker "
+                "endpoints do): %s. Stop them with `jupyter smops delete NAME` or all of yours with "
+                "`jupyter smops cleanup`.", len(live), ", ".join(live))
+        release = getattr(local, "release", None)
+        if release is not None:
+            try:
+                release()
+            except OSError:
+                pass

@@ -84,9 +84,20 @@ class LocalEndpoints(Endpoints):
         return {"kind": self.kind, "path": str(self.root), "workers": self.workers}
 
     def warm(self) -> bool:
-        """Start the pre-imported fork server now so the next deploy is fast (non-essential)."""
+        """Start the pre-imported fork server now so the next deploy is fast (non-essential), and
+        keep it while this process (a kernel with the magics) lives."""
+        zygote.hold(self.root)
         private_dir(self.root, home=self.home)  # the fork server keeps its lock and log here
         return zygote.warm(self.root)
+
+    def hold(self) -> None:
+        """Keep the fork server (once started) while this process lives: the Jupyter server
+        extension holds it for the server's lifetime."""
+        zygote.hold(self.root)
+
+    def release(self) -> None:
+        """Drop this process's hold; the fork server exits soon when nothing else needs it."""
+        zygote.release(self.root)
 
     def shutdown(self) -> None:
         """Stop the fork server (endpoints keep running)."""
@@ -315,7 +326,7 @@ class LocalEndpoints(Endpoints):
             text = data.decode("utf-8", "replace")[:2000]
             raise ModelError(f"Received server error ({status}) from the local endpoint {name} with message "
                              f"\"{text}\". See %smops logs {name}.", original_status=status,
-                             log_stream=str(self.root / name / LOG))
+                             log_stream=f"endpoints/{name}/{LOG}")  # under $SMOPS_HOME: no server path in answers
         return InvokeResult(endpoint=name, status=status, body=data, content_type=ctype, latency_ms=latency)
 
     def _post(self, name: str, port: int, body: bytes, headers: dict, timeout: float) -> tuple[int, str, bytes]:
@@ -383,6 +394,7 @@ class LocalEndpoints(Endpoints):
                 pass
             except SmopsError as exc:
                 errors.append(f"{name}: {exc}")
+        zygote.stop_if_unneeded(self.root)  # no endpoint and no lease left: free its ~200 MB now
         return CleanupResult(dry_run=False, endpoints=done, errors=errors)
 
     def _same_name_other_case(self, name: str) -> Optional[str]:

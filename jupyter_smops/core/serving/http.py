@@ -5,7 +5,10 @@ asyncio protocol on uvloop with httptools' C parser answers in well under 0.25 m
 call runs on the event loop itself: a worker serves one request at a time, as the container's
 sync gunicorn workers do, and parallelism comes from several worker processes (no GIL
 contention). TCP_NODELAY is set on every connection (without it keep-alive answers wait ~44 ms
-for Nagle + delayed ACK).
+for Nagle + delayed ACK). A body over InvokeEndpoint's 6 MiB is a 413 as soon as its size is
+known; the rest of it is read and dropped before the connection closes, so the client reads the
+413 instead of a reset. ``admit`` (the endpoint's owner check, ``peer.same_user``) decides per
+connection; a refused one gets a 403 for each request and is closed.
 """
 from __future__ import annotations
 
@@ -14,14 +17,20 @@ import socket
 import time
 from typing import Callable, Optional
 
+from ..errors import PayloadTooLarge
+from ..limits import MAX_PAYLOAD_BYTES, check_payload_size
+
 try:  # the ``serve`` extra; a pure-Python parser below keeps the server working without it
     import httptools
 except ImportError:  # pragma: no cover - exercised only without the extra
     httptools = None
 
-MAX_BODY = 100 * 1024 * 1024  # far above InvokeEndpoint's 6 MiB, which the invoking side enforces
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+MAX_BODY = MAX_PAYLOAD_BYTES  # InvokeEndpoint's 6 MiB, on the endpoint's own URL too
+_MAX_DRAIN = 64 * 1024 * 1024  # past this much refused body the connection is simply closed
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
             413: "Payload Too Large", 500: "Internal Server Error"}
+FORBIDDEN = (b"This local endpoint answers only the processes of the user who deployed it "
+             b"(its port is on 127.0.0.1, which every user of this machine can reach).")
 
 # app(method, path, headers, body) -> (status, content_type, body); headers have lower-case names.
 App = Callable[[str, str, dict, bytes], "tuple[int, str, bytes]"]
@@ -34,11 +43,17 @@ def response_bytes(status: int, content_type: str, body: bytes, keep_alive: bool
     return head.encode("latin-1") + body
 
 
-class _Protocol(asyncio.Protocol):
-    __slots__ = ("app", "transport", "parser", "url", "headers", "body", "size", "closing")
+def _forbidden(method: str, path: str, headers: dict, body: bytes) -> "tuple[int, str, bytes]":
+    return 403, "text/plain; charset=utf-8", FORBIDDEN
 
-    def __init__(self, app: App):
+
+class _Protocol(asyncio.Protocol):
+    __slots__ = ("app", "admit", "transport", "parser", "url", "headers", "body", "size", "closing",
+                 "refused", "refusing_body")
+
+    def __init__(self, app: App, admit: Optional[Callable[[socket.socket], bool]] = None):
         self.app = app
+        self.admit = admit
         self.transport: Optional[asyncio.Transport] = None
         self.parser = httptools.HttpRequestParser(self) if httptools else _PyParser(self)
         self.url = b""
@@ -46,6 +61,8 @@ class _Protocol(asyncio.Protocol):
         self.body: list = []
         self.size = 0
         self.closing = False
+        self.refused = False  # another user's connection: 403 to each request, then closed
+        self.refusing_body = False  # a 413 was sent; the body's rest is read and dropped
 
     def connection_made(self, transport):  # type: ignore[override]
         self.transport = transport
@@ -55,6 +72,9 @@ class _Protocol(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
+            if self.admit is not None and not self.admit(sock):
+                self.refused = True
+                self.app = _forbidden
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -81,24 +101,46 @@ class _Protocol(asyncio.Protocol):
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        if self.headers.get("expect", "").lower() == "100-continue":  # curl sends it for big bodies
+        length = self.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY:
+            self._too_large(int(length), so_far=False)  # refused before a byte of it is read
+        elif self.headers.get("expect", "").lower() == "100-continue":  # curl sends it for big bodies
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self.size += len(body)
+        if self.refusing_body:
+            if self.size > _MAX_DRAIN and self.transport is not None:
+                self.transport.close()
+            return
         if self.size > MAX_BODY:
-            self._finish(413, b"Request body too large", close=True)
-            raise ValueError("body too large")
+            self.body = []
+            self._too_large(self.size, so_far=True)
+            return
         self.body.append(body)
+
+    def _too_large(self, size: int, so_far: bool) -> None:
+        """Answer 413 now (as the REST route does, in the container's plain-text style) and drop
+        the rest of the body; the connection closes once it has all arrived."""
+        try:
+            check_payload_size(size, so_far=so_far)
+        except PayloadTooLarge as exc:
+            message = exc.message.encode()
+        self.refusing_body = True
+        self.transport.write(response_bytes(413, "text/plain; charset=utf-8", message, keep_alive=False))
 
     def on_message_complete(self) -> None:
         if self.closing:
+            return
+        if self.refusing_body:
+            self.closing = True
+            self.transport.close()
             return
         method = self.parser.get_method().decode("latin-1")
         path = self.url.split(b"?", 1)[0].decode("latin-1")
         body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
         status, ctype, payload = self.app(method, path, self.headers, body)
-        self._finish(status, payload, ctype=ctype, close=not self.parser.should_keep_alive())
+        self._finish(status, payload, ctype=ctype, close=self.refused or not self.parser.should_keep_alive())
 
     def _finish(self, status: int, payload: bytes, ctype: str = "text/plain; charset=utf-8",
                 close: bool = False) -> None:
@@ -164,8 +206,9 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def serve_forever(sock: socket.socket, app: App, *, on_tick: Optional[Callable[[], None]] = None,
-                  tick_seconds: float = 0.5) -> None:
-    """Serve ``app`` on a listening socket until SIGTERM/SIGINT; ``on_tick`` runs periodically."""
+                  tick_seconds: float = 0.5, admit: Optional[Callable[[socket.socket], bool]] = None) -> None:
+    """Serve ``app`` on a listening socket until SIGTERM/SIGINT; ``on_tick`` runs periodically;
+    ``admit(connection)`` False answers that connection's requests with 403."""
     import signal
 
     loop = new_event_loop()
@@ -183,7 +226,7 @@ def serve_forever(sock: socket.socket, app: App, *, on_tick: Optional[Callable[[
                 return
         loop.call_later(tick_seconds, tick)
 
-    server = loop.run_until_complete(loop.create_server(lambda: _Protocol(app), sock=sock, backlog=1024))
+    server = loop.run_until_complete(loop.create_server(lambda: _Protocol(app, admit), sock=sock, backlog=1024))
     loop.call_later(tick_seconds, tick)
     try:
         loop.run_until_complete(stop)

@@ -15,6 +15,7 @@ import sys
 from typing import Optional
 
 _PROC_TCP = "/proc/net/tcp"
+_PROC_TCP6 = "/proc/net/tcp6"  # a dual-stack (AF_INET6) client reaches 127.0.0.1 as ::ffff:127.0.0.1
 
 
 def _hex_addr(host: str, port: int) -> bytes:
@@ -23,6 +24,13 @@ def _hex_addr(host: str, port: int) -> bytes:
     packed = socket.inet_aton(host)
     value = int.from_bytes(packed, sys.byteorder)
     return f"{value:08X}:{port:04X}".encode()
+
+
+def _hex_addr6(host: str, port: int) -> bytes:
+    # tcp6 writes the 16 bytes as four 32-bit words, each in host byte order.
+    packed = socket.inet_pton(socket.AF_INET6, "::ffff:" + host)
+    words = "".join(f"{int.from_bytes(packed[i:i + 4], sys.byteorder):08X}" for i in range(0, 16, 4))
+    return f"{words}:{port:04X}".encode()
 
 
 def tcp_peer_uid(sock: socket.socket) -> Optional[int]:
@@ -35,14 +43,17 @@ def tcp_peer_uid(sock: socket.socket) -> Optional[int]:
         return None
     if sock.family != socket.AF_INET:
         return None
-    needle = b" " + _hex_addr(peer_host, peer_port) + b" " + _hex_addr(our_host, our_port) + b" "
-    try:
-        with open(_PROC_TCP, "rb") as fh:
-            table = fh.read()
-    except OSError:
-        return None
-    at = table.find(needle)
-    if at < 0:
+    for path, encode in ((_PROC_TCP, _hex_addr), (_PROC_TCP6, _hex_addr6)):
+        needle = b" " + encode(peer_host, peer_port) + b" " + encode(our_host, our_port) + b" "
+        try:
+            with open(path, "rb") as fh:
+                table = fh.read()
+        except OSError:
+            continue
+        at = table.find(needle)
+        if at >= 0:
+            break
+    else:
         return None
     end = table.find(b"\n", at)
     fields = table[at:end if end >= 0 else len(table)].split()

@@ -25,6 +25,8 @@ from ..files import read_json, write_json
 from . import default_functions
 from .contract import LoadedModel, LoadError, code_location
 from .http import serve_forever
+from .peer import same_user
+from .titles import set_title
 
 _WORKER_RESTARTS_PER_MINUTE = 5
 
@@ -114,6 +116,8 @@ class EndpointSupervisor:
     def run(self) -> None:
         """Load, bind, fork workers, report InService, supervise. Never returns."""
         started = time.perf_counter()
+        set_title("smops-endpoint", f"smops endpoint {self.spec['name']}: supervisor "
+                                    f"({self.spec.get('model')}:{self.spec.get('version')})")
         self.redirect_output()
         self.log(f"starting endpoint {self.spec['name']} ({self.spec.get('model')}:{self.spec.get('version')}), "
                  f"pid {os.getpid()}")
@@ -274,6 +278,7 @@ def _worker_main(ep: EndpointSupervisor, ready_w: int) -> None:
     if os.getppid() != parent:  # the supervisor died before prctl took effect
         return
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    set_title("smops-worker", f"smops endpoint {ep.spec['name']}: worker (port {ep.port})")
     sock = _reuseport_socket(ep.spec.get("host", "127.0.0.1"), ep.port)
     sock.listen(1024)
     sock.setblocking(False)
@@ -289,7 +294,7 @@ def _worker_main(ep: EndpointSupervisor, ready_w: int) -> None:
         if os.getppid() != parent:
             raise SystemExit(0)
 
-    serve_forever(sock, app, on_tick=tick)
+    serve_forever(sock, app, on_tick=tick, admit=same_user)
 
 
 def run_spec(spec_path: str) -> None:

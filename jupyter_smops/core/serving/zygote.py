@@ -1,13 +1,17 @@
 """A warm fork server for endpoint processes (deploy -> InService well under a second).
 
 Importing numpy + scikit-learn costs about a second and ~190 MB; an endpoint forked from a
-process that already did it only pays for its own model. The zygote is started on first use
-(or by ``LocalEndpoints.warm()``), detached from the caller (its own session, so it outlives a
-kernel restart), listens on an abstract Unix socket named after the endpoints folder and the
-serving code's fingerprint (a changed install gets a new zygote), and exits after
-``SMOPS_ZYGOTE_IDLE`` seconds without requests (default 1800) or when the folder is removed.
-``SMOPS_ZYGOTE=0`` turns it off: each endpoint then starts a fresh interpreter.
-Model code never runs in the zygote itself, only in its forked children.
+process that already did it only pays for its own model. There is one fork server per endpoints
+folder (per ``$SMOPS_HOME``), whatever interpreter asks: it listens on an abstract Unix socket
+named after the folder, and every request carries the asker's fingerprint (``sys.prefix``, Python,
+numpy and scikit-learn versions, serving code); a fork server with another fingerprint is replaced
+(after ``pip install -U scikit-learn`` nothing is served by the old import). It is started on first
+use, detached from the caller (its own session, so it outlives a kernel restart), and kept only
+while something needs it: a lease (``hold``: the Jupyter server extension and a kernel with the
+magics hold one for their lifetime) or a live local endpoint. Without either it exits
+``SMOPS_ZYGOTE_GRACE`` seconds (60) after its last request, at once on ``stop_if_unneeded`` (local
+cleanup), and when the folder is removed. ``SMOPS_ZYGOTE=0`` turns it off: each endpoint then
+starts a fresh interpreter. Model code never runs in the fork server itself, only in its children.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ PRELOAD = ("numpy", "joblib", "sklearn", "sklearn.base", "sklearn.utils.validati
 # One BLAS/OpenMP thread per worker process: N workers x M threads on a few cores only thrash.
 THREAD_LIMITS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _CONNECT_TIMEOUT = 120.0
+_LEASES = ".zygote-leases"
+_TICK = 2.0
 _children: list = []  # direct-spawn Popen objects, kept so Python reaps them
 
 
@@ -38,11 +44,13 @@ class ZygoteUnavailable(Exception):
 
 
 def fingerprint() -> str:
-    """Changes when the interpreter, the serving code or the installed numpy / scikit-learn
-    change (a `pip install -U scikit-learn` must not be served, or validated, by the old one)."""
+    """Changes when the environment, the serving code or the installed numpy / scikit-learn
+    change (a `pip install -U scikit-learn` must not be served, or validated, by the old one).
+    ``sys.prefix``, not the executable's path: ``python`` and ``python3`` of one venv are one
+    environment and share one fork server."""
     from importlib import metadata
 
-    digest = hashlib.sha256(f"{sys.executable}|{sys.version}".encode())
+    digest = hashlib.sha256(f"{sys.prefix}|{sys.version}".encode())
     for dist in ("numpy", "scikit-learn"):
         try:
             digest.update(f"|{dist}={metadata.version(dist)}".encode())
@@ -55,8 +63,9 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def address(root: Path, fp: Optional[str] = None) -> str:
-    key = hashlib.sha256(f"{Path(root).resolve()}|{fp or fingerprint()}".encode()).hexdigest()[:24]
+def address(root: Path) -> str:
+    """The fork server's socket: one per endpoints folder (the fingerprint is checked per request)."""
+    key = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:24]
     if sys.platform.startswith("linux"):
         return f"\0smops-zygote-{key}"
     return str(Path(root) / ".zygote" / f"{key}.sock")
@@ -127,24 +136,123 @@ def wait_exit(pid: int, timeout: float) -> bool:
 
 
 def warm(root: Path) -> bool:
-    """Make sure a zygote is running for ``root`` (returns False when it cannot start)."""
+    """Make sure a fork server of this environment is running for ``root`` (False when it
+    cannot start). It does not keep it running: see ``hold``."""
     try:
-        _connect(root, start=True).close()
+        _request(root, {"cmd": "ping"})
         return True
     except ZygoteUnavailable:
         return False
 
 
 def stop(root: Path) -> None:
-    """Ask the zygote of ``root`` (if any) to exit."""
+    """Ask the fork server of ``root`` (if any) to exit (endpoints keep running)."""
     try:
         _request(root, {"cmd": "exit"}, start=False)
     except ZygoteUnavailable:
         pass
 
 
+def stop_if_unneeded(root: Path) -> bool:
+    """Stop the fork server of ``root`` now unless a lease or a live endpoint needs it (a cleanup
+    that left no endpoint). True when none is running afterwards."""
+    try:
+        return bool(_request(root, {"cmd": "exit-if-unneeded"}, start=False).get("exiting"))
+    except ZygoteUnavailable:
+        return True
+
+
+def hold(root: Path, pid: Optional[int] = None) -> Path:
+    """Keep the fork server of ``root`` while process ``pid`` (this one) lives: a lease file the
+    fork server checks every few seconds (a killed holder's lease dies with it). Starts nothing."""
+    pid = pid or os.getpid()
+    leases = Path(root) / _LEASES
+    leases.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = leases / f"{pid}-{_start_time(pid) or 0}"
+    path.touch(mode=0o600)
+    return path
+
+
+def release(root: Path, pid: Optional[int] = None) -> None:
+    """Drop the leases of ``pid`` (this process); the fork server exits after its grace if
+    nothing else needs it."""
+    pid = pid or os.getpid()
+    for path in (Path(root) / _LEASES).glob(f"{pid}-*"):
+        path.unlink(missing_ok=True)
+
+
+def needed(root: Path) -> bool:
+    """True while a lease holder or a local endpoint of ``root`` is alive."""
+    return _live_leases(Path(root)) or _live_endpoints(Path(root))
+
+
+def _start_time(pid: int) -> Optional[str]:
+    """The kernel's start time of ``pid`` (a reused pid is another process); None if gone,
+    "?" without procfs (macOS) when the pid exists."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]
+    except OSError:
+        if os.path.isdir("/proc"):
+            return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return "?"
+
+
+def _is_alive(pid: int, start: Optional[str]) -> bool:
+    now = _start_time(pid)
+    return now is not None and (start in (None, "?", "0") or now == "?" or now == start)
+
+
+def _live_leases(root: Path) -> bool:
+    live = False
+    for path in (root / _LEASES).glob("*-*"):
+        pid, _, start = path.name.partition("-")
+        if pid.isdigit() and _is_alive(int(pid), start):
+            live = True
+        else:
+            path.unlink(missing_ok=True)  # its holder is gone (killed, or exited without release)
+    return live
+
+
+def _live_endpoints(root: Path) -> bool:
+    for state_path in root.glob("*/state.json"):
+        if state_path.parent.name.startswith("."):
+            continue
+        try:
+            state = json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            continue
+        pid = state.get("pid")
+        if pid and _is_alive(int(pid), state.get("pid_start")):
+            return True
+    return False
+
+
 def _request(root: Path, message: dict, start: bool = True) -> dict:
-    sock = _connect(root, start=start)
+    """Send ``message`` with this environment's fingerprint; a fork server of another
+    environment answers ``stale`` and is replaced (when ``start``)."""
+    fp = fingerprint()
+    message = dict(message, fp=fp)
+    for attempt in range(3):
+        reply = _exchange(_connect(root, start=start, fp=fp), message)
+        if "stale" not in reply:
+            break
+        if not start or attempt == 2:
+            raise ZygoteUnavailable("the running fork server serves another environment")
+        _start(root, fp, replace=reply["stale"])
+    if "error" in reply:
+        raise ZygoteUnavailable(reply["error"])
+    return reply
+
+
+def _exchange(sock: socket.socket, message: dict) -> dict:
     try:
         sock.sendall(json.dumps(message).encode() + b"\n")
         data = b""
@@ -158,15 +266,12 @@ def _request(root: Path, message: dict, start: bool = True) -> dict:
     finally:
         sock.close()
     try:
-        reply = json.loads(data)
+        return json.loads(data)
     except ValueError:
         raise ZygoteUnavailable("no reply") from None
-    if "error" in reply:
-        raise ZygoteUnavailable(reply["error"])
-    return reply
 
 
-def _connect(root: Path, start: bool) -> socket.socket:
+def _connect(root: Path, start: bool, fp: str) -> socket.socket:
     addr = address(root)
     for attempt in range(2):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -178,25 +283,35 @@ def _connect(root: Path, start: bool) -> socket.socket:
             sock.close()
         if not start or attempt:
             break
-        _start(root)
+        _start(root, fp)
     raise ZygoteUnavailable(f"no zygote at {root}")
 
 
-def _start(root: Path) -> None:
+def _start(root: Path, fp: str, replace: Optional[str] = None) -> None:
+    """Start the fork server of ``root`` (under a lock: one per folder). ``replace``: the
+    fingerprint of a running one to stop first (unless another caller replaced it meanwhile)."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".zygote.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(_CONNECT_TIMEOUT)
         try:
             probe.connect(address(root))
-            return  # another caller started it meanwhile
+            if not replace:
+                return  # another caller started it meanwhile
+            reply = _exchange(probe, {"cmd": "exit", "if_fp": replace})
+            if not reply.get("exiting"):
+                return  # already replaced by a caller of our environment (or another)
+            _wait_unbound(root)
         except OSError:
             pass
+        except ZygoteUnavailable:
+            _wait_unbound(root)
         finally:
             probe.close()
         log = open(root / ".zygote.log", "ab")
         # The launcher binds, forks the zygote and exits at once: nobody keeps a zombie.
-        proc = subprocess.run([sys.executable, "-m", "jupyter_smops.core.serving", "zygote", str(root), fingerprint()],
+        proc = subprocess.run([sys.executable, "-m", "jupyter_smops.core.serving", "zygote", str(root), fp],
                               env=child_env(), start_new_session=True, stdin=subprocess.DEVNULL,
                               stdout=log, stderr=log, close_fds=True, timeout=60)
         log.close()
@@ -204,12 +319,26 @@ def _start(root: Path) -> None:
             raise ZygoteUnavailable(f"zygote failed to start (see {root / '.zygote.log'})")
 
 
+def _wait_unbound(root: Path, timeout: float = 10.0) -> None:
+    """Wait until the exiting fork server's socket is free (its name is released at its exit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(address(root))
+        except OSError:
+            return
+        finally:
+            probe.close()
+        time.sleep(0.02)
+
+
 # -- server ----------------------------------------------------------------------------
 def main(root: str, fp: str) -> None:
     """``python -m jupyter_smops.core.serving zygote ROOT FP``: bind, daemonize, preload, serve."""
     root_path = Path(root)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    addr = address(root_path, fp)
+    addr = address(root_path)
     if not addr.startswith("\0"):
         Path(addr).parent.mkdir(parents=True, exist_ok=True)
         Path(addr).unlink(missing_ok=True)
@@ -222,6 +351,9 @@ def main(root: str, fp: str) -> None:
     if os.fork():
         os._exit(0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    from .titles import set_title
+
+    set_title("smops-forksrv", f"smops fork server for {root_path}")
     import importlib
 
     for name in PRELOAD:
@@ -229,18 +361,25 @@ def main(root: str, fp: str) -> None:
             importlib.import_module(name)
         except ImportError:
             pass
-    _serve(listener, root_path)
+    _serve(listener, root_path, fp)
 
 
-def _serve(listener: socket.socket, root: Path) -> None:
-    idle = float(os.environ.get("SMOPS_ZYGOTE_IDLE", "1800"))
-    listener.settimeout(2.0)
-    last = time.monotonic()
+def _serve(listener: socket.socket, root: Path, fp: str) -> None:
+    """Answer requests until nothing needs this process (see the module docstring)."""
+    grace = float(os.environ.get("SMOPS_ZYGOTE_GRACE", "60"))
+    listener.settimeout(_TICK)
+    last = time.monotonic()  # the last request, or the last moment something needed us
+    scripts: set[int] = set()  # running validation probes: their askers are waiting
     while True:
         try:
             conn, _ = listener.accept()
         except socket.timeout:
-            if time.monotonic() - last > idle or not root.is_dir():
+            if not root.is_dir():
+                os._exit(0)
+            scripts = {pid for pid in scripts if _start_time(pid) is not None}
+            if scripts or needed(root):
+                last = time.monotonic()
+            elif time.monotonic() - last > grace:
                 os._exit(0)
             continue
         last = time.monotonic()
@@ -249,23 +388,7 @@ def _serve(listener: socket.socket, root: Path) -> None:
             continue
         conn.settimeout(10)
         try:
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    break
-                data += chunk
-            message = json.loads(data)
-            if message.get("cmd") == "exit":
-                conn.sendall(b'{"ok": true}\n')
-                os._exit(0)
-            if message.get("cmd") == "run":
-                conn.sendall(json.dumps({"pid": _fork_script(listener, conn, message)}).encode() + b"\n")
-                continue
-            pid = _fork_endpoint(listener, conn, message)
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-            with open(root / ".zygote.spawned", "a") as fh:
-                fh.write(f"{pid} {message['spec']}\n")
+            _answer(listener, conn, root, fp, scripts)
         except Exception as exc:  # a bad request must not kill the zygote
             try:
                 conn.sendall(json.dumps({"error": repr(exc)}).encode() + b"\n")
@@ -273,6 +396,37 @@ def _serve(listener: socket.socket, root: Path) -> None:
                 pass
         finally:
             conn.close()
+
+
+def _answer(listener: socket.socket, conn: socket.socket, root: Path, fp: str, scripts: set) -> None:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    message = json.loads(data)
+    cmd = message.get("cmd")
+    if cmd == "exit" or (cmd == "exit-if-unneeded" and not scripts and not needed(root)):
+        if message.get("if_fp") not in (None, fp):
+            conn.sendall(b'{"exiting": false}\n')  # already replaced: not the one the asker meant
+            return
+        conn.sendall(b'{"ok": true, "exiting": true}\n')
+        os._exit(0)
+    if message.get("fp") != fp and cmd != "exit-if-unneeded":
+        conn.sendall(json.dumps({"stale": fp}).encode() + b"\n")  # another environment: replace me
+        return
+    if cmd in ("ping", "exit-if-unneeded"):
+        conn.sendall(b'{"ok": true, "exiting": false}\n')
+    elif cmd == "run":
+        pid = _fork_script(listener, conn, message)
+        scripts.add(pid)
+        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    else:
+        pid = _fork_endpoint(listener, conn, message)
+        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        with open(root / ".zygote.spawned", "a") as fh:
+            fh.write(f"{pid} {message['spec']}\n")
 
 
 def _fork_endpoint(listener: socket.socket, conn: socket.socket, message: dict) -> int:
@@ -316,6 +470,9 @@ def _fork_script(listener: socket.socket, conn: socket.socket, message: dict) ->
         conn.close()
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        from .titles import set_title
+
+        set_title("smops-probe", " ".join(["python", *map(str, message["argv"])]))
         os.chdir(message["cwd"])
         os.environ.clear()
         os.environ.update(message.get("env") or {})
