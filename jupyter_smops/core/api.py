@@ -273,13 +273,14 @@ class Smops:
         if not isinstance(plan, DeployPlan):
             plan = self.plan_deploy(plan, endpoint=endpoint, local=local, options=options)
         target = self.local_endpoints if plan.local else self.endpoints
-        from .files import private_dir
+        from . import cache
 
-        workdir = private_dir(self.config.home_path / "cache", home=self.config.home_path)
+        workdir = self.config.home_path / "cache"
+        cache.sweep(workdir)  # downloads of deploys killed before they could remove theirs
         fetched: list[Path] = []
 
         def fetch(version: ModelVersion) -> Path:
-            dest = Path(tempfile.mkdtemp(prefix=f"{version.name}-v{version.version}-", dir=workdir))
+            dest = cache.new_fetch_folder(workdir, f"{version.name}-v{version.version}-", self.config.home_path)
             fetched.append(dest)
             return self.registry.fetch(version, dest)
 
@@ -339,8 +340,12 @@ class Smops:
             self._remote_names.discard(name)
 
     def cleanup(self, *, dry_run: bool = False, include_registry: bool = False) -> CleanupResult:
-        """Delete all of this owner's endpoints (and, if asked, registry versions)."""
+        """Delete all of this owner's endpoints (and, if asked, registry versions), and what killed
+        operations left behind (``leftovers``: downloads of interrupted deploys under $SMOPS_HOME/cache)."""
+        from . import cache
+
         total = CleanupResult(dry_run=dry_run)
+        total.leftovers.extend(cache.sweep(self.config.home_path / "cache", dry_run=dry_run))
         for backend in self._all_endpoint_backends():
             part = backend.cleanup(self.owner, dry_run=dry_run)
             total.endpoints.extend(part.endpoints)

@@ -235,12 +235,14 @@ class CleanupResult(_Result):
     models: list = field(default_factory=list)
     registry_versions: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    leftovers: list = field(default_factory=list)  # debris of killed operations (cache folders, claims, uploads)
 
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         parts = []
         for label, items in (("endpoint", self.endpoints), ("endpoint config", self.endpoint_configs),
-                             ("SageMaker model", self.models), ("registry version", self.registry_versions)):
+                             ("SageMaker model", self.models), ("registry version", self.registry_versions),
+                             ("leftover", self.leftovers)):
             if items:
                 parts.append(f"{verb} {len(items)} {label}{'' if len(items) == 1 else 's'}: "
                              f"{', '.join(map(str, items))}")
