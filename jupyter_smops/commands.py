@@ -6,6 +6,7 @@ No IPython or Jupyter imports here: the magics and the CLI each supply how to re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import json
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .core.endpoints.logtime import MAX_LOG_LINES, parse_since
-from .core.errors import BadRequest, SmopsError
+from .core.errors import BadRequest, SmopsError, UpstreamError
 from .views import CleanupView, EndpointsView, LogView, ModelsView, plural
 
 VERBS_HELP = {
@@ -55,7 +56,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting (a magic must never kill the kernel)."""
 
     def error(self, message: str):
-        raise UsageError(f"{message}\n{self.format_usage().strip()}\nTry {self.prog} --help.")
+        usage = self.format_usage().strip()
+        # A usage block of many lines buries the message; --help has it all.
+        usage = usage + "\n" if usage.count("\n") < 2 else ""
+        raise UsageError(f"{message}\n{usage}Try {self.prog} --help.")
 
     def exit(self, status: int = 0, message: Optional[str] = None):
         if status:
@@ -239,6 +243,9 @@ def _deploy(args, smops, face):
     endpoint = smops.deploy(plan, progress=_phase_printer(face))
     face.echo(f"{endpoint.name}: {endpoint.status} after {time.perf_counter() - start:.1f} s"
               + (f" at {endpoint.url}" if endpoint.url else ""))
+    if endpoint.status == "Failed":  # a failure like any other: the notebook stops here
+        raise UpstreamError(f"Endpoint {endpoint.name} failed: {(endpoint.failure_reason or 'no reason given').rstrip('.')}. "
+                            f"Full log: %smops logs {endpoint.name}; remove it with %smops delete {endpoint.name}.")
     if endpoint.failure_reason:
         face.echo(f"  reason: {endpoint.failure_reason}\n  (full log: %smops logs {endpoint.name})")
     return endpoint
@@ -262,6 +269,8 @@ def _cleanup(args, smops, face):
         if not args.yes and not face.confirm(f"{plan}\nDelete all of this? [y/N] "):
             raise BadRequest("Nothing was deleted. Run with --yes to delete without asking, or --dry-run to list.")
         plan = smops.cleanup(dry_run=False, include_registry=args.include_registry)
+    elif not args.dry_run:  # nothing to delete: the answer is not a dry run's
+        plan = dataclasses.replace(plan, dry_run=False)
     # Say what stays, so "nothing to clean up" never sits unexplained next to listed versions.
     kept = [] if args.include_registry else [v.ref for m in smops.models() for v in m.versions
                                              if v.created_by == smops.owner]
