@@ -8,7 +8,7 @@ Lifecycle. ``ensure(root)`` (called by a local deploy and by ``status``) starts 
 running: the caller binds ``127.0.0.1`` itself (the port of the last run when free, so the
 address a user pasted keeps working) and hands the listening socket to a detached process, so
 the address is known and accepts connections at once. The address and pid are recorded in
-``root/.runtime.json``. The gateway exits when no local endpoint is left (checked every second)
+``root/.runtime.json`` (only the port stays once it stopped). The gateway exits when no local endpoint is left (checked every second)
 or ``root`` is removed; a lock orders that exit against a deploy starting one.
 
 Why loopback without verifying signatures is safe: the socket is bound to 127.0.0.1 only
@@ -232,7 +232,10 @@ def _may_exit(root: Path) -> bool:
         except (OSError, ValueError):
             record = {}
         if record.get("pid") == os.getpid():
-            (root / RECORD).unlink(missing_ok=True)
+            # Keep the port: the next gateway takes it again when free (a pasted URL keeps working).
+            from ..files import write_json
+
+            write_json(root / RECORD, {"port": record.get("port"), "pid": None})
         return True
 
 
