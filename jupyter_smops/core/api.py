@@ -355,6 +355,7 @@ class Smops:
             if not dry_run:
                 self._remote_names.difference_update(part.endpoints)
         if include_registry:
+            total.leftovers.extend(self.registry.leftovers(self.owner, dry_run=dry_run))
             for model in self.registry.list_models():
                 for mv in model.versions:
                     if mv.created_by == self.owner:

@@ -30,6 +30,13 @@ DEFAULT_MAX_ATTEMPTS = 8
 # (AWS's advice) and gives up on a connection that does not open within seconds.
 RUNTIME_READ_TIMEOUT = 70
 RUNTIME_CONNECT_TIMEOUT = 5
+# S3 that went away must reach the user in seconds: botocore's defaults (60 s timeouts, and the
+# 8 adaptive attempts below with back-off up to 20 s) froze a push's progress for ~2 minutes.
+# 30 s of silence while reading is far beyond S3's answer to a 16 MiB part; 4 attempts still ride
+# out a SlowDown or a dropped connection.
+S3_CONNECT_TIMEOUT = 5
+S3_READ_TIMEOUT = 30
+S3_MAX_ATTEMPTS = 4
 RUNTIME_MAX_ATTEMPTS = 4  # tries of one invocation refused before the model ran
 # Answers of InvokeEndpoint that mean the model did not run, so sending the request again is safe.
 RUNTIME_RETRYABLE = {"ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"}
@@ -276,6 +283,9 @@ class AwsClients:
                     config = {"read_timeout": RUNTIME_READ_TIMEOUT, "connect_timeout": RUNTIME_CONNECT_TIMEOUT,
                               **config}
                     config["read_timeout"] = max(int(config["read_timeout"]), RUNTIME_READ_TIMEOUT)
+                if service == "s3":
+                    retries["total_max_attempts"] = min(self.max_attempts, S3_MAX_ATTEMPTS)
+                    config = {"connect_timeout": S3_CONNECT_TIMEOUT, "read_timeout": S3_READ_TIMEOUT, **config}
                 cfg = Config(retries=retries, user_agent_extra=USER_AGENT, max_pool_connections=32,
                              **{**_SERVICE_CONFIG.get(service, {}), **config})
                 with aws_errors(f"creating the {service} client", service):

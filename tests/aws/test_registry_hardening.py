@@ -45,3 +45,61 @@ def test_model_names_are_unique_whatever_their_case(config, raw, tmp_path):
     with pytest.raises(Conflict, match="'iris' already exists.*whatever their case.*push to iris"):
         registry.push(make_package(tmp_path / "2"), name="IRIS", owner="alice")
     assert registry.push(make_package(tmp_path / "3"), name="iris", owner="alice").version == 2
+
+
+def _smops(config, registry, tmp_path):
+    from jupyter_smops.core.api import Smops
+    from smops_testing.fakes import FakeEndpoints
+
+    config.home = str(tmp_path / "home")
+    fakes = FakeEndpoints(config)
+    return Smops(config, registry=registry, endpoints=fakes, local_endpoints=fakes)
+
+
+def test_a_push_that_died_is_shown_by_the_dry_run_swept_and_numbering_stays_with_the_packages(config, raw, tmp_path):
+    """The issue's case: S3 lost mid-upload left v1/.claim and a pending multipart upload; the next
+    push became big:2 while its model package was big/1."""
+    registry = S3Registry(config)
+    registry.ensure_bucket()
+    assert registry.claim_version("big", "alice") == 1  # the push that died held v1...
+    key = registry.key("big", 1)
+    raw["s3"].create_multipart_upload(Bucket=BUCKET, Key=key)  # ...and had started its upload
+    registry.stale_upload_seconds = 0  # (an hour later)
+    smops = _smops(config, registry, tmp_path)
+    smops._owner = "alice"
+    preview = smops.cleanup(dry_run=True, include_registry=True)
+    assert any("big/v1/.claim" in item and "died" in item for item in preview.leftovers), preview.leftovers
+    assert any("multipart upload" in item and key in item for item in preview.leftovers), preview.leftovers
+    assert raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    smops.cleanup(include_registry=True)
+    assert not raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    assert raw["s3"].list_objects_v2(Bucket=BUCKET, Prefix="model-artifacts/big/").get("KeyCount") == 0
+    mv = registry.push(make_package(tmp_path / "1"), name="big", owner="alice")
+    assert mv.version == 1 and mv.model_package_arn.endswith("/big/1")
+
+
+def test_the_next_push_sweeps_a_dead_claim_of_its_model(config, raw, tmp_path):
+    registry = S3Registry(config)
+    registry.ensure_bucket()
+    registry.claim_version("big", "bob")
+    registry.stale_upload_seconds = 0
+    mv = registry.push(make_package(tmp_path), name="big", owner="alice")
+    assert mv.version == 1 and mv.model_package_arn.endswith("/big/1")
+
+
+def test_losing_s3_fails_in_seconds_not_minutes(config, monkeypatch, tmp_path):
+    import socket
+    import time
+
+    from jupyter_smops.core.errors import SmopsError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: S3 is gone
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")  # the default retries, as a user has them
+    registry = S3Registry(config)
+    start = time.monotonic()
+    with pytest.raises(SmopsError):
+        registry.push(make_package(tmp_path), name="iris", owner="alice")
+    assert time.monotonic() - start < 25

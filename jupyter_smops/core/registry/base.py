@@ -42,6 +42,11 @@ class Registry(abc.ABC):
         """What the status route shows about this registry."""
         return {"kind": self.kind}
 
+    def leftovers(self, owner: Optional[str], *, dry_run: bool = False) -> list[str]:
+        """What pushes that died left behind (``owner``'s), removed unless ``dry_run``; described
+        for cleanup. Registries whose pushes leave nothing behind keep this default."""
+        return []
+
     def push_stream(self, chunks: Iterable[bytes], package: PackageResult, *, name: str, owner: str,
                     source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
         """Store an artifact while it is being produced (``chunks``: its bytes, in order).

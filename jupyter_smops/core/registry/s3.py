@@ -167,6 +167,8 @@ class S3Registry(Registry):
         self.ensure_bucket(progress, recheck=True)
         check_case_unique(name, self._model_names(), "model", "push to {other} instead")
         s3_bucket.quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
+        s3_bucket.quietly(f"sweeping claims of pushes of {name} that died",
+                          lambda: self.leftovers(None, name=name))  # their numbers are free again
         return self.claim_version(name, owner)
 
     def _model_names(self) -> list[str]:
@@ -186,6 +188,34 @@ class S3Registry(Registry):
         if swept:
             log.info("jupyter_smops: aborted %d abandoned upload(s) of %s", len(swept), name)
         return swept
+
+    def leftovers(self, owner: Optional[str], *, dry_run: bool = False, name: Optional[str] = None) -> list[str]:
+        """Debris of pushes that died without cleaning up (the server killed, S3 lost mid-upload):
+        claims older than ``stale_upload_seconds`` in unpublished folders, with the objects and
+        multipart uploads under them, and multipart uploads that old anywhere under the prefix.
+        Only ``owner``'s claims (all with None), of ``name`` when given. Removed unless ``dry_run``."""
+        from .s3_upload import abort_uploads
+
+        base = f"{self._base()}{name}/" if name else self._base()
+        found = []
+        for claim in s3_claims.stale_claims(self.s3, self.bucket, base, self.stale_upload_seconds):
+            if owner is not None and claim["owner"] != owner:
+                continue
+            found.append(f"s3://{self.bucket}/{claim['key']} (a push that died, claimed {claim['claimed_at']})")
+            if not dry_run:
+                self._remove_objects(claim["folder"])
+        from datetime import datetime, timedelta, timezone
+
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.stale_upload_seconds)
+        with aws_errors("listing abandoned uploads", "s3"):
+            for page in self.s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=base):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] <= cutoff:
+                        found.append(f"multipart upload of s3://{self.bucket}/{upload['Key']} (started "
+                                     f"{upload['Initiated'].isoformat(timespec='seconds')}, never completed)")
+            if not dry_run:
+                abort_uploads(self, base, older_than=self.stale_upload_seconds)
+        return found
 
     def claim_version(self, name: str, owner: str) -> int:
         """Atomically take the next free version number (``IfNoneMatch='*'`` on ``v<N>/.claim``)."""

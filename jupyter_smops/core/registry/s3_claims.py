@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..aws import aws_errors, error_code
 from ..errors import UpstreamError
-from .layout import VERSION_PREFIX, claim_metadata
+from .layout import CLAIM, METADATA, VERSION_PREFIX, claim_metadata
 
 
 def claimed_versions(s3, bucket: str, model_prefix: str) -> list[int]:
@@ -52,3 +52,37 @@ def claim_version(s3, bucket: str, *, name: str, owner: str, model_prefix: str,
                 with aws_errors(f"claiming version {candidate} of {name}", "s3"):
                     raise
     raise UpstreamError(f"Could not claim a version number for {name} after 1000 tries; try again.")
+
+
+def stale_claims(s3, bucket: str, prefix: str, older_than: float) -> list[dict]:
+    """Claims under ``prefix`` of pushes that died: ``v<N>/.claim`` older than ``older_than``
+    seconds in a folder with no ``smops.json`` and no multipart upload started within that time.
+    Each is ``{"key", "folder", "owner", "claimed_at"}`` (the owner read from the claim's body)."""
+    from datetime import datetime, timedelta, timezone
+
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+    claims, published = [], set()
+    with aws_errors("listing the registry's claims", "s3"):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                folder, _, leaf = obj["Key"].rpartition("/")
+                if leaf == CLAIM and obj["LastModified"] <= cutoff:
+                    claims.append((folder + "/", obj))
+                elif leaf == METADATA:
+                    published.add(folder + "/")
+        live = set()
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] > cutoff:
+                    live.add(upload["Key"].rpartition("/")[0] + "/")
+        out = []
+        for folder, obj in claims:
+            if folder in published or folder in live:
+                continue
+            try:
+                body = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            except ValueError:
+                body = {}
+            out.append({"key": obj["Key"], "folder": folder, "owner": body.get("owner", ""),
+                        "claimed_at": body.get("claimed_at") or obj["LastModified"].isoformat()})
+    return out
