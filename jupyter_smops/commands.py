@@ -88,6 +88,10 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
         p.add_argument("--inference", help="your inference.py (default: a generated one)")
         p.add_argument("--requirements", help="a requirements.txt for the endpoint")
         p.add_argument("--sample", help="sample input as JSON (or a variable), stored with the version")
+        p.add_argument("--framework-version", help="serve on this scikit-learn image (e.g. 1.4-2-py312) with its own "
+                                                   "scikit-learn, installing nothing: only from an environment with "
+                                                   "that scikit-learn (the default pins the model's own version "
+                                                   "when no image has it)")
         if verb == "package":
             p.add_argument("--out", default="model.tar.gz", help="where to write the archive (default model.tar.gz)")
     add("validate").add_argument("path", help="a model.tar.gz")
@@ -220,14 +224,18 @@ def _push(args, smops, face):
     sample = parse_json_arg(args.sample, face)
     mv = smops.push(model, name=args.name, inference=args.inference, requirements=args.requirements,
                     sample=sample, source=face.source or (args.model if isinstance(model, str) else None),
-                    progress=_phase_printer(face))
+                    progress=_phase_printer(face), framework_version=args.framework_version)
     face.echo(f"pushed {mv.ref} ({mv.sha256[:12]}, {mv.uri})")
+    if mv.pin_added:
+        face.echo(f"  scikit-learn {mv.framework_version} has no SageMaker serving image: code/requirements.txt pins "
+                  f"scikit-learn=={mv.requirements_pin}, which the {mv.serving_version} image installs at start")
     return mv
 
 
 def _package(args, smops, face):
     result = smops.package(face.resolve(args.model), inference=args.inference, requirements=args.requirements,
-                           sample=parse_json_arg(args.sample, face), out=args.out)
+                           sample=parse_json_arg(args.sample, face), out=args.out,
+                           framework_version=args.framework_version)
     return result
 
 
@@ -240,6 +248,8 @@ def _deploy(args, smops, face):
                             framework_version=args.framework_version, image_uri=args.image_uri, wait=args.wait)
     start = time.perf_counter()
     plan = smops.plan_deploy(args.ref, endpoint=args.endpoint, local=args.local, options=options)
+    if plan.summary():  # which image and scikit-learn, before the wait
+        face.echo(plan.summary())
     endpoint = smops.deploy(plan, progress=_phase_printer(face))
     face.echo(f"{endpoint.name}: {endpoint.status} after {time.perf_counter() - start:.1f} s"
               + (f" at {endpoint.url}" if endpoint.url else ""))

@@ -10,7 +10,7 @@ import pytest
 
 from jupyter_smops.core.errors import InvalidArtifact
 from jupyter_smops.core.packaging import build_package, safe_extract, validate_package
-from jupyter_smops.core.packaging.validate import _framework_check
+from jupyter_smops.core.packaging.requirements import serving_checks
 
 # The seed tutorial's inference.py, kept verbatim in examples/.
 SEED_INFERENCE = (Path(__file__).resolve().parent.parent / "examples" / "inference.py").read_text()
@@ -189,7 +189,7 @@ def test_slow_model_fn_times_out(tmp_path, model_bytes):
     assert "model_fn did not finish within 2 s" in failed(failure(tar, timeout=2))["model-loads"]
 
 
-def test_model_pickled_with_an_unserved_sklearn_version_is_a_warning(iris_model, tmp_path):
+def test_model_pickled_with_an_unserved_sklearn_version_gets_the_nearest_image_and_a_pin(iris_model, tmp_path):
     import sklearn
 
     current = sklearn.__version__.encode()
@@ -199,16 +199,30 @@ def test_model_pickled_with_an_unserved_sklearn_version_is_a_warning(iris_model,
     path = tmp_path / "old.pkl"
     path.write_bytes(data.replace(b"\x8c" + bytes([len(current)]) + current, b"\x8c" + bytes([len(fake)]) + fake))
     r = build_package(path, out=tmp_path / "model.tar.gz")
-    check = {c.name: c for c in r.checks}["framework-version"]
-    assert r.ok and not check.ok and check.severity == "warning"
-    assert r.framework_version == fake.decode() and r.serving_version is None
-    assert "has no SageMaker serving image" in check.message and "Retrain" in check.message
+    checks = {c.name: c for c in r.checks}
+    # Read from the file before packaging (no import of the model), confirmed by the probe.
+    assert r.ok and checks["framework-version"].ok and r.framework_version == fake.decode()
+    assert r.serving_version == "1.4-2-py312" and r.requirements_pin == fake.decode() and r.pin_added
+    assert "installs scikit-learn==1.5.2 from code/requirements.txt at start" in checks["framework-version"].message
+    with tarfile.open(tmp_path / "model.tar.gz") as tar:
+        pinned = tar.extractfile("code/requirements.txt").read().decode()
+    assert f"scikit-learn=={fake.decode()}" in pinned.splitlines()
+    # Validation runs here, under another scikit-learn: said, not fixed.
+    assert not checks["environment"].ok and checks["environment"].severity == "warning"
+    assert f"scikit-learn=={fake.decode()} is required, scikit-learn {current.decode()} is installed here" in \
+        checks["environment"].message
 
 
 def test_framework_check_maps_versions():
-    assert _framework_check("1.9.1", "1.9.1").ok
-    warning = _framework_check("1.5.0", "1.5.0")
-    assert not warning.ok and warning.severity == "warning" and "scikit-learn 1.5.0 has no" in warning.message
+    checks, fields = serving_checks("1.9.1", "1.9.1", None)
+    assert checks[0].ok and fields["serving_version"] == "1.9-0" and fields["requirements_pin"] is None
+    # An archive without the pin its version needs: push adds it, validation says so.
+    checks, fields = serving_checks("1.5.0", "1.5.0", None)
+    assert not checks[0].ok and checks[0].severity == "warning" and "push adds scikit-learn==1.5.0" in checks[0].message
+    assert fields["serving_version"] is None
+    # A pin contradicting the pickled version fails the archive.
+    checks, fields = serving_checks("1.5.0", "1.5.0", "scikit-learn==1.6.1\n")
+    assert not checks[0].ok and checks[0].severity == "error" and "pickled with scikit-learn 1.5.0" in checks[0].message
 
 
 def test_truncated_archive(tmp_path, model_bytes):

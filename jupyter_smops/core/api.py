@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from .config import SmopsConfig
-from .deploy_plan import DeployPlan, check_approval, check_options, combine_ref
+from .deploy_plan import DeployPlan, check_approval, check_options, combine_ref, serving_plan
 from .endpoints.base import Endpoints
 from .limits import check_payload_size
 from .errors import BadRequest, Conflict, NotFound
@@ -189,36 +189,56 @@ class Smops:
 
     # -- artifacts and registry ---------------------------------------------------------
     def package(self, model: Any, *, inference: Optional[str] = None, requirements: Optional[str] = None,
-                sample: Any = None, out: Optional[str] = None, progress: Progress = no_progress) -> PackageResult:
-        """Build and validate a model.tar.gz (raises InvalidArtifact with every failed check)."""
+                sample: Any = None, out: Optional[str] = None, progress: Progress = no_progress,
+                framework_version: Optional[str] = None) -> PackageResult:
+        """Build and validate a model.tar.gz (raises InvalidArtifact with every failed check);
+        ``framework_version``: serve on that image without pinning (``requirements.check_accept``)."""
         from . import packaging
 
         progress("packaging", None, None)
         target = Path(out) if out else Path.cwd() / "model.tar.gz"
         return packaging.build_package(model, inference=inference, requirements=requirements, sample=sample,
-                                       out=target, timeout=self.config.validate_timeout, warm_root=self._warm_root())
+                                       out=target, timeout=self.config.validate_timeout, warm_root=self._warm_root(),
+                                       accept=framework_version)
 
-    def validate(self, path: str) -> PackageResult:
+    def validate(self, path: str, *, framework_version: Optional[str] = None) -> PackageResult:
         """Validate an existing model.tar.gz without storing it."""
         from . import packaging
 
         return packaging.validate_package(Path(path), timeout=self.config.validate_timeout,
-                                          warm_root=self._warm_root(), limits=self.config.archive_limits())
+                                          warm_root=self._warm_root(), limits=self.config.archive_limits(),
+                                          accept=framework_version)
 
     def push(self, model: Any, *, name: str, inference: Optional[str] = None, requirements: Optional[str] = None,
-             sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress) -> ModelVersion:
+             sample: Any = None, source: Optional[str] = None, progress: Progress = no_progress,
+             framework_version: Optional[str] = None) -> ModelVersion:
         """Store ``model`` as the next version of ``name``: a fitted estimator or a model file is
         packaged, validated and stored all at once (``core/push.py``), a failed check leaving no
-        version; an existing ``model.tar.gz`` is validated as it is, then stored."""
+        version; an existing ``model.tar.gz`` is validated, given the scikit-learn pin it lacks
+        (``push.pinned_archive``), then stored. ``framework_version``: see ``package``."""
         self.check_push(model, name=name, inference=inference, requirements=requirements, sample=sample)
         if is_archive(model):
-            package = self.validate(str(model))
-            return self.registry.push(package, name=name, owner=self.owner, source=source, progress=progress)
+            from .push import pinned_archive
+
+            if framework_version:
+                from .packaging.requirements import check_accept
+                from .packaging.trained import local_sklearn
+
+                check_accept(framework_version, local_sklearn())
+            package = self.validate(str(model), framework_version=framework_version)
+            if framework_version and package.requirements_pin:
+                raise BadRequest(f"{Path(str(model)).name} pins scikit-learn=={package.requirements_pin} in "
+                                 f"code/requirements.txt; --framework-version {framework_version} asks for the "
+                                 f"image's own scikit-learn instead. Drop one of them.")
+            with tempfile.TemporaryDirectory(prefix="smops-pin-") as tmp:
+                package = pinned_archive(package, Path(tmp), self.config.archive_limits())
+                return self.registry.push(package, name=name, owner=self.owner, source=source, progress=progress)
         from .push import push_streamed
 
         return push_streamed(self.registry, model, name=name, owner=self.owner, inference=inference,
                              requirements=requirements, sample=sample, source=source, progress=progress,
-                             timeout=self.config.validate_timeout, warm_root=self._warm_root())
+                             timeout=self.config.validate_timeout, warm_root=self._warm_root(),
+                             accept=framework_version)
 
     def check_push(self, model: Any, *, name: str, inference: Optional[str] = None,
                    requirements: Optional[str] = None, sample: Any = None) -> None:
@@ -259,12 +279,15 @@ class Smops:
         on_this_machine = target is self.local_endpoints
         options = check_options(options or DeployOptions(), remote=not on_this_machine,
                                 default_instance_type=self.config.instance_type)
+        custom_image = bool(options.image_uri)
         options = target.prepare_deploy(mv, options)
         for backend in self._all_endpoint_backends():
             if backend.exists(name):
                 raise Conflict(f"An endpoint named {name!r} already exists ({backend.kind}). Choose another "
                                f"name or delete it first (%smops delete {name}).")
-        return DeployPlan(version=mv, endpoint=name, owner=self.owner, local=on_this_machine, options=options)
+        serving = serving_plan(mv, options, local=on_this_machine, custom_image=custom_image)
+        return DeployPlan(version=mv, endpoint=name, owner=self.owner, local=on_this_machine, options=options,
+                          serving=serving)
 
     def deploy(self, plan: DeployPlan | str, *, endpoint: Optional[str] = None, local: bool = False,
                options: Optional[DeployOptions] = None, progress: Progress = no_progress) -> Endpoint:

@@ -31,10 +31,23 @@ class DeployPlan:
     owner: str
     local: bool  # on this machine (local endpoints), else on the configured remote backend
     options: DeployOptions  # complete: instance type and image chosen for a remote target
+    # What the endpoint will run (``serving_plan``): image, scikit-learn, installs, notes.
+    serving: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"model": self.version.name, "version": self.version.version, "endpoint": self.endpoint,
-                "owner": self.owner, "local": self.local, "options": dataclasses.asdict(self.options)}
+                "owner": self.owner, "local": self.local, "options": dataclasses.asdict(self.options),
+                "serving": self.serving}
+
+    def summary(self) -> str:
+        """The plan's serving choice in words, for the faces to show before the deploy runs."""
+        s = self.serving
+        if not s:
+            return ""
+        where = "this machine (your environment)" if self.local else (s.get("image_uri") or "a custom image")
+        lines = [f"{self.endpoint}: {self.version.ref} on {where}, scikit-learn {s.get('sklearn') or 'unknown'}"
+                 + (" (installed at start)" if s.get("installs_at_start") else "")]
+        return "\n".join(lines + [f"  note: {n}" for n in s.get("notes", [])])
 
 
 def approval_required(config, *, local: bool) -> bool:
@@ -93,3 +106,47 @@ def combine_ref(ref: str, version: Optional[int]) -> str:
     if in_ref is not None and in_ref != version:
         raise BadRequest(f"{ref!r} names version {in_ref} but version {version} was given too; give one.")
     return f"{name}:{version}"
+
+
+def serving_plan(mv: ModelVersion, options: DeployOptions, *, local: bool, custom_image: bool = False) -> dict:
+    """What an endpoint of ``mv`` will run, said before it is created: the image (remote), the
+    scikit-learn (``sklearn``), whether the container installs code/requirements.txt at start,
+    and ``notes`` on the trade-offs (a package index needed; a version chosen by hand; this
+    environment not matching the requirements, for a local endpoint). ``custom_image``: the user
+    gave ``--image-uri``, whose scikit-learn is unknown unless pinned.
+
+    Local endpoints run in this environment and install nothing, so they are told what in
+    ``code/requirements.txt`` it lacks (``requirements.environment_note``)."""
+    from . import images
+    from .packaging import requirements as pins
+
+    pinned = mv.requirements_pin
+    trained = mv.framework_version or "?"
+    if local:
+        note = pins.environment_note("\n".join(mv.requirements)) if mv.requirements else None
+        return {"image_uri": None, "serving_version": None, "sklearn": pins.installed_version("scikit-learn"),
+                "installs_at_start": False, "notes": [f"The local endpoint runs in your environment, and {note}"]
+                if note else []}
+    serving = options.framework_version or mv.serving_version
+    sklearn = pinned or (None if custom_image else images.image_sklearn(serving or ""))
+    notes = []
+    if mv.requirements:
+        notes.append(f"The container pip-installs code/requirements.txt ({', '.join(mv.requirements)}) when it "
+                     f"starts: the endpoint must reach a package index (PyPI, or a mirror named by an --index-url "
+                     f"line in your requirements.txt), which adds to its start time. An endpoint without internet "
+                     f"access (network isolation, a VPC without egress) cannot start.")
+    if pinned and mv.pin_added and serving:
+        notes.append(f"scikit-learn {trained} has no serving image, so {pinned} is installed on the {serving} image. "
+                     f"For an endpoint without internet access, push the model again with --framework-version "
+                     f"{mv.serving_version} from an environment with scikit-learn {images.image_sklearn(serving)}: "
+                     f"validation then checks it under the image's own version, and nothing is installed.")
+    if options.framework_version and options.framework_version != mv.serving_version:
+        if pinned:
+            notes.append(f"--framework-version {options.framework_version} changes the image only: code/"
+                         f"requirements.txt still installs scikit-learn=={pinned} at start.")
+        elif images.image_sklearn(options.framework_version) != images.image_sklearn(trained):
+            notes.append(f"{mv.ref} was pickled with scikit-learn {trained}; the {options.framework_version} image "
+                         f"runs scikit-learn {images.image_sklearn(options.framework_version)}, under which it was "
+                         f"not validated. Check it in an environment with that version first.")
+    return {"image_uri": options.image_uri, "serving_version": None if custom_image else serving, "sklearn": sklearn,
+            "installs_at_start": bool(mv.requirements), "notes": notes}

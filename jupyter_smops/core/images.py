@@ -79,18 +79,42 @@ def serving_version_for(sklearn_version: str) -> Optional[str]:
     return None
 
 
+def nearest_serving_version(sklearn_version: str) -> Optional[str]:
+    """The image a model pickled with ``sklearn_version`` is served on when no image has its minor
+    (``code/requirements.txt`` then pins the exact version, which the container installs at start).
+
+    The newest image whose scikit-learn is older: installing a newer scikit-learn there only moves
+    forward, and pip upgrades numpy/scipy wherever scikit-learn's declared minimums need it, while
+    going down onto a newer image's numpy/scipy is checked by nothing (scikit-learn declares no
+    upper bounds). For 1.5-1.8 that is 1.4-2-py312 (Python 3.12, which they all support). Older
+    than every image: the oldest. None without any image data or for an unreadable version.
+    """
+    local = _major_minor(sklearn_version or "")
+    if local is None:
+        return None
+    ranked = sorted((mm, v) for v in sklearn_serving_versions() if (mm := _major_minor(v)))
+    older = [v for mm, v in ranked if mm <= local]
+    if older:
+        return older[-1]
+    return ranked[0][1] if ranked else None
+
+
+def image_sklearn(serving_version: str) -> str:
+    """The scikit-learn an image runs by itself, as ``1.4.x`` (tags name the minor, not the patch)."""
+    mm = _major_minor(serving_version or "")
+    return f"{mm[0]}.{mm[1]}.x" if mm else "unknown"
+
+
 def mismatch_advice(sklearn_version: str) -> str:
-    """What to do when a local scikit-learn version has no serving image."""
+    """What to do with a version whose model has no serving image and no pin (pushed before
+    jupyter_smops pinned, or an archive validated as it is)."""
     versions = sklearn_serving_versions()
-    pins = ", ".join(f"scikit-learn=={_pin(v)}" for v in versions if _major_minor(v) and _major_minor(v) >= (1, 0))
+    nearest = nearest_serving_version(sklearn_version)
+    pin = (f"Push it again (push adds scikit-learn=={sklearn_version} to code/requirements.txt and deploys on "
+           f"the {nearest} image, which installs it at start), or deploy" if nearest else "Deploy")
     return (f"scikit-learn {sklearn_version} has no SageMaker serving image (images exist for "
-            f"{', '.join(versions)}). Retrain with a matching version ({pins}), or deploy with an "
-            f"explicit --framework-version or --image-uri that can load this model.")
-
-
-def _pin(serving_version: str) -> str:
-    mm = _major_minor(serving_version)
-    return f"{mm[0]}.{mm[1]}.*" if mm else serving_version
+            f"{', '.join(versions)}). {pin} with an explicit --framework-version or --image-uri that can load "
+            f"this model.")
 
 
 # ECR's DNS suffix per partition (the SDK derives the same from botocore's partition data).

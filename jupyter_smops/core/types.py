@@ -94,6 +94,11 @@ class PackageResult(_Result):
     serving_version: Optional[str]
     checks: list = field(default_factory=list)
     sample_input: Any = None
+    # What code/requirements.txt asks the container to install at start; the exact scikit-learn
+    # it pins (the user's or the one packaging added because no image has the trained version).
+    requirements: list = field(default_factory=list)
+    requirements_pin: Optional[str] = None
+    pin_added: bool = False
 
     @property
     def ok(self) -> bool:
@@ -106,7 +111,8 @@ class PackageResult(_Result):
 
     def __str__(self) -> str:
         lines = [f"model.tar.gz: {self.path} ({_human(self.size)}, sha256 {self.sha256[:12]})",
-                 f"framework: {self.framework} {self.framework_version or '?'} -> serving {self.serving_version or 'none'}"]
+                 f"framework: {self.framework} {self.framework_version or '?'} -> serving {self.serving_version or 'none'}"
+                 + (f" + scikit-learn=={self.requirements_pin} installed at start" if self.requirements_pin else "")]
         lines += [f"  {c}" for c in self.checks]
         return "\n".join(lines)
 
@@ -139,6 +145,9 @@ class ModelVersion(_Result):
     sample_input: Any = None
     uri: str = ""
     model_package_arn: Optional[str] = None
+    requirements: list = field(default_factory=list)  # as PackageResult's three fields
+    requirements_pin: Optional[str] = None
+    pin_added: bool = False
 
     @property
     def ref(self) -> str:

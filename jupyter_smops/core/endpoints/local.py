@@ -57,6 +57,22 @@ def process_start(pid: int) -> Optional[str]:
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
+def _note_requirements(model_dir: Path, log: Path) -> None:
+    """A local endpoint serves with this environment's packages and installs nothing: when they do
+    not satisfy code/requirements.txt, the endpoint's log says so first (the deploy plan did too)."""
+    from ..packaging.requirements import environment_note
+
+    try:
+        text = (model_dir / "code" / "requirements.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    note = environment_note(text)
+    if note:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # as the endpoint process opens it
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(f"jupyter_smops: warning: {note}\n")
+
+
 def alive(pid: Optional[int], start: Optional[str]) -> bool:
     if not pid:
         return False
@@ -163,6 +179,7 @@ class LocalEndpoints(Endpoints):
         tarball = fetch(mv)
         progress("extracting", None, None)
         _extract(Path(tarball), d / "model", self.archive_limits)
+        _note_requirements(d / "model", d / LOG)
         spec = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "dir": str(d),
                 "model_dir": str(d / "model"), "log": str(d / LOG), "workers": self.workers,
                 "host": "127.0.0.1", "port": 0, "envs_root": str(self.root / ".envs")}

@@ -9,6 +9,8 @@ from typing import Any, Optional
 from ..errors import BadRequest, InvalidArtifact
 from ..types import PackageResult
 from . import default_inference, static
+from . import requirements as pins
+from .trained import local_sklearn, trained_version
 from .archive import write_archive
 from .validate import normalize_sample, validate_package
 
@@ -18,19 +20,21 @@ JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle", ".sav", ".bin", ".model")
 
 def build_package(model: Any, *, inference: Optional[str | Path] = None, requirements: Optional[str | Path] = None,
                   sample: Any = None, out: Path, timeout: float = 60,
-                  warm_root: Optional[Path] = None) -> PackageResult:
+                  warm_root: Optional[Path] = None, accept: Optional[str] = None) -> PackageResult:
     """Build a reproducible, validated ``model.tar.gz`` at ``out``.
 
     ``model`` is a fitted estimator (saved with joblib as ``model.joblib``, or under the one name
     the user's ``model_fn`` opens) or the path of a model file
     (.joblib/.pkl/.pickle via joblib, .skops via skops; kept under its own name). Without
     ``inference`` a default ``code/inference.py`` is generated. On a failed check ``out`` is
-    deleted and ``InvalidArtifact`` names every failed check.
+    deleted and ``InvalidArtifact`` names every failed check. ``code/requirements.txt`` pins the
+    model's scikit-learn when no serving image has it, unless ``accept`` names the image to serve
+    it with instead (see ``requirements.decide``).
     """
     out = Path(out)
     sample = normalize_sample(sample)
     with tempfile.TemporaryDirectory(prefix="smops-build-") as tmp:
-        files = stage_sources(model, inference=inference, requirements=requirements, stage=Path(tmp))
+        files = stage_sources(model, inference=inference, requirements=requirements, stage=Path(tmp), accept=accept)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
         try:
@@ -39,7 +43,7 @@ def build_package(model: Any, *, inference: Optional[str | Path] = None, require
         finally:
             partial.unlink(missing_ok=True)
     try:
-        return validate_package(out, timeout=timeout, sample=sample, warm_root=warm_root)
+        return validate_package(out, timeout=timeout, sample=sample, warm_root=warm_root, accept=accept)
     except BaseException:
         # An artifact that failed validation must not be mistaken for a good one later.
         out.unlink(missing_ok=True)
@@ -47,10 +51,13 @@ def build_package(model: Any, *, inference: Optional[str | Path] = None, require
 
 
 def stage_sources(model: Any, *, inference: Optional[str | Path] = None, requirements: Optional[str | Path] = None,
-                  stage: Path) -> dict[str, Path]:
+                  stage: Path, accept: Optional[str] = None) -> dict[str, Path]:
     """``{archive name: source file}`` for a package: the model (saved into ``stage`` when it is
     an object), ``code/inference.py`` (generated into ``stage`` when not given) and
-    ``code/requirements.txt``. ``stage`` must outlive the archive written from them."""
+    ``code/requirements.txt`` (the user's, with the scikit-learn pin ``requirements.decide`` asks
+    for; BadRequest for a pin that contradicts the model). ``stage`` must outlive the archive."""
+    if accept:
+        pins.check_accept(accept, local_sklearn())
     inference_path = _existing(inference, "inference script") if inference else None
     requirements_path = _existing(requirements, "requirements file") if requirements else None
     model_path, model_name = _stage_model(model, stage, _name_for_object(inference_path))
@@ -61,6 +68,12 @@ def stage_sources(model: Any, *, inference: Optional[str | Path] = None, require
         files["code/inference.py"] = _generate_inference(model_path, model_name, stage)
         if requirements_path is None and model_name.endswith(".skops"):
             requirements_path = _skops_requirements(stage)
+    # Before the archive is written: it must say what the endpoint installs.
+    text = requirements_path.read_text(encoding="utf-8", errors="replace") if requirements_path else None
+    decision = pins.decide(trained_version(model), text, accept=accept)
+    if decision.text is not None:
+        requirements_path = stage / "requirements.txt"
+        requirements_path.write_text(decision.text, encoding="utf-8")
     if requirements_path:
         files["code/requirements.txt"] = requirements_path
     return files

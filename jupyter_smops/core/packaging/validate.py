@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from .. import images
 from ..errors import BadRequest, InvalidArtifact
 from ..types import Check, PackageResult
-from . import static
+from . import requirements, static
 from .archive import ArchiveLimits, list_names, safe_extract, sha256_file
 
 PROGRAM = "code/inference.py"
@@ -31,11 +30,14 @@ _PROBE = Path(__file__).with_name("_probe.py")
 
 
 def validate_package(path: Path, *, timeout: float = 60, sample: Any = None,
-                     warm_root: Optional[Path] = None, limits: Optional[ArchiveLimits] = None) -> PackageResult:
+                     warm_root: Optional[Path] = None, limits: Optional[ArchiveLimits] = None,
+                     accept: Optional[str] = None) -> PackageResult:
     """Validate an existing ``model.tar.gz``; raises ``InvalidArtifact`` naming every failed check.
 
     Checks, by name: archive-safe, layout, inference-syntax, handlers, model-file, model-loads,
-    predicts-sample (both in a separate process with ``timeout``), framework-version (a warning).
+    predicts-sample (both in a separate process with ``timeout``), framework-version (the image and
+    the scikit-learn the endpoint runs; an error when code/requirements.txt contradicts the model) and
+    environment (a warning when this environment does not satisfy code/requirements.txt).
     ``limits`` cap what the archive may unpack to (see ``ArchiveLimits``; checked while extracting).
     """
     path = Path(path)
@@ -54,11 +56,12 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None,
         files = list_names(members)
         checks_more, model_file, probe = _check_tree(model_dir, files, timeout, sample, warm_root)
         checks += checks_more
-    return _result(str(path.resolve()), sha256, size, checks, model_file, probe, sample)
+        wanted = _requirements_text(model_dir)
+    return _result(str(path.resolve()), sha256, size, checks, model_file, probe, sample, wanted=wanted, accept=accept)
 
 
 def validate_sources(files: dict[str, Path], *, timeout: float = 60, sample: Any = None,
-                     warm_root: Optional[Path] = None) -> PackageResult:
+                     warm_root: Optional[Path] = None, accept: Optional[str] = None) -> PackageResult:
     """The same checks as ``validate_package``, on the files ``write_archive`` is about to pack
     (``{archive name: source file}``) instead of on the archive, so they can run while the archive
     is compressed and uploaded. The probe sees the archive's layout: the code copied (it may look
@@ -85,17 +88,20 @@ def validate_sources(files: dict[str, Path], *, timeout: float = 60, sample: Any
                                               f"paths and no links")]
         checks_more, model_file, probe = _check_tree(model_dir, sizes, timeout, sample, warm_root)
         checks += checks_more
-    return _result("", "", 0, checks, model_file, probe, sample, label=Path("model.tar.gz"))
+        wanted = _requirements_text(model_dir)
+    return _result("", "", 0, checks, model_file, probe, sample, label=Path("model.tar.gz"), wanted=wanted,
+                   accept=accept)
 
 
 def _result(path: str, sha256: str, size: int, checks: list[Check], model_file: str, probe: Optional[dict],
-            sample: Any, label: Optional[Path] = None) -> PackageResult:
+            sample: Any, label: Optional[Path] = None, wanted: Optional[str] = None,
+            accept: Optional[str] = None) -> PackageResult:
     version, local_version = _framework_versions(probe)
-    checks.append(_framework_check(version, local_version))
+    serving_checks, serving = requirements.serving_checks(version, local_version, wanted, accept=accept)
+    checks += serving_checks
     result = PackageResult(
-        path=path, sha256=sha256, size=size, model_file=model_file,
-        framework="sklearn", framework_version=version, serving_version=images.serving_version_for(version or ""),
-        checks=checks, sample_input=(probe or {}).get("sample", sample))
+        path=path, sha256=sha256, size=size, model_file=model_file, framework="sklearn",
+        framework_version=version, checks=checks, sample_input=(probe or {}).get("sample", sample), **serving)
     failed = [c for c in checks if not c.ok and c.severity == "error"]
     if failed:
         raise InvalidArtifact(_failure_message(label or Path(path), failed), checks)
@@ -333,14 +339,11 @@ def _framework_versions(probe: Optional[dict]) -> tuple[Optional[str], Optional[
     return local, local
 
 
-def _framework_check(version: Optional[str], local: Optional[str]) -> Check:
-    if not version:
-        return Check("framework-version", False, "could not tell the scikit-learn version", severity="warning")
-    pickled = f" (pickled with {version}, loaded here with {local})" if local and local != version else ""
-    serving = images.serving_version_for(version)
-    if serving:
-        return Check("framework-version", True, f"scikit-learn {version}{pickled} -> SageMaker scikit-learn {serving}")
-    return Check("framework-version", False, images.mismatch_advice(version) + pickled, severity="warning")
+def _requirements_text(model_dir: Path) -> Optional[str]:
+    try:
+        return (model_dir / "code" / "requirements.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _failure_message(path: Path, failed: list) -> str:

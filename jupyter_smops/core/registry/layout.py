@@ -43,6 +43,9 @@ def version_metadata(package: PackageResult, *, name: str, version: int, owner: 
         "serving_version": package.serving_version, "model_file": package.model_file,
         "created_at": now_iso(), "created_by": owner, "source": source,
         "approval_status": "PendingManualApproval", "sample_input": package.sample_input,
+        # What the endpoint installs at start and the scikit-learn it therefore runs (issue 11).
+        "requirements": list(package.requirements), "requirements_pin": package.requirements_pin,
+        "pin_added": package.pin_added,
     }
 
 
