@@ -48,7 +48,8 @@ def tail_logs(logs, name: str, tail: int, since: Optional[float] = None) -> str:
                                              limit=tail, startFromHead=False)
             found = answer.get("events", [])
         else:
-            found = list(_forward(logs, group, stream["logStreamName"], {"startTime": start_ms}, MAX_LOG_LINES)[0])
+            found = _Seen(start_ms).new(_forward(logs, group, stream["logStreamName"], {"startTime": start_ms},
+                                                 MAX_LOG_LINES)[0])
         short = stream["logStreamName"].split("/")[-1]
         events += [(e["timestamp"], short, e["message"].rstrip("\n")) for e in found]
     events.sort(key=lambda e: e[0])
@@ -77,6 +78,29 @@ def _forward(logs, group: str, stream: str, start: dict, limit: int) -> tuple[li
     return found, token
 
 
+class _Seen:
+    """What a reader has returned of one stream. Forward tokens are opaque and, after a startTime
+    read, not every implementation resumes exactly after the events returned (moto restarts the
+    count); events before ``floor`` or already returned are dropped, so none is shown twice."""
+
+    def __init__(self, floor: int):
+        self.floor = floor
+        self.last: tuple = (floor, -1)
+        self.at_last: set = set()
+
+    def new(self, events: list) -> list:
+        fresh = []
+        for e in events:
+            key = (e["timestamp"], e.get("ingestionTime", 0))
+            if e["timestamp"] < self.floor or key < self.last or (key == self.last and e["message"] in self.at_last):
+                continue
+            if key != self.last:
+                self.last, self.at_last = key, set()
+            self.at_last.add(e["message"])
+            fresh.append(e)
+        return fresh
+
+
 def follow_logs(logs, name: str, *, since: Optional[float], until: Optional[float], poll: float,
                 exists: Callable[[], bool]) -> Iterator[str]:
     """New events across the endpoint's streams as they arrive (from ``since``, else from now),
@@ -85,6 +109,7 @@ def follow_logs(logs, name: str, *, since: Optional[float], until: Optional[floa
     group = _group(name)
     start_ms = int((time.time() if since is None else since) * 1000)
     tokens: dict[str, Optional[str]] = {}
+    seen: dict[str, _Seen] = {}
     while True:
         events = []
         for stream in _streams(logs, name) or []:
@@ -92,6 +117,7 @@ def follow_logs(logs, name: str, *, since: Optional[float], until: Optional[floa
             token = tokens.get(stream_name)
             start = {"nextToken": token} if token else {"startTime": start_ms}
             found, tokens[stream_name] = _forward(logs, group, stream_name, start, MAX_LOG_LINES)
+            found = seen.setdefault(stream_name, _Seen(start_ms)).new(found)
             short = stream_name.split("/")[-1]
             events += [(e["timestamp"], short, e["message"].rstrip("\n")) for e in found]
         events.sort(key=lambda e: e[0])
