@@ -67,6 +67,21 @@ def test_nearest_image_is_the_newest_older_one(sdk_3_12):
     assert images.image_sklearn("1.4-2-py312") == "1.4.x"
 
 
+def test_images_whose_python_is_too_old_are_skipped(monkeypatch):
+    # SDK 2.245 (SageMaker Distribution 3.10.0) lists images up to 1.2-1, whose Python 3.9 cannot
+    # install scikit-learn 1.7 (Requires-Python >= 3.10): no image, rather than one that fails at start.
+    data = copy.deepcopy(images.sklearn_image_config())
+    for version in ("1.4-2-py312", "1.9-0"):
+        data["inference"]["versions"].pop(version)
+    monkeypatch.setattr(images, "sklearn_image_config", lambda: data)
+    assert images.image_python("1.4-2-py312") == (3, 12) and images.image_python("1.2-1") == (3, 9)
+    assert images.nearest_serving_version("1.5.2") == "1.2-1"  # 1.5 installs on Python 3.9
+    assert images.nearest_serving_version("1.7.2") is None
+    assert "--image-uri" in images.mismatch_advice("1.7.2") and "Python 3.10+" in images.mismatch_advice("1.7.2")
+    d = pins.decide("1.7.2", None)  # still pinned: the endpoint must run 1.7.2 whatever image it gets
+    assert (d.serving_version, d.pin, d.pin_added) == (None, "1.7.2", True)
+
+
 def test_tomorrows_version_goes_to_the_newest_image():
     assert "1.9-0" in images.sklearn_serving_versions()  # this environment's SDK data
     assert images.nearest_serving_version("1.10.0") == "1.9-0"

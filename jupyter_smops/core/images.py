@@ -79,24 +79,48 @@ def serving_version_for(sklearn_version: str) -> Optional[str]:
     return None
 
 
+# The Python of the images whose tag does not name it, from aws/sagemaker-scikit-learn-container's
+# docker/<version>/base/Dockerfile.cpu (1.0-1: 3.7.10; 1.2-1: 3.9). Unlisted ones count as recent.
+_IMAGE_PYTHON = {"0.20.0": (3, 6), "0.23-1": (3, 7), "1.0-1": (3, 7), "1.2-1": (3, 9)}
+# The oldest Python each scikit-learn minor installs on (its Requires-Python), from that minor on.
+_SKLEARN_PYTHON = (((1, 0), (3, 7)), ((1, 1), (3, 8)), ((1, 4), (3, 9)), ((1, 7), (3, 10)), ((1, 8), (3, 11)))
+
+
+def image_python(serving_version: str) -> Optional[tuple[int, int]]:
+    """The Python an image runs (``-py312`` in its tag, else the table above); None if unknown."""
+    m = re.search(r"-py3(\d+)$", serving_version)
+    return (3, int(m.group(1))) if m else _IMAGE_PYTHON.get(serving_version)
+
+
+def _python_needed(mm: tuple[int, int]) -> tuple[int, int]:
+    needed = (3, 0)
+    for since, python in _SKLEARN_PYTHON:
+        if mm >= since:
+            needed = python
+    return needed
+
+
 def nearest_serving_version(sklearn_version: str) -> Optional[str]:
     """The image a model pickled with ``sklearn_version`` is served on when no image has its minor
     (``code/requirements.txt`` then pins the exact version, which the container installs at start).
 
-    The newest image whose scikit-learn is older: installing a newer scikit-learn there only moves
-    forward, and pip upgrades numpy/scipy wherever scikit-learn's declared minimums need it, while
-    going down onto a newer image's numpy/scipy is checked by nothing (scikit-learn declares no
-    upper bounds). For 1.5-1.8 that is 1.4-2-py312 (Python 3.12, which they all support). Older
-    than every image: the oldest. None without any image data or for an unreadable version.
+    The newest image whose scikit-learn is older and whose Python that version installs on:
+    installing a newer scikit-learn only moves forward, and pip upgrades numpy/scipy wherever
+    scikit-learn's declared minimums need it, while going down onto a newer image's numpy/scipy is
+    checked by nothing (scikit-learn declares no upper bounds). For 1.5-1.8 that is 1.4-2-py312
+    (Python 3.12). Older than every image: the oldest. None when no listed image can install it
+    (SDK 2.245's list ends at 1.2-1, Python 3.9, below what 1.7 needs) or the version is unreadable.
     """
     local = _major_minor(sklearn_version or "")
     if local is None:
         return None
     ranked = sorted((mm, v) for v in sklearn_serving_versions() if (mm := _major_minor(v)))
-    older = [v for mm, v in ranked if mm <= local]
+    needed = _python_needed(local)
+    usable = [(mm, v) for mm, v in ranked if (image_python(v) or (9, 99)) >= needed]
+    older = [v for mm, v in usable if mm <= local]
     if older:
         return older[-1]
-    return ranked[0][1] if ranked else None
+    return usable[0][1] if usable else None
 
 
 def image_sklearn(serving_version: str) -> str:
@@ -110,6 +134,14 @@ def mismatch_advice(sklearn_version: str) -> str:
     jupyter_smops pinned, or an archive validated as it is)."""
     versions = sklearn_serving_versions()
     nearest = nearest_serving_version(sklearn_version)
+    if nearest is None and _major_minor(sklearn_version or ""):
+        python = ".".join(map(str, _python_needed(_major_minor(sklearn_version))))
+        return (f"scikit-learn {sklearn_version} has no SageMaker serving image, and none that the installed "
+                f"SageMaker SDK lists ({', '.join(versions)}) runs the Python {python}+ it installs on. Deploy with "
+                f"--image-uri naming a newer scikit-learn image (e.g. <account>.dkr.ecr.<region>.amazonaws.com/"
+                f"sagemaker-scikit-learn:1.4-2-py312-cpu-py3; code/requirements.txt pins scikit-learn=="
+                f"{sklearn_version}, which it installs at start), or install newer image data "
+                f"(pip install sagemaker-core).")
     pin = (f"Push it again (push adds scikit-learn=={sklearn_version} to code/requirements.txt and deploys on "
            f"the {nearest} image, which installs it at start), or deploy" if nearest else "Deploy")
     return (f"scikit-learn {sklearn_version} has no SageMaker serving image (images exist for "

@@ -79,8 +79,8 @@ def deployable(package: PackageResult) -> PackageResult:
     """``package``, unless the model's scikit-learn has no serving image and the archive does not
     pin it (the file's recorded version could not be read before packaging, and the probe found
     another): InvalidArtifact saying which line to add, so no version deploys the wrong scikit-learn."""
-    if package.serving_version or not package.framework_version:
-        return package
+    if package.serving_version or package.requirements_pin or not package.framework_version:
+        return package  # pinned without a listed image: deploys take --image-uri (images.mismatch_advice)
     from .errors import InvalidArtifact
 
     version = package.framework_version

@@ -177,10 +177,9 @@ def decide(trained: Optional[str], text: Optional[str], *, accept: Optional[str]
                              f"so the endpoint installs what this line says at start, which may not be {trained}. "
                              f"Write scikit-learn=={trained} (or remove the line and jupyter_smops pins it).")
         return Decision(nearest, None, user.exact, False)
-    if nearest is None:
-        return Decision(None, None, None, False)
+    where = f"the {nearest} image" if nearest else "the serving image"
     added = (f"{PIN_MARKER} the model was pickled with scikit-learn {trained}, which has no SageMaker serving\n"
-             f"# image; the {nearest} image installs it when the endpoint starts (needs a package index).\n"
+             f"# image; {where} installs it when the endpoint starts (needs a package index).\n"
              f"{SKLEARN}=={trained}\n")
     body = (text or "").rstrip("\n")
     return Decision(nearest, (body + "\n" if body else "") + added, trained, True)
@@ -255,8 +254,8 @@ def serving_checks(version: Optional[str], local: Optional[str], text: Optional[
             checks.append(Check("framework-version", False, f"code/{exc.message}{pickled}"))
         if decision is not None and decision.pin_added:  # the archive lacks the pin it needs
             checks.append(Check("framework-version", False, f"scikit-learn {version}{pickled} has no SageMaker serving "
-                                f"image; push adds {SKLEARN}=={version} to code/requirements.txt and serves it on "
-                                f"the {decision.serving_version} image, which installs it at start",
+                                f"image; push adds {SKLEARN}=={version} to code/requirements.txt, which the "
+                                f"{decision.serving_version or 'serving'} image installs at start",
                                 severity="warning"))
         elif decision is not None:
             fields["serving_version"] = decision.serving_version
