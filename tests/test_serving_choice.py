@@ -226,3 +226,6 @@ def test_deploy_plan_text_for_sagemaker_says_image_version_and_trade_off(sdk_3_1
                                "framework_version": "1.9.1", "serving_version": "1.9-0"})
     s = serving_plan(unpinned, DeployOptions(framework_version="1.2-1", image_uri=uri), local=False)
     assert s["sklearn"] == "1.2.x" and "not validated" in " ".join(s["notes"])
+    # A hand-picked image whose Python cannot install the pin: said before anything is created.
+    s = serving_plan(mv, DeployOptions(framework_version="1.2-1", image_uri=uri), local=False)
+    assert s["sklearn"] == "1.7.2" and "the install fails and the endpoint does not start" in " ".join(s["notes"])

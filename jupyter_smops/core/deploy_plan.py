@@ -144,6 +144,9 @@ def serving_plan(mv: ModelVersion, options: DeployOptions, *, local: bool, custo
         if pinned:
             notes.append(f"--framework-version {options.framework_version} changes the image only: code/"
                          f"requirements.txt still installs scikit-learn=={pinned} at start.")
+            if not images.can_install(options.framework_version, pinned):
+                notes.append(f"The {options.framework_version} image's Python is older than scikit-learn {pinned} "
+                             f"supports: the install fails and the endpoint does not start. Choose a newer image.")
         elif images.image_sklearn(options.framework_version) != images.image_sklearn(trained):
             notes.append(f"{mv.ref} was pickled with scikit-learn {trained}; the {options.framework_version} image "
                          f"runs scikit-learn {images.image_sklearn(options.framework_version)}, under which it was "

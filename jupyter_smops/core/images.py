@@ -100,6 +100,12 @@ def _python_needed(mm: tuple[int, int]) -> tuple[int, int]:
     return needed
 
 
+def can_install(serving_version: str, sklearn_version: str) -> bool:
+    """Whether ``sklearn_version`` installs on the image's Python (True when either is unknown)."""
+    mm = _major_minor(sklearn_version or "")
+    return mm is None or (image_python(serving_version) or (9, 99)) >= _python_needed(mm)
+
+
 def nearest_serving_version(sklearn_version: str) -> Optional[str]:
     """The image a model pickled with ``sklearn_version`` is served on when no image has its minor
     (``code/requirements.txt`` then pins the exact version, which the container installs at start).
@@ -115,8 +121,7 @@ def nearest_serving_version(sklearn_version: str) -> Optional[str]:
     if local is None:
         return None
     ranked = sorted((mm, v) for v in sklearn_serving_versions() if (mm := _major_minor(v)))
-    needed = _python_needed(local)
-    usable = [(mm, v) for mm, v in ranked if (image_python(v) or (9, 99)) >= needed]
+    usable = [(mm, v) for mm, v in ranked if can_install(v, sklearn_version)]
     older = [v for mm, v in usable if mm <= local]
     if older:
         return older[-1]
