@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .core.endpoints.logtime import MAX_LOG_LINES, parse_since
 from .core.errors import BadRequest, SmopsError, UpstreamError
 from .views import CleanupView, EndpointsView, LogView, ModelsView, plural
 
@@ -288,8 +287,8 @@ def _cleanup(args, smops, face):
 
 
 def _logs(args, smops, face):
-    since = parse_since(args.since)
-    tail = args.tail if args.tail is not None else (MAX_LOG_LINES if since is not None and not args.follow else 100)
+    since = smops.parse_since(args.since)
+    tail = 100 if args.tail is None and args.follow else args.tail  # None: the core's default
     log = LogView(smops.logs(args.endpoint, tail=tail, since=since), endpoint=args.endpoint, tail=tail, since=since)
     if not args.follow:
         return log

@@ -221,7 +221,7 @@ class EndpointsView(list):
 class LogView(str):
     """``logs``: the log text itself (a str), displayed with its line breaks, not as a repr."""
 
-    def __new__(cls, text: str, *, endpoint: str, tail: int, since: Optional[float] = None):
+    def __new__(cls, text: str, *, endpoint: str, tail: Optional[int], since: Optional[float] = None):
         self = super().__new__(cls, text)
         self.endpoint, self.tail, self.since = endpoint, tail, since
         return self
@@ -242,10 +242,10 @@ class LogView(str):
         return f"<pre style='white-space:pre-wrap;margin:0'>{html.escape(text)}</pre>"
 
     def to_dict(self) -> dict:
-        from .core.endpoints.logtime import iso
-
-        return {"endpoint": self.endpoint, "tail": self.tail, "since": iso(self.since) if self.since else None,
-                "lines": self.lines}
+        """``tail`` as asked (null: the default), ``since`` as an ISO UTC time or null."""
+        since = None if self.since is None else \
+            datetime.fromtimestamp(self.since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return {"endpoint": self.endpoint, "tail": self.tail, "since": since, "lines": self.lines}
 
 
 class CleanupView:

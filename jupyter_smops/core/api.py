@@ -13,6 +13,7 @@ from typing import Any, Iterator, Optional
 
 from .config import SmopsConfig
 from .deploy_plan import DeployPlan, check_approval, check_options, combine_ref, serving_plan
+from .endpoints import logtime
 from .endpoints.base import Endpoints
 from .limits import check_payload_size
 from .errors import BadRequest, Conflict, NotFound
@@ -346,9 +347,15 @@ class Smops:
         body, ctype = encode_payload(data, content_type)
         return self.invoke(name, body, content_type=ctype, accept=accept or "application/json")
 
-    def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
-        """The endpoint's last ``tail`` log lines (written at or after ``since``, epoch seconds)."""
+    def logs(self, name: str, tail: Optional[int] = None, since: Optional[float] = None) -> str:
+        """The endpoint's last ``tail`` log lines (written at or after ``since``, epoch seconds);
+        ``tail`` defaults to 100, or to the whole ``since`` window (up to 10,000 lines)."""
+        if tail is None:
+            tail = 100 if since is None else logtime.MAX_LOG_LINES
         return self._backend_of(name).logs(name, tail=tail, since=since)
+
+    # "10m", "2h", an ISO time -> epoch seconds, for the faces' --since (BadRequest otherwise).
+    parse_since = staticmethod(logtime.parse_since)
 
     def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None) -> Iterator[str]:
         """New log lines as they are written, until the caller stops, ``until`` (epoch seconds) or
