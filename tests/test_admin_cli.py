@@ -117,6 +117,8 @@ def test_teardown_order_with_stubber(aws_env):
     user_app = dict(d, UserProfileName="alice", AppType="JupyterServer", AppName="default")
     stub.add_response("describe_domain", {"DomainId": "d-abc123", "DomainName": "team", "Status": "InService",
                                           "DefaultUserSettings": {"ExecutionRole": f"arn:aws:iam::{ACCOUNT}:role/r"}}, d)
+    # Teardown first looks for the users' resources: no profiles with an owner tag here.
+    stub.add_response("list_user_profiles", {"UserProfiles": []}, {"DomainIdEquals": "d-abc123"})
     stub.add_response("list_apps", {"Apps": [dict(space_app, Status="InService"), dict(user_app, Status="Deleting")]},
                       {"DomainIdEquals": "d-abc123"})
     stub.add_response("delete_app", {}, space_app)
@@ -196,6 +198,8 @@ def test_teardown_waits_through_a_failed_app_and_stops_on_a_failed_deletion(aws_
     healthy = dict(d, SpaceName="s2", AppType="JupyterLab", AppName="default")
     stub = Stubber(sm)
     stub.add_response("describe_domain", dict(d, DomainName="team", Status="InService"), d)
+    # Teardown first looks for the users' resources: no profiles with an owner tag here.
+    stub.add_response("list_user_profiles", {"UserProfiles": []}, {"DomainIdEquals": "d-abc123"})
     stub.add_response("list_apps", {"Apps": [dict(broken, Status="Failed"), dict(healthy, Status="InService")]},
                       {"DomainIdEquals": "d-abc123"})
     stub.add_response("delete_app", {}, broken)
