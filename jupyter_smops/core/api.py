@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from .config import SmopsConfig
-from .deploy_plan import DeployPlan, check_approval, check_options, combine_ref, serving_plan
+from .deploy_plan import DeployPlan, check_approval, check_expiry, check_options, combine_ref, serving_plan
 from .endpoints import logtime
 from .endpoints.base import Endpoints
 from .limits import check_payload_size
@@ -21,7 +21,7 @@ from .names import parse_ref, suggest_endpoint_name, validate_endpoint_name, val
 from .payload import encode_payload
 from .registry.base import Registry
 from .types import (CleanupResult, DeployOptions, Endpoint, InvokeResult, Model, ModelVersion, PackageResult, Progress,
-                    no_progress)
+                    PublicFront, no_progress)
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
@@ -280,6 +280,7 @@ class Smops:
         on_this_machine = target is self.local_endpoints
         options = check_options(options or DeployOptions(), remote=not on_this_machine,
                                 default_instance_type=self.config.instance_type)
+        options = check_expiry(self.config, options, local=on_this_machine)
         custom_image = bool(options.image_uri)
         options = target.prepare_deploy(mv, options)
         for backend in self._all_endpoint_backends():
@@ -362,6 +363,50 @@ class Smops:
         the endpoint is deleted."""
         return self._backend_of(name).follow_logs(name, since=since, until=until)
 
+    def extend(self, name: str, *, by: Optional[float] = None, expires_in: Optional[float] = None,
+               no_expiry: bool = False) -> Endpoint:
+        """Move an endpoint's expiry: ``by`` seconds later than now planned (or than now, when it
+        had none), or ``expires_in`` seconds from now, or never (``no_expiry``). The admin's cap
+        (``max_expires_in``) bounds the time left from now, as at deploy."""
+        import time
+
+        from .deploy_plan import check_lifetime
+        from .durations import parse_iso
+
+        if sum(x is not None and x is not False for x in (by, expires_in, no_expiry or None)) != 1:
+            raise BadRequest("Say how: --by DURATION (later than planned), --expires-in DURATION (from now) "
+                             "or --no-expiry.")
+        backend = self._backend_of(name)
+        local = backend is self.local_endpoints
+        now = time.time()
+        if no_expiry:
+            check_lifetime(self.config, None, local=local, asked="--no-expiry")
+            return backend.set_expiry(name, None, self.owner)
+        if by is not None:
+            current = parse_iso(backend.describe(name).expires_at)
+            at = max(current or now, now) + float(by)
+            asked = "--by"
+        else:
+            at = now + float(expires_in)
+            asked = "--expires-in"
+        check_lifetime(self.config, at - now, local=local, asked=f"{asked} (the time left from now)")
+        return backend.set_expiry(name, at, self.owner)
+
+    def expose(self, name: str, *, rate_limit: float = 10.0, burst_limit: int = 20,
+               quota_per_day: int = 10_000) -> "PublicFront":
+        """A public front for the endpoint: on SageMaker an API Gateway REST API (POST .../invocations
+        into InvokeEndpoint), an API key and a usage plan with these limits, tagged with the owner;
+        the result holds the key's value once. Local endpoints say what it would create and give
+        their runtime URL instead."""
+        if rate_limit <= 0 or burst_limit < 1 or quota_per_day < 1:
+            raise BadRequest("The rate limit, the burst limit and the daily quota must all be positive.")
+        return self._backend_of(name).expose(name, self.owner, rate_limit=float(rate_limit),
+                                             burst_limit=int(burst_limit), quota_per_day=int(quota_per_day))
+
+    def unexpose(self, name: str) -> bool:
+        """Remove the endpoint's public front (URL and key stop working); False when it had none."""
+        return self._backend_of(name).unexpose(name)
+
     def delete(self, name: str, progress: Progress = no_progress) -> None:
         """Delete an endpoint and what was created with it."""
         try:
@@ -381,6 +426,8 @@ class Smops:
             total.endpoints.extend(part.endpoints)
             total.endpoint_configs.extend(part.endpoint_configs)
             total.models.extend(part.models)
+            total.schedules.extend(part.schedules)
+            total.public_fronts.extend(part.public_fronts)
             total.errors.extend(part.errors)
             if not dry_run:
                 self._remote_names.difference_update(part.endpoints)

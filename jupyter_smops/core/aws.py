@@ -105,6 +105,17 @@ REQUIRED_ACTIONS = {
     "logs:DescribeLogStreams": "%smops logs", "logs:GetLogEvents": "%smops logs",
     "sts:GetCallerIdentity": "account id (needs no permission)",
     "pricing:GetProducts": "%smops prices --refresh: the region's hosting prices (optional)",
+    "sagemaker:DeleteTags": "extend --no-expiry and unexpose drop smops:expires-at / smops:public-url",
+    "scheduler:GetScheduleGroup": "find the owner's schedule group before creating it",
+    "scheduler:CreateScheduleGroup": "the owner's schedule group smops-<owner>, on the first deploy with expiry",
+    "scheduler:CreateSchedule": "deploy --expires-in: the one-time schedule deleting the endpoint",
+    "scheduler:UpdateSchedule": "extend", "scheduler:DeleteSchedule": "delete, cleanup, extend --no-expiry",
+    "scheduler:ListSchedules": "cleanup", "scheduler:TagResource": "tag the schedule group at creation",
+    "apigateway:POST": "expose: REST API, resource, deployment, API key, usage plan and its key",
+    "apigateway:PUT": "expose: method, integration and their responses",
+    "apigateway:GET": "expose/unexpose/cleanup: find the owner's fronts (REST APIs, usage plans, plan keys)",
+    "apigateway:PATCH": "unexpose: detach the usage plan from the stage",
+    "apigateway:DELETE": "unexpose, delete, cleanup",
 }
 
 _SERVICE_PREFIX = {"sagemaker-runtime": "sagemaker", "application-autoscaling": "application-autoscaling",
@@ -116,7 +127,7 @@ _CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
                 "SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestExpired"}
 _THROTTLE = {"ThrottlingException", "Throttling", "ThrottledException", "SlowDown", "TooManyRequestsException",
              "RequestLimitExceeded", "ProvisionedThroughputExceededException", "RequestThrottled"}
-_NOT_FOUND = {"NoSuchKey", "404", "NotFound", "ResourceNotFound", "ResourceNotFoundException",
+_NOT_FOUND = {"NoSuchKey", "404", "NotFound", "ResourceNotFound", "ResourceNotFoundException", "NotFoundException",
               "ObjectNotFoundException", "NoSuchUpload"}
 _IN_USE = {"ResourceInUse", "ResourceInUseException", "ConflictException", "BucketAlreadyOwnedByYou",
            "PreconditionFailed", "ConditionalRequestConflict", "OperationAborted"}
@@ -124,6 +135,10 @@ _IN_USE = {"ResourceInUse", "ResourceInUseException", "ConflictException", "Buck
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action a call needs, e.g. ``("s3", "UploadPart")`` -> ``s3:PutObject``."""
+    if service == "apigateway":  # API Gateway's actions are its HTTP methods
+        verb = next((v for p, v in (("Get", "GET"), ("Create", "POST"), ("Put", "PUT"), ("Update", "PATCH"),
+                                    ("Delete", "DELETE")) if operation.startswith(p)), operation)
+        return f"apigateway:{verb}"
     if (service, operation) in _IAM_ACTIONS:
         return _IAM_ACTIONS[(service, operation)]
     return f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
@@ -194,7 +209,7 @@ def _translate_client_error(exc: Any, step: str, service: str) -> SmopsError:
     if code in _IN_USE or "already existing" in message or "already exists" in message:
         return Conflict(f"Conflict during {where}: the resource exists or is in use.{said} Choose another "
                         f"name or delete the existing one first.", code="Conflict")
-    if code in ("ValidationException", "ValidationError", "InvalidParameterValue", "InvalidRequest",
+    if code in ("ValidationException", "ValidationError", "InvalidParameterValue", "InvalidRequest", "BadRequestException",
                 "InvalidArgument", "MalformedXML", "InvalidBucketName"):
         return BadRequest(f"AWS rejected {where} as invalid.{said} Check the values given (names, instance "
                           f"type, sizes) against the message.", code="ValidationException")

@@ -93,6 +93,10 @@ class SmopsConfig(Configurable):
     archive_max_bytes = Integer(help="Most bytes a model.tar.gz may unpack to (default 10 GiB). SMOPS_ARCHIVE_MAX_BYTES").tag(config=True)
     archive_max_ratio = Float(help="Highest compression ratio of a model.tar.gz past 64 MiB unpacked (default 200). SMOPS_ARCHIVE_MAX_RATIO").tag(config=True)
     archive_max_entries = Integer(help="Most entries a model.tar.gz may hold (default 10,000). SMOPS_ARCHIVE_MAX_ENTRIES").tag(config=True)
+    default_expires_in = Unicode(help="Expiry of a deploy that names none (90s, 30m, 2h, 1d; 'never' for none). SMOPS_DEFAULT_EXPIRES_IN, default 4h").tag(config=True)
+    max_expires_in = Unicode(help="Admin cap on an endpoint's lifetime from now (deploy, extend); empty for no cap, which also allows --no-expiry. SMOPS_MAX_EXPIRES_IN").tag(config=True)
+    scheduler_role_arn = Unicode(help="Role EventBridge Scheduler assumes to delete expired endpoints ('{owner}' is replaced). SMOPS_SCHEDULER_ROLE_ARN, default arn:aws:iam::<account>:role/smops-expiry-<owner>").tag(config=True)
+    apigateway_role_arn = Unicode(help="Role API Gateway assumes to invoke exposed endpoints ('{owner}' is replaced). SMOPS_APIGATEWAY_ROLE_ARN, default arn:aws:iam::<account>:role/smops-front-<owner>").tag(config=True)
     # Type traits here, on the core's settings (not on the server's ExtensionApp): the magics and
     # the CLI build the same SmopsConfig, so a fake or third-party backend set once (in
     # jupyter_server_config.py, ipython_config.py, or SMOPS_*_CLASS) applies to every face. The
@@ -167,6 +171,22 @@ class SmopsConfig(Configurable):
     def _instance_default(self) -> str:
         return _env("SMOPS_INSTANCE_TYPE", "ml.t2.medium")
 
+    @default("default_expires_in")
+    def _expires_default(self) -> str:
+        return _env("SMOPS_DEFAULT_EXPIRES_IN", "4h")
+
+    @default("max_expires_in")
+    def _max_expires_default(self) -> str:
+        return _env("SMOPS_MAX_EXPIRES_IN", "")
+
+    @default("scheduler_role_arn")
+    def _scheduler_role_default(self) -> str:
+        return _env("SMOPS_SCHEDULER_ROLE_ARN", "")
+
+    @default("apigateway_role_arn")
+    def _apigateway_role_default(self) -> str:
+        return _env("SMOPS_APIGATEWAY_ROLE_ARN", "")
+
     @default("require_approval")
     def _approval_default(self) -> bool:
         return _env_bool("SMOPS_REQUIRE_APPROVAL", False)
@@ -238,5 +258,6 @@ class SmopsConfig(Configurable):
         """Settings safe to show (no credentials are ever held here)."""
         keys = ("backend", "home", "bucket", "prefix", "role_arn", "owner", "owner_tag_key", "region",
                 "instance_type", "require_approval", "studio_metadata_path", "validate_timeout", "invoke_timeout",
-                "archive_max_bytes", "archive_max_ratio", "archive_max_entries")
+                "archive_max_bytes", "archive_max_ratio", "archive_max_entries", "default_expires_in", "max_expires_in",
+                "scheduler_role_arn", "apigateway_role_arn")
         return {k: getattr(self, k) for k in keys}

@@ -153,3 +153,52 @@ def serving_plan(mv: ModelVersion, options: DeployOptions, *, local: bool, custo
                          f"not validated. Check it in an environment with that version first.")
     return {"image_uri": options.image_uri, "serving_version": None if custom_image else serving, "sklearn": sklearn,
             "installs_at_start": bool(mv.requirements), "notes": notes}
+
+
+def expiry_limits(config) -> tuple[Optional[float], Optional[float]]:
+    """(default, cap) in seconds from the settings: ``default_expires_in`` ('never' or empty: no
+    default expiry) and the admin's ``max_expires_in`` (empty: no cap). BadRequest names the
+    setting when either is unreadable."""
+    from .durations import NO_EXPIRY_WORDS, parse_duration
+
+    raw = (config.default_expires_in or "").strip().lower()
+    default = None if raw in ("", *NO_EXPIRY_WORDS) else \
+        parse_duration(raw, what="The setting default_expires_in (SMOPS_DEFAULT_EXPIRES_IN)")
+    cap = parse_duration(config.max_expires_in or None, what="The setting max_expires_in (SMOPS_MAX_EXPIRES_IN)")
+    return default, cap
+
+
+def check_lifetime(config, seconds: Optional[float], *, local: bool, asked: str = "--expires-in") -> Optional[float]:
+    """``seconds`` from now, within the admin's cap (``max_expires_in``); None (no expiry) only
+    without a cap. Local endpoints cost nothing, so the cap does not apply to them."""
+    from .durations import human
+
+    _, cap = expiry_limits(config)
+    if cap is None or local:
+        return seconds
+    if seconds is None:
+        raise BadRequest(f"Endpoints here must expire: your administrator allows at most {human(cap)} "
+                         f"(max_expires_in). Drop --no-expiry, or give --expires-in up to {human(cap)}.")
+    if seconds > cap + 0.5:
+        raise BadRequest(f"{asked} {human(seconds)} is longer than the {human(cap)} your administrator allows "
+                         f"(max_expires_in). Ask for {human(cap)} or less; extend it later if you need to.")
+    return seconds
+
+
+def check_expiry(config, options: DeployOptions, *, local: bool) -> DeployOptions:
+    """The options with ``expires_in`` resolved: the one asked for, else the configured default
+    (cut to the cap), or None for ``no_expiry``; BadRequest when the cap refuses it."""
+    if options.no_expiry and options.expires_in is not None:
+        raise BadRequest("Give either --expires-in or --no-expiry, not both.")
+    default, cap = expiry_limits(config)
+    if options.no_expiry:
+        seconds = None
+    elif options.expires_in is not None:
+        seconds = float(options.expires_in)
+        if seconds <= 0:
+            raise BadRequest("--expires-in must be longer than zero.")
+    else:
+        seconds = default if cap is None or local or default is None else min(default, cap)
+        if seconds is None and cap is not None and not local:
+            seconds = cap
+    return dataclasses.replace(options, expires_in=check_lifetime(config, seconds, local=local))

@@ -64,6 +64,10 @@ class DeployOptions:
     image_uri: Optional[str] = None
     wait: bool = True
     timeout: float = 1800.0
+    # Seconds from creation until the endpoint is deleted (a plan fills in the default); None
+    # after planning means no expiry, which ``no_expiry`` asks for.
+    expires_in: Optional[float] = None
+    no_expiry: bool = False
 
 
 @dataclass(frozen=True, repr=False)
@@ -195,12 +199,73 @@ class Endpoint(_Result):
     cost_so_far: Optional[float] = None
     image_uri: Optional[str] = None
     arn: Optional[str] = None
+    # When the endpoint is deleted by itself (ISO UTC; None: never), the whole seconds left then
+    # (at the time of this answer) and what it costs until then (None when free or unknown).
+    expires_at: Optional[str] = None
+    seconds_left: Optional[int] = None
+    cost_until_expiry: Optional[float] = None
+    public_url: Optional[str] = None  # the API Gateway front (``expose``), None when not exposed
 
     def __str__(self) -> str:
         where = self.url or self.instance_type or ""
         cost = f"  ${self.cost_per_hour:.3f}/h (${self.cost_so_far or 0:.2f} so far)" if self.cost_per_hour else ""
         reason = f"\n    reason: {self.failure_reason}" if self.failure_reason else ""
         return f"{self.name}  {self.status}  {self.model}:{self.version}  {self.backend} {where}{cost}{reason}"
+
+
+def expiry_fields(expires_at: Optional[str], cost_per_hour: Optional[float], *, now: Optional[float] = None) -> dict:
+    """``expires_at``, ``seconds_left`` and ``cost_until_expiry`` for an Endpoint, from the expiry
+    time and the hourly cost (backends call it when they build one)."""
+    from .durations import seconds_left
+
+    left = seconds_left(expires_at, now)
+    cost = round(cost_per_hour * left / 3600.0, 4) if cost_per_hour and left is not None else None
+    return {"expires_at": expires_at, "seconds_left": left, "cost_until_expiry": cost}
+
+
+@dataclass(frozen=True, repr=False)
+class PublicFront(_Result):
+    """An endpoint's public front (API Gateway REST API + API key + usage plan), or on the local
+    backend what it would be (``created`` False and ``runtime_url`` offered instead)."""
+
+    endpoint: str
+    created: bool
+    url: Optional[str] = None
+    api_key: Optional[str] = None  # the key's value: given once by expose, never stored here
+    api_key_id: Optional[str] = None
+    rest_api_id: Optional[str] = None
+    usage_plan_id: Optional[str] = None
+    rate_limit: Optional[float] = None
+    burst_limit: Optional[int] = None
+    quota_per_day: Optional[int] = None
+    runtime_url: Optional[str] = None
+    message: str = ""
+
+    def curl(self) -> str:
+        """A curl command calling the front (or the local runtime address)."""
+        body = "'{\"instances\": [[5.1, 3.5, 1.4, 0.2]]}'"
+        if self.created and self.url:
+            return (f"curl -X POST {self.url} -H 'x-api-key: {self.api_key or '<your key>'}' "
+                    f"-H 'Content-Type: application/json' -d {body}")
+        if self.runtime_url:
+            return (f"curl -X POST {self.runtime_url}/endpoints/{self.endpoint}/invocations "
+                    f"-H 'Content-Type: application/json' -d {body}")
+        return ""
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["curl"] = self.curl()
+        return d
+
+    def __str__(self) -> str:
+        lines = [self.message] if self.message else []
+        if self.created:
+            lines += [f"URL:     {self.url}", f"API key: {self.api_key or '(shown once, when exposed)'}",
+                      f"limits:  {self.rate_limit:g} requests/s (bursts of {self.burst_limit}), "
+                      f"{self.quota_per_day} requests/day"]
+        if self.curl():
+            lines += ["try it:", f"  {self.curl()}"]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, repr=False)
@@ -243,13 +308,16 @@ class CleanupResult(_Result):
     endpoint_configs: list = field(default_factory=list)
     models: list = field(default_factory=list)
     registry_versions: list = field(default_factory=list)
+    schedules: list = field(default_factory=list)  # expiry schedules (EventBridge Scheduler)
+    public_fronts: list = field(default_factory=list)  # API Gateway fronts, by endpoint name
     errors: list = field(default_factory=list)
     leftovers: list = field(default_factory=list)  # debris of killed operations (cache folders, claims, uploads)
 
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         parts = []
-        for label, items in (("endpoint", self.endpoints), ("endpoint config", self.endpoint_configs),
+        for label, items in (("public front", self.public_fronts), ("expiry schedule", self.schedules),
+                             ("endpoint", self.endpoints), ("endpoint config", self.endpoint_configs),
                              ("SageMaker model", self.models), ("registry version", self.registry_versions),
                              ("leftover", self.leftovers)):
             if items:

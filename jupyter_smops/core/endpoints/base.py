@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from ..limits import INVOKE_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, check_payload_size  # noqa: F401 (re-exported)
-from ..types import (CleanupResult, DeployOptions, Endpoint, InvokeResult, ModelVersion, Progress,  # noqa: F401
+from ..types import (CleanupResult, DeployOptions, Endpoint, InvokeResult, ModelVersion, Progress, PublicFront,  # noqa: F401
                      no_progress)
 
 # Backends and fakes import the limits and DeployOptions from here too (one interface module).
@@ -85,3 +85,23 @@ class Endpoints(abc.ABC):
         """The SageMaker Runtime URL (InvokeEndpoint) for these endpoints when this backend serves
         one itself (local endpoints); None means the AWS SDK's own endpoint."""
         return None
+
+    # -- expiry and the public front (issue 16) ------------------------------------------
+    def set_expiry(self, name: str, expires_at: Optional[float], owner: str) -> Endpoint:
+        """Make the endpoint expire at ``expires_at`` (epoch seconds), or never (None); returns
+        it described again. Backends without expiry refuse."""
+        from ..errors import BadRequest
+
+        raise BadRequest(f"{self.kind} endpoints have no expiry to change.")
+
+    def expose(self, name: str, owner: str, *, rate_limit: float, burst_limit: int,
+               quota_per_day: int) -> "PublicFront":
+        """Give the endpoint a public front (an HTTPS URL behind an API key, throttled and with
+        a daily quota); the result carries the key once. Backends without one refuse."""
+        from ..errors import BadRequest
+
+        raise BadRequest(f"{self.kind} endpoints cannot be exposed.")
+
+    def unexpose(self, name: str) -> bool:
+        """Remove the endpoint's public front; False when it had none."""
+        return False

@@ -28,7 +28,9 @@ from ..errors import BadRequest, Conflict, InvalidArtifact, ModelError, NotFound
 from ..names import validate_endpoint_name
 from ..files import private_dir, read_json, write_json
 from ..serving import zygote
-from ..types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
+from ..durations import iso_utc, parse_iso
+from ..types import (CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, PublicFront, expiry_fields,
+                     no_progress)
 from . import logtime
 from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
 
@@ -157,7 +159,7 @@ class LocalEndpoints(Endpoints):
                 raise Conflict(f"An endpoint named {name!r} already exists. Choose another name "
                                f"(--endpoint NAME) or delete it first (%smops delete {name}).") from None
             try:
-                self._launch(d, mv, name, owner, fetch, progress)
+                self._launch(d, mv, name, owner, fetch, progress, options.expires_in)
             except BaseException as exc:
                 shutil.rmtree(d, ignore_errors=True)
                 if isinstance(exc, SmopsError) or not isinstance(exc, Exception):
@@ -168,12 +170,14 @@ class LocalEndpoints(Endpoints):
         return self._wait(name, options.timeout, progress)
 
     def _launch(self, d: Path, mv: ModelVersion, name: str, owner: str, fetch: ArtifactFetcher,
-                progress: Progress) -> None:
+                progress: Progress, expires_in: Optional[float] = None) -> None:
         uid = uuid.uuid4().hex
+        # The supervisor stops itself at expires_at (serving/process.py); describe then removes it.
+        expires_at = iso_utc(time.time() + expires_in) if expires_in else None
         state = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "owner": owner,
                  "status": "Creating", "created_at": _now(), "sha256": mv.sha256, "workers": self.workers,
                  "deployer_pid": os.getpid(), "deployer_start": process_start(os.getpid()),
-                 "log": str(d / LOG)}
+                 "log": str(d / LOG), "expires_at": expires_at}
         write_json(d / STATE, state)
         progress("fetching", None, None)
         tarball = fetch(mv)
@@ -218,12 +222,57 @@ class LocalEndpoints(Endpoints):
         if state is None:
             raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
         runtime = read_json(d / RUNTIME) or {}
+        expiry = expiry_fields(state.get("expires_at"), None)
+        at = parse_iso(state.get("expires_at"))
+        if state.get("status") != "Deleting" and (runtime.get("status") == "Expired" or (at and time.time() >= at)):
+            self._remove_expired(name)  # as SageMaker's schedule deletes an expired endpoint
+            raise NotFound(f"Local endpoint {name!r} expired at {state.get('expires_at')} and was removed. "
+                           f"Deploy it again (%smops deploy {state.get('model')}:{state.get('version')} --local).")
         status, reason = self._status(d, state, runtime)
         return Endpoint(name=name, status=status, backend=self.kind, model=state.get("model", ""),
                         version=int(state.get("version") or 0), created_at=state.get("created_at", ""),
                         owner=state.get("owner", ""), instance_type="local",
                         instance_count=state.get("workers"),
-                        url=runtime.get("url") if status == "InService" else None, failure_reason=reason)
+                        url=runtime.get("url") if status == "InService" else None, failure_reason=reason, **expiry)
+
+    def _remove_expired(self, name: str) -> None:
+        try:
+            self.delete(name)
+        except NotFound:
+            pass  # removed meanwhile by another reader
+
+    # -- expiry and the public front ------------------------------------------------------
+    def set_expiry(self, name: str, expires_at: Optional[float], owner: str) -> Endpoint:
+        """Move (or with None, remove) the endpoint's expiry; its supervisor reads it from the
+        state file within a quarter of a second."""
+        validate_endpoint_name(name)
+        d = self.root / name
+        with self._lock(name):
+            state = read_json(d / STATE)
+            if state is None or state.get("status") == "Deleting":
+                raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
+            state["expires_at"] = iso_utc(expires_at) if expires_at else None
+            write_json(d / STATE, state)
+        return self.describe(name)
+
+    def expose(self, name: str, owner: str, *, rate_limit: float, burst_limit: int, quota_per_day: int) -> PublicFront:
+        """Nothing is created for a local endpoint: what SageMaker would get, and the local
+        SageMaker Runtime address to use instead (loopback only, so nothing here is public)."""
+        self.describe(name)
+        url = self.runtime_url()
+        return PublicFront(
+            endpoint=name, created=False, runtime_url=url, rate_limit=rate_limit, burst_limit=burst_limit,
+            quota_per_day=quota_per_day,
+            message=(f"{name} is a local endpoint: nothing is made public from this machine. On SageMaker, expose "
+                     f"creates an API Gateway REST API (smops-{name}, POST /invocations into SageMaker Runtime "
+                     f"InvokeEndpoint), a prod stage, an API key and a usage plan ({rate_limit:g} requests/s, "
+                     f"bursts of {burst_limit}, {quota_per_day} requests/day), all tagged with your owner tag. "
+                     f"Here, boto3's sagemaker-runtime client (endpoint_url={url}) or curl reach it:"))
+
+    def unexpose(self, name: str) -> bool:
+        """Local endpoints have no public front: nothing to remove (NotFound for an unknown name)."""
+        self.describe(name)
+        return False
 
     def _status(self, d: Path, state: dict, runtime: dict) -> tuple[str, Optional[str]]:
         if state.get("status") == "Deleting":

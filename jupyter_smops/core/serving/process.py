@@ -172,8 +172,14 @@ class EndpointSupervisor:
             while True:
                 time.sleep(0.25)
                 self.reap()
-                if not self.owns_state():
+                state = read_json(self.dir / "state.json")
+                if state is None or state.get("uid") != self.spec["uid"]:
                     self.log("the endpoint's state was removed: stopping")
+                    break
+                if _expired(state):  # the endpoint enforces its own expiry (deploy --expires-in)
+                    self.log(f"expired at {state['expires_at']}: stopping")
+                    write_json(self.runtime, {"status": "Expired", "pid": os.getpid(),
+                                              "expires_at": state["expires_at"]})
                     break
         except _Stop:
             pass
@@ -227,6 +233,14 @@ class EndpointSupervisor:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _expired(state: dict) -> bool:
+    """Whether the state's ``expires_at`` (ISO UTC, set by deploy and extend) has passed."""
+    from ..durations import parse_iso
+
+    at = parse_iso(state.get("expires_at"))
+    return at is not None and time.time() >= at
 
 
 def _reuseport_socket(host: str, port: int) -> socket.socket:

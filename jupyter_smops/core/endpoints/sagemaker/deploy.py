@@ -21,7 +21,8 @@ from ...aws import aws_errors, serving_environment, tag_list
 from ...errors import BadRequest, Conflict, SmopsError, Timeout, UpstreamError
 from ...types import ModelVersion, Progress
 from ..base import DeployOptions
-from . import resources
+from ...durations import iso_utc
+from . import expiry, resources
 from .account import SCALABLE_DIMENSION, VARIANT, Account
 
 log = logging.getLogger("jupyter_smops")
@@ -61,12 +62,13 @@ def create(account: Account, mv: ModelVersion, name: str, owner: str, options: D
         raise Conflict(f"A SageMaker endpoint named {name!r} already exists. Choose another name "
                        f"(--endpoint) or delete it first (%smops delete {name}).")
     role = execution_role(account)
+    expires_at = time.time() + options.expires_in if options.expires_in else None
     tags = tag_list(account.owner_key, owner, model=mv.name, version=mv.version, endpoint=name,
-                    max_count=options.max_count)
+                    max_count=options.max_count, expires_at=iso_utc(expires_at) if expires_at else None)
     resource = f"{name[:47]}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
     created: list[tuple[str, str]] = []
     try:
-        _create(account, mv, name, resource, role, tags, options, created, progress)
+        _create(account, mv, name, resource, role, tags, options, created, progress, (owner, expires_at))
         if not options.wait:
             return
         _wait(account, name, options.timeout, progress, poll_seconds)
@@ -81,7 +83,7 @@ def create(account: Account, mv: ModelVersion, name: str, owner: str, options: D
         raise
 
 
-def _create(account, mv, name, resource, role, tags, options, created, progress) -> None:
+def _create(account, mv, name, resource, role, tags, options, created, progress, expiry_of) -> None:
     sm = account.sm
     progress("creating-model", None, None)
     with aws_errors(f"step 1/3 CreateModel {resource}", "sagemaker"):
@@ -99,6 +101,11 @@ def _create(account, mv, name, resource, role, tags, options, created, progress)
     with aws_errors(f"step 2/3 CreateEndpointConfig {resource}", "sagemaker"):
         sm.create_endpoint_config(EndpointConfigName=resource, ProductionVariants=[variant], Tags=tags)
     created.append(("endpoint_config", resource))
+    owner, expires_at = expiry_of
+    if expires_at:  # before the endpoint: an endpoint never exists without its expiry
+        progress("creating-expiry-schedule", None, None)
+        expiry.create(account, name, owner, expires_at)
+        created.append(("schedule", f"{owner}/{name}"))
     progress("creating-endpoint", 0, None)
     with aws_errors(f"step 3/3 CreateEndpoint {name}", "sagemaker"):
         sm.create_endpoint(EndpointName=name, EndpointConfigName=resource, Tags=tags)

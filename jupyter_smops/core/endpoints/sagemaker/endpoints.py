@@ -7,9 +7,9 @@ from typing import Iterator, Optional
 
 from ... import cost
 from ...aws import clients_for
-from ...types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, no_progress
+from ...types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, PublicFront, no_progress
 from ..base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
-from . import deploy, logs, resources, runtime
+from . import deploy, expiry, front, logs, resources, runtime
 from .account import Account
 
 
@@ -83,8 +83,41 @@ class SageMakerEndpoints(Endpoints):
         return logs.follow_logs(self.clients.client("logs"), name, since=since, until=until, poll=poll,
                                 exists=lambda: self.exists(name))
 
+    def set_expiry(self, name: str, expires_at: Optional[float], owner: str) -> Endpoint:
+        """Move the endpoint's EventBridge schedule (created when it had none) and its
+        ``smops:expires-at`` tag; None deletes both (the endpoint then never expires)."""
+        desc = resources.describe_raw(self.account, name)
+        tags = resources.tags_or_empty(self.sm, desc["EndpointArn"])
+        owner = tags.get(self.account.owner_key) or owner  # the schedule lives in its owner's group
+        if expires_at:
+            expiry.update(self.account, name, owner, expires_at)
+        else:
+            expiry.delete(self.account, name, owner)
+        expiry.set_tag(self.account, desc["EndpointArn"], expires_at)
+        return self.describe(name)
+
+    def expose(self, name: str, owner: str, *, rate_limit: float, burst_limit: int,
+               quota_per_day: int) -> PublicFront:
+        """API Gateway REST API + key + usage plan in front of the endpoint (``front.py``)."""
+        resources.describe_raw(self.account, name)  # NotFound before anything is created
+        return front.create(self.account, name, owner, rate_limit=rate_limit, burst_limit=burst_limit,
+                            quota_per_day=quota_per_day)
+
+    def unexpose(self, name: str) -> bool:
+        """Delete the endpoint's front (plan keys, plan, key, REST API) and its URL tag."""
+        desc = resources.describe_raw(self.account, name)
+        tags = resources.tags_or_empty(self.sm, desc["EndpointArn"])
+        removed = front.delete(self.account, name, tags.get(self.account.owner_key))
+        if front.URL_TAG in tags:
+            from ...aws import aws_errors
+
+            with aws_errors("removing the public URL from the endpoint", "sagemaker"):
+                self.sm.delete_tags(ResourceArn=desc["EndpointArn"], TagKeys=[front.URL_TAG])
+        return removed
+
     def delete(self, name: str, progress: Progress = no_progress) -> None:
-        """Scaling target -> endpoint -> endpoint config -> model; what is already gone is skipped."""
+        """Front -> schedule -> scaling target -> endpoint -> endpoint config -> model; what is
+        already gone is skipped."""
         resources.delete_endpoint(self.account, name, progress)
 
     def cleanup(self, owner: str, dry_run: bool = False) -> CleanupResult:

@@ -13,7 +13,8 @@ from typing import Any, Optional
 from ... import cost
 from ...aws import aws_errors, tag_dict
 from ...errors import AccessDenied, NotFound, SmopsError
-from ...types import CleanupResult, Endpoint, Progress
+from ...types import CleanupResult, Endpoint, Progress, expiry_fields
+from . import expiry, front
 from .account import SCALABLE_DIMENSION, VARIANT, Account
 
 _STATUS = {"Creating": "Creating", "InService": "InService", "Failed": "Failed", "Deleting": "Deleting",
@@ -69,16 +70,18 @@ def _endpoint(account: Account, desc: dict, tags: dict, *, with_image: bool = Fa
     status = _STATUS.get(desc.get("EndpointStatus", ""), desc.get("EndpointStatus", "Updating"))
     running = status not in ("Failed", "Deleting")
     max_count = tags.get("smops:max-count")
+    hourly = cost.cost_per_hour(instance_type, count, prices) if running and not serverless else None
     return Endpoint(
         name=desc["EndpointName"], status=status, backend="sagemaker", model=tags.get("smops:model", ""),
         version=int(tags.get("smops:version") or 0), created_at=created,
         owner=tags.get(account.owner_key, ""), instance_type=instance_type,
         instance_count=None if serverless else count, max_count=int(max_count) if max_count else None,
         serverless_memory_mb=serverless, failure_reason=desc.get("FailureReason"),
-        cost_per_hour=cost.cost_per_hour(instance_type, count, prices) if running and not serverless else None,
+        cost_per_hour=hourly,
         cost_so_far=cost.cost_so_far(instance_type, count, created, table=prices) if running and not serverless
         else None,
-        image_uri=image, arn=desc.get("EndpointArn"))
+        image_uri=image, arn=desc.get("EndpointArn"), public_url=tags.get(front.URL_TAG),
+        **expiry_fields(tags.get(expiry.EXPIRES_TAG), hourly))
 
 
 def list_endpoints(account: Account, owner: Optional[str] = None) -> list[Endpoint]:
@@ -119,9 +122,13 @@ def _tags_of(account: Account, arns: list[str]) -> list[dict]:
 
 # -- delete -----------------------------------------------------------------------------------
 def delete_one(account: Account, kind: str, resource: str) -> bool:
-    """Delete one resource (``scaling``, ``endpoint``, ``endpoint_config``, ``model``); False if gone."""
+    """Delete one resource (``front``, ``schedule``, ``scaling``, ``endpoint``, ``endpoint_config``,
+    ``model``; a front or schedule is named ``<owner>/<endpoint>``); False if gone."""
     sm = account.sm
     try:
+        if kind in ("front", "schedule"):
+            owner, _, endpoint = resource.partition("/")
+            return (front.delete if kind == "front" else expiry.delete)(account, endpoint, owner)
         if kind == "scaling":
             return _deregister(account, resource)
         with aws_errors(f"deleting {kind.replace('_', ' ')} {resource}", "sagemaker"):
@@ -152,9 +159,13 @@ def _deregister(account: Account, name: str) -> bool:
 def _resources_of(account: Account, name: str) -> list[tuple[str, str]]:
     """What delete removes for endpoint ``name``, in deletion order."""
     desc = describe_raw(account, name)
-    # Only autoscaled endpoints touch Application Auto Scaling: others need no rights there.
-    scaled = "smops:max-count" in tags_or_empty(account.sm, desc["EndpointArn"])
-    items = ([("scaling", name)] if scaled else []) + [("endpoint", name)]
+    tags = tags_or_empty(account.sm, desc["EndpointArn"])
+    owner = tags.get(account.owner_key, "")
+    # The front before the endpoint it calls, and the schedule before the endpoint it would
+    # delete; only autoscaled endpoints touch Application Auto Scaling (others need no rights there).
+    items = [("front", f"{owner}/{name}")] if front.URL_TAG in tags else []
+    items += [("schedule", f"{owner}/{name}")] if expiry.EXPIRES_TAG in tags else []
+    items += ([("scaling", name)] if "smops:max-count" in tags else []) + [("endpoint", name)]
     config_name = desc.get("EndpointConfigName")
     if config_name:
         try:
@@ -197,12 +208,18 @@ def cleanup(account: Account, owner: str, dry_run: bool) -> CleanupResult:
     eps = [e.name for e in listed]
     configs = _tagged(account, "endpoint_config", owner)
     models = _tagged(account, "model", owner)
+    # Fronts and schedules outlive an endpoint the schedule deleted: found by their own listings.
+    fronts = _listed(result, "public fronts", lambda: front.list_fronts(account, owner))
+    schedules = _listed(result, "expiry schedules", lambda: expiry.list_names(account, owner))
+    result.public_fronts.extend(fronts)
+    result.schedules.extend(schedules)
     result.endpoints.extend(eps)
     result.endpoint_configs.extend(configs)
     result.models.extend(models)
     if dry_run:
         return result
-    plan = [("scaling", e.name) for e in listed if e.max_count] + [("endpoint", e) for e in eps]
+    plan = [("front", f"{owner}/{e}") for e in fronts] + [("schedule", f"{owner}/{e}") for e in schedules]
+    plan += [("scaling", e.name) for e in listed if e.max_count] + [("endpoint", e) for e in eps]
     plan += [("endpoint_config", c) for c in configs] + [("model", m) for m in models]
     for kind, resource in plan:
         try:
@@ -210,6 +227,15 @@ def cleanup(account: Account, owner: str, dry_run: bool) -> CleanupResult:
         except SmopsError as exc:
             result.errors.append(f"{kind.replace('_', ' ')} {resource}: {exc.message}")
     return result
+
+
+def _listed(result: CleanupResult, what: str, listing) -> list[str]:
+    """A listing that may be refused (a policy from before expiry and fronts): an error line, not a stop."""
+    try:
+        return listing()
+    except AccessDenied as exc:
+        result.errors.append(f"could not list {what}: {exc.message}")
+        return []
 
 
 def _iso(value: Any) -> str:
