@@ -240,8 +240,8 @@ def bucket_hint(bucket: str) -> str:
                 f"SMOPS_BUCKET to use sagemaker-<region>-<account>.")
     if bucket.startswith("sagemaker-"):
         return "It is the default registry bucket: the next push creates it again."
-    return (f"Create it (aws s3 mb s3://{bucket}), or change the bucket setting (c.SmopsConfig.bucket) to an "
-            f"existing bucket, or remove it to use sagemaker-<region>-<account>.")
+    return (f"Create it (aws s3 mb s3://{bucket}), or point the registry at an existing bucket (SMOPS_BUCKET, or "
+            f"c.SmopsConfig.bucket where this one is set), or drop that setting to use sagemaker-<region>-<account>.")
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ def test_the_missing_bucket_hint_names_only_the_setting_in_use(aws, monkeypatch,
     registry = S3Registry(SmopsConfig(bucket="team-registry"))
     with pytest.raises(NotFound) as err:
         registry.push(make_package(tmp_path), name="iris", owner="alice")
-    assert "SMOPS_BUCKET" not in err.value.message and "c.SmopsConfig.bucket" in err.value.message
+    assert "unset SMOPS_BUCKET" not in err.value.message and "c.SmopsConfig.bucket" in err.value.message
     monkeypatch.setenv("SMOPS_BUCKET", "team-registry")
     with pytest.raises(NotFound, match="unset SMOPS_BUCKET"):
         S3Registry(SmopsConfig()).push(make_package(tmp_path), name="iris", owner="alice")

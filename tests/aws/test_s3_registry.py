@@ -280,9 +280,11 @@ def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, m
             registry.get("forest")  # ...but no version is visible
         registry.stale_upload_seconds = 0  # the test cannot wait an hour
         mv = registry.push(make_package(tmp_path / "small"), name="forest", owner="alice")
-        assert mv.version == 2  # v1 stays claimed by the dead push
+        # The dead push's claim is swept with its upload: v1 is free again, and the version and
+        # its model package keep one number (issue 15: big:2 used to be package big/1).
+        assert mv.version == 1 and mv.model_package_arn.endswith("/forest/1")
         assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
-        assert [v.version for v in registry.list_models("forest")[0].versions] == [2]
+        assert [v.version for v in registry.list_models("forest")[0].versions] == [1]
     finally:
         server.stop()
 
