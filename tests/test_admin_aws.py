@@ -157,7 +157,9 @@ def test_teardown_order_and_everything_back_to_empty(moto, caller):
     stage = {"DeleteApp": 0, "DeleteSpace": 1, "DeleteUserProfile": 2, "DeleteDomain": 3}
     stages = [stage[op] for op in ops if op in stage]
     assert stages == sorted(stages) and stages.count(0) == 3 and stages.count(3) == 1
-    assert ops.index("DeleteDomain") < ops.index("DeleteUser") < ops.index("DeletePolicy") < ops.index("DeleteRole")
+    # the execution role goes last (the users' expiry and front roles go with each user)
+    last_role = len(ops) - 1 - ops[::-1].index("DeleteRole")
+    assert ops.index("DeleteDomain") < ops.index("DeleteUser") < ops.index("DeletePolicy") < last_role
     assert {s.state for s in report.steps} == {"deleted"}, str(report)
     iam, s3, sm = client("iam", moto), client("s3", moto), client("sagemaker", moto)
     assert sm.list_domains()["Domains"] == []
@@ -213,6 +215,7 @@ def test_a_failed_bootstrap_says_what_it_did_and_a_rerun_finishes(moto, caller):
     again = routed_caller(moto, caller.fake)
     report = bs.bootstrap(again, spec())
     created = {(s.what, s.name) for s in report.steps if s.state in ("created", "attached")}
+    roles = {(f"{kind} role", f"smops-{kind}-{tag}") for kind in ("expiry", "front") for tag in ("alice123", "bob456")}
     assert created == {("user profile", "alice"), ("IAM user", "alice"), ("user policy", "SageMaker-Studio-ABAC"),
-                       ("user profile", "bob"), ("IAM user", "bob")}
+                       ("user profile", "bob"), ("IAM user", "bob")} | roles
     assert "sagemaker.CreateDomain" not in [f"{s}.{op}" for s, op, _ in again.calls]

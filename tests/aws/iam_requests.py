@@ -90,6 +90,8 @@ def authorizations(service: str, operation: str, params: dict, world: World, pri
         _sagemaker(operation, params, world) if service in ("sagemaker", "sagemaker-runtime") else \
         _autoscaling(operation, params, world) if service == "application-autoscaling" else \
         _logs(operation, params, world) if service == "logs" else \
+        _scheduler(operation, params, world) if service == "scheduler" else \
+        _apigateway(operation, params, world) if service == "apigateway" else \
         [Request(f"{service}:{operation}", "*")]
     for r in out:
         r.context = {**principal, **r.context}
@@ -147,9 +149,12 @@ def _sagemaker(op: str, p: dict, world: World) -> list[Request]:
         return [Request(f"sagemaker:{op}", arn, _tag_context("aws:ResourceTag", world.tags_of(arn)))]
     if op in _SM_CREATES or op == "CreateModelPackage":
         return _sm_create(op, p, world)
-    if op in ("ListTags", "AddTags"):
+    if op in ("ListTags", "AddTags", "DeleteTags"):
         arn = p["ResourceArn"]
         ctx = _tag_context("aws:ResourceTag", world.tags_of(arn))
+        if op == "DeleteTags":
+            ctx["aws:TagKeys"] = sorted(p["TagKeys"])
+            world.tags[arn] = {k: v for k, v in world.tags_of(arn).items() if k not in p["TagKeys"]}
         if op == "AddTags":
             tags = _request_tags(p["Tags"])
             ctx.update({**_tag_context("aws:RequestTag", tags), "aws:TagKeys": sorted(tags)})
@@ -241,3 +246,73 @@ def _logs(op: str, p: dict, world: World) -> list[Request]:
     if op == "GetLogEvents":
         return [Request("logs:GetLogEvents", f"{group}:log-stream:{p['logStreamName']}")]
     raise KeyError(f"logs.{op}: no IAM mapping known; add it to tests/aws/iam_requests.py")
+
+
+# -- EventBridge Scheduler: schedules are named resources (no tags) under their group, which is tagged.
+def _scheduler(op: str, p: dict, world: World) -> list[Request]:
+    base = f"arn:aws:scheduler:{world.region}:{ACCOUNT}"
+    if op == "ListSchedules":
+        return [Request("scheduler:ListSchedules", "*")]
+    if op in ("CreateScheduleGroup", "GetScheduleGroup"):
+        arn = f"{base}:schedule-group/{p['Name']}"
+        if op == "GetScheduleGroup":
+            return [Request("scheduler:GetScheduleGroup", arn, _tag_context("aws:ResourceTag", world.tags_of(arn)))]
+        tags = _request_tags(p.get("Tags"))
+        ctx = {**_tag_context("aws:RequestTag", tags), **({"aws:TagKeys": sorted(tags)} if tags else {})}
+        world.tags[arn] = tags
+        return [Request("scheduler:CreateScheduleGroup", arn, ctx)] + \
+            ([Request("scheduler:TagResource", arn, dict(ctx))] if tags else [])
+    if op in ("CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"):
+        arn = f"{base}:schedule/{p.get('GroupName') or 'default'}/{p['Name']}"
+        out = [Request(f"scheduler:{op}", arn)]
+        role = (p.get("Target") or {}).get("RoleArn")
+        if role:  # the schedule runs as this role: passing it is authorized apart
+            out.append(Request("iam:PassRole", role, {"iam:PassedToService": "scheduler.amazonaws.com"}))
+        return out
+    raise KeyError(f"scheduler.{op}: no IAM mapping known; add it to tests/aws/iam_requests.py")
+
+
+# -- API Gateway (REST, V1): the action is the HTTP method, the resource the request's path; a
+#    REST API's children inherit its tags for ABAC, and a usage plan's keys the plan's.
+_APIGW_PATHS = {
+    "CreateRestApi": ("POST", "/restapis"), "GetRestApis": ("GET", "/restapis"),
+    "GetRestApi": ("GET", "/restapis/{restApiId}"), "DeleteRestApi": ("DELETE", "/restapis/{restApiId}"),
+    "GetResources": ("GET", "/restapis/{restApiId}/resources"),
+    "CreateResource": ("POST", "/restapis/{restApiId}/resources/{parentId}"),
+    "PutMethod": ("PUT", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}"),
+    "PutIntegration": ("PUT", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration"),
+    "PutMethodResponse": ("PUT", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/responses/{statusCode}"),
+    "PutIntegrationResponse": ("PUT", "/restapis/{restApiId}/resources/{resourceId}/methods/{httpMethod}/integration/"
+                                      "responses/{statusCode}"),
+    "CreateDeployment": ("POST", "/restapis/{restApiId}/deployments"),
+    "CreateApiKey": ("POST", "/apikeys"), "GetApiKey": ("GET", "/apikeys/{apiKey}"),
+    "DeleteApiKey": ("DELETE", "/apikeys/{apiKey}"), "GetApiKeys": ("GET", "/apikeys"),
+    "CreateUsagePlan": ("POST", "/usageplans"), "GetUsagePlans": ("GET", "/usageplans"),
+    "UpdateUsagePlan": ("PATCH", "/usageplans/{usagePlanId}"), "DeleteUsagePlan": ("DELETE", "/usageplans/{usagePlanId}"),
+    "GetUsagePlanKeys": ("GET", "/usageplans/{usagePlanId}/keys"),
+    "CreateUsagePlanKey": ("POST", "/usageplans/{usagePlanId}/keys"),
+    "DeleteUsagePlanKey": ("DELETE", "/usageplans/{usagePlanId}/keys/{keyId}"),
+}
+
+
+def apigw_arn(path: str, region: str = "us-east-1") -> str:
+    return f"arn:aws:apigateway:{region}::{path}"
+
+
+def _apigateway(op: str, p: dict, world: World) -> list[Request]:
+    if op not in _APIGW_PATHS:
+        raise KeyError(f"apigateway.{op}: no IAM mapping known; add it to tests/aws/iam_requests.py")
+    method, template = _APIGW_PATHS[op]
+    path = template.format(**p)
+    arn = apigw_arn(path, world.region)
+    parts = path.split("/")
+    if len(parts) == 2:  # a collection: creates carry request tags, listings nothing
+        tags = _request_tags(p.get("tags"))
+        ctx = {**_tag_context("aws:RequestTag", tags), **({"aws:TagKeys": sorted(tags)} if tags else {})}
+        out = [Request(f"apigateway:{method}", arn, ctx)]
+    else:  # the tags of the top resource (the REST API, key or plan), inherited by its children
+        owner = apigw_arn("/".join(parts[:3]), world.region)
+        out = [Request(f"apigateway:{method}", arn, _tag_context("aws:ResourceTag", world.tags_of(owner)))]
+    if op == "PutIntegration" and p.get("credentials"):
+        out.append(Request("iam:PassRole", p["credentials"], {"iam:PassedToService": "apigateway.amazonaws.com"}))
+    return out

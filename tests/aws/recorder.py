@@ -122,8 +122,17 @@ class Recorder:
         client.meta.events.register("after-call", lambda parsed, model, **kw: self._created(model, parsed))
 
     def _created(self, model, parsed) -> None:
-        """A model package's ARN is known only from the answer: remember its tags under it."""
-        if self.world is None or model.name != "CreateModelPackage" or not isinstance(parsed, dict):
+        """A model package's ARN (an API Gateway REST API's, key's, plan's) is known only from the
+        answer: remember its tags under it."""
+        if self.world is None or not isinstance(parsed, dict):
+            return
+        made_under = {"CreateRestApi": "/restapis/", "CreateApiKey": "/apikeys/", "CreateUsagePlan": "/usageplans/"}
+        if model.name in made_under and parsed.get("id"):
+            from iam_requests import apigw_arn
+
+            self.world.tags[apigw_arn(made_under[model.name] + parsed["id"])] = dict(parsed.get("tags") or {})
+            return
+        if model.name != "CreateModelPackage":
             return
         arn = parsed.get("ModelPackageArn")
         made = next((c for c in reversed(self.calls) if c.operation == "CreateModelPackage"), None)

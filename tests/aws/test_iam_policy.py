@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from iam_eval import Request, evaluate
-from iam_requests import ACCOUNT, World, authorizations, sm_arn
+from iam_requests import ACCOUNT, World, apigw_arn, authorizations, sm_arn
 from jupyter_smops.core.admin.policies import abac_policy
 
 pytestmark = pytest.mark.aws
@@ -32,6 +32,10 @@ def _world() -> World:
                        ("model", "bob-my-ep-20240501-120000"), ("endpoint-config", "bob-my-ep-20240501-120000")):
         world.tags[sm_arn(kind, name)] = dict(alice) if "alice" in name or name == "iris-ep" else {"studiouserid": "bob"}
     world.tags[PKG] = dict(alice)
+    world.tags[f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/smops-alice"] = {"studiouserid": "alice"}
+    for path, owner in (("/restapis/alice-api", "alice"), ("/apikeys/alice-key", "alice"),
+                        ("/usageplans/alice-plan", "alice"), ("/restapis/bob-api", "bob")):
+        world.tags[apigw_arn(path)] = {"studiouserid": owner, "smops:endpoint": "iris-ep"}
     world.tags[sm_arn("model", "legacy-model")] = {}
     world.tags["aas:endpoint/iris-ep/variant/AllTraffic"] = dict(alice)
     for key in ("model-artifacts/alice/iris/v1/model.tar.gz", "model-artifacts/alice/iris/v1/smops.json"):
@@ -46,6 +50,10 @@ def _tags(owner):
 A_KEY = "model-artifacts/alice/iris/v1/model.tar.gz"
 SCALE = dict(ServiceNamespace="sagemaker", ResourceId="endpoint/iris-ep/variant/AllTraffic",
              ScalableDimension="sagemaker:variant:DesiredInstanceCount")
+EXPIRY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/smops-expiry-alice"
+SCHEDULE = {"Name": "iris-ep", "ScheduleExpression": "at(2030-01-01T00:00:00)", "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": "arn:aws:scheduler:::aws-sdk:sagemaker:deleteEndpoint", "RoleArn": EXPIRY_ROLE,
+                       "Input": '{"EndpointName": "iris-ep"}'}}
 # (what, service, operation, params with "{me}" for the caller, expected for alice, expected for bob)
 MATRIX = [
     ("describe alice's endpoint", "sagemaker", "DescribeEndpoint", {"EndpointName": "iris-ep"}, True, False),
@@ -105,6 +113,29 @@ MATRIX = [
     ("list the whole registry", "s3", "ListObjectsV2", {"Bucket": BUCKET, "Prefix": "model-artifacts/"}, False, False),
     ("push 'iris' into the caller's own folder", "s3", "PutObject",
      {"Bucket": BUCKET, "Key": "model-artifacts/{me}/iris/v1/model.tar.gz", "Tagging": "studiouserid={me}"}, True, True),
+    ("schedule the expiry of alice's endpoint in alice's group", "scheduler", "CreateSchedule",
+     {**SCHEDULE, "GroupName": "smops-alice"}, True, False),
+    ("schedule an expiry in the caller's own group, as alice's role", "scheduler", "CreateSchedule",
+     {**SCHEDULE, "GroupName": "smops-{me}"}, True, False),
+    ("schedule an expiry in the caller's own group, as the caller's role", "scheduler", "CreateSchedule",
+     {**SCHEDULE, "GroupName": "smops-{me}", "Target": {**SCHEDULE["Target"], "RoleArn": EXPIRY_ROLE.replace("alice", "{me}")}},
+     True, True),
+    ("delete alice's expiry schedule", "scheduler", "DeleteSchedule", {"Name": "iris-ep", "GroupName": "smops-alice"},
+     True, False),
+    ("remove the expiry tag of alice's endpoint", "sagemaker", "DeleteTags",
+     {"ResourceArn": sm_arn("endpoint", "iris-ep"), "TagKeys": ["smops:expires-at"]}, True, False),
+    ("remove the owner tag of alice's endpoint", "sagemaker", "DeleteTags",
+     {"ResourceArn": sm_arn("endpoint", "iris-ep"), "TagKeys": ["studiouserid"]}, False, False),
+    ("create a REST API tagged as alice's", "apigateway", "CreateRestApi", {"name": "x", "tags": {"studiouserid": "alice"}},
+     True, False),
+    ("delete alice's REST API (her public front)", "apigateway", "DeleteRestApi", {"restApiId": "alice-api"}, True, False),
+    ("read alice's API key with its value", "apigateway", "GetApiKey", {"apiKey": "alice-key", "includeValue": True},
+     True, False),
+    ("list every API key with its value", "apigateway", "GetApiKeys", {"includeValues": True}, False, False),
+    ("remove alice's usage plan", "apigateway", "DeleteUsagePlan", {"usagePlanId": "alice-plan"}, True, False),
+    ("integrate the caller's API as alice's front role", "apigateway", "PutIntegration",
+     {"restApiId": "{me}-api", "resourceId": "r1", "httpMethod": "POST", "type": "AWS",
+      "credentials": f"arn:aws:iam::{ACCOUNT}:role/smops-front-alice"}, True, False),
     ("read alice's endpoint logs (see below)", "logs", "GetLogEvents",
      {"logGroupName": "/aws/sagemaker/Endpoints/iris-ep", "logStreamName": "AllTraffic/i-1"}, True, True),
     ("read alice's endpoint tags (seed: ListTags on *)", "sagemaker", "ListTags",

@@ -113,6 +113,10 @@ class Bootstrap:
         for user in self.users():
             self.profile(user)
             self.iam_user(user)
+            if user.tag:  # expiry and public-front roles of this owner (owner_roles.py)
+                from .owner_roles import ensure_owner_roles
+
+                ensure_owner_roles(self, user)
         self.report.data.update({"domain_id": self.s.domain_id, "role_arn": self.s.role_arn,
                                  "bucket": self.s.bucket, "policy_arn": self.s.policy_arn})
         if self.caller.dry_run:

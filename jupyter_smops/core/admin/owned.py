@@ -25,7 +25,9 @@ def delete_owned(caller: Caller, report: Report, *, domain_name: str, role_arn: 
     """Delete the domain's IAM users, then the policy, role, bucket and LCCs when unused."""
     account = caller.call("sts", "GetCallerIdentity")["Account"]
     for user in list(caller.pages("iam", "ListUsers", "Users", PathPrefix=f"/smops/{domain_name}/")):
+        tags = list(caller.pages("iam", "ListUserTags", "Tags", UserName=user["UserName"]))
         _delete_user(caller, report, user["UserName"])
+        _delete_owner_roles(caller, report, tags, domain_name)
     _delete_policy(caller, report, f"arn:aws:iam::{account}:policy/{policy_name}")
     if role_arn:
         _delete_role(caller, report, role_arn)
@@ -49,6 +51,26 @@ def _delete_user(caller: Caller, report: Report, name: str) -> None:
         report.add("IAM user", name, "kept", f"IAM refused: {exc.message} Remove its MFA devices, keys and groups.")
         return
     report.add("IAM user", name, "deleted")
+
+
+def _delete_owner_roles(caller: Caller, report: Report, user_tags: list, domain_name: str) -> None:
+    """The user's expiry and front roles (owner_roles.py), when bootstrap made them for this domain."""
+    from .owner_roles import ROLE_KINDS
+
+    domain_tag = {"Key": "smops:domain", "Value": domain_name}
+    for tag in user_tags:
+        for kind, prefix in ROLE_KINDS:
+            name = f"{prefix}{tag['Value']}"
+            if tag["Key"].startswith("smops:") or caller.find("iam", "GetRole", RoleName=name) is None:
+                continue
+            role_tags = list(caller.pages("iam", "ListRoleTags", "Tags", RoleName=name))
+            if not _ours(role_tags) or domain_tag not in role_tags:
+                report.add(kind, name, "kept", "not created by jupyter smops for this domain")
+                continue
+            for inline in list(caller.pages("iam", "ListRolePolicies", "PolicyNames", RoleName=name)):
+                caller.call("iam", "DeleteRolePolicy", RoleName=name, PolicyName=inline)
+            caller.call("iam", "DeleteRole", RoleName=name)
+            report.add(kind, name, "deleted")
 
 
 def _delete_policy(caller: Caller, report: Report, arn: str) -> None:

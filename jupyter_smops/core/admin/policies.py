@@ -154,6 +154,7 @@ def abac_policy(*, account: str = "*", region: str = "*", bucket: Optional[str] 
         {"Sid": "AllowTheAutoscalingServiceLinkedRole", "Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole"],
          "Resource": f"arn:aws:iam::{account}:{_AUTOSCALING_ROLE}",
          "Condition": {"StringEquals": {"iam:AWSServiceName": AUTOSCALING_SERVICE}}},
+        *_expiry_and_front_statements(account, region, tag_key),
         {"Sid": "AllowReadingEndpointLogs", "Effect": "Allow",
          "Action": ["logs:DescribeLogStreams", "logs:GetLogEvents"],
          "Resource": [f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/*",
@@ -172,6 +173,86 @@ def abac_policy(*, account: str = "*", region: str = "*", bucket: Optional[str] 
          "Resource": f"{bucket_arn}/{own}*"},
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+SCHEDULER_SERVICE = "scheduler.amazonaws.com"
+APIGATEWAY_SERVICE = "apigateway.amazonaws.com"
+EXPIRY_ROLE_PREFIX = "smops-expiry-"  # + owner tag: the role a user's expiry schedules run as
+FRONT_ROLE_PREFIX = "smops-front-"  # + owner tag: the role a user's API Gateway fronts invoke as
+_MUTABLE_ENDPOINT_TAGS = ["smops:expires-at", "smops:public-url"]
+
+
+def _expiry_and_front_statements(account: str, region: str, tag_key: str) -> list[dict]:
+    """What ``deploy --expires-in``/``extend`` (EventBridge Scheduler) and ``expose`` (API Gateway)
+    need, each scoped to the caller: schedules live in the group ``smops-<owner tag>`` (Scheduler
+    schedules carry no tags, so their names scope them), each user passes only their own
+    ``smops-expiry-``/``smops-front-`` role, and API Gateway resources must be created tagged with
+    the caller and are reached only by them (a REST API's methods, integrations and stages, and a
+    usage plan's keys, inherit its tags for ABAC)."""
+    principal = f"${{aws:PrincipalTag/{tag_key}}}"
+    owner_is_caller = {"StringEquals": {f"aws:ResourceTag/{tag_key}": principal}}
+    tagged_by_caller = {"StringEquals": {f"aws:RequestTag/{tag_key}": principal}}
+    sched, group = f"arn:aws:scheduler:{region}:{account}", f"smops-{principal}"
+    apigw = f"arn:aws:apigateway:{region}::"
+    return [
+        {"Sid": "AllowRemovingExpiryAndFrontTagsOfOwnEndpoints", "Effect": "Allow", "Action": ["sagemaker:DeleteTags"],
+         "Resource": f"arn:aws:sagemaker:{region}:{account}:endpoint/*",
+         "Condition": {**owner_is_caller, "ForAllValues:StringEquals": {"aws:TagKeys": _MUTABLE_ENDPOINT_TAGS}}},
+        {"Sid": "AllowReadingOwnScheduleGroup", "Effect": "Allow", "Action": ["scheduler:GetScheduleGroup"],
+         "Resource": f"{sched}:schedule-group/{group}"},
+        {"Sid": "AllowCreatingOwnScheduleGroupTagged", "Effect": "Allow",
+         "Action": ["scheduler:CreateScheduleGroup", "scheduler:TagResource"],
+         "Resource": f"{sched}:schedule-group/{group}", "Condition": tagged_by_caller},
+        {"Sid": "AllowOwnExpirySchedules", "Effect": "Allow",
+         "Action": ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule"], "Resource": f"{sched}:schedule/{group}/*"},
+        {"Sid": "AllowListingSchedules", "Effect": "Allow", "Action": ["scheduler:ListSchedules"], "Resource": "*"},
+        {"Sid": "AllowPassingOwnExpiryRoleToScheduler", "Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": f"arn:aws:iam::{account}:role/{EXPIRY_ROLE_PREFIX}{principal}",
+         "Condition": {"StringEquals": {"iam:PassedToService": SCHEDULER_SERVICE}}},
+        {"Sid": "AllowPassingOwnFrontRoleToApiGateway", "Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": f"arn:aws:iam::{account}:role/{FRONT_ROLE_PREFIX}{principal}",
+         "Condition": {"StringEquals": {"iam:PassedToService": APIGATEWAY_SERVICE}}},
+        {"Sid": "AllowCreatingFrontsTaggedWithOwner", "Effect": "Allow", "Action": ["apigateway:POST"],
+         "Resource": [f"{apigw}/restapis", f"{apigw}/apikeys", f"{apigw}/usageplans"], "Condition": tagged_by_caller},
+        # The listings expose names and tags, never key values (GET /apikeys is not allowed).
+        {"Sid": "AllowListingFronts", "Effect": "Allow", "Action": ["apigateway:GET"],
+         "Resource": [f"{apigw}/restapis", f"{apigw}/usageplans"]},
+        {"Sid": "AllowOwnFronts", "Effect": "Allow",
+         "Action": ["apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"],
+         "Resource": [f"{apigw}/restapis/*", f"{apigw}/apikeys/*", f"{apigw}/usageplans/*"],
+         "Condition": owner_is_caller},
+    ]
+
+
+def expiry_role_trust(account: str = "*") -> dict:
+    """Trust of an owner's expiry role: EventBridge Scheduler, for schedules of this account."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": SCHEDULER_SERVICE}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}
+
+
+def expiry_role_policy(owner: str, *, account: str = "*", region: str = "*", tag_key: str = DEFAULT_TAG_KEY) -> dict:
+    """An owner's expiry role may only delete endpoints tagged with that owner."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "DeleteOwnersEndpointsOnly", "Effect": "Allow", "Action": ["sagemaker:DeleteEndpoint"],
+        "Resource": f"arn:aws:sagemaker:{region}:{account}:endpoint/*",
+        "Condition": {"StringEquals": {f"aws:ResourceTag/{tag_key}": owner}}}]}
+
+
+def front_role_trust(account: str = "*") -> dict:
+    """Trust of an owner's front role: API Gateway, for APIs of this account."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": APIGATEWAY_SERVICE}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}
+
+
+def front_role_policy(owner: str, *, account: str = "*", region: str = "*", tag_key: str = DEFAULT_TAG_KEY) -> dict:
+    """An owner's front role may only invoke endpoints tagged with that owner."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "InvokeOwnersEndpointsOnly", "Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint"],
+        "Resource": f"arn:aws:sagemaker:{region}:{account}:endpoint/*",
+        "Condition": {"StringEquals": {f"aws:ResourceTag/{tag_key}": owner}}}]}
 
 
 def same_document(a, b) -> bool:

@@ -93,7 +93,7 @@ class SageMakerEndpoints(Endpoints):
             expiry.update(self.account, name, owner, expires_at)
         else:
             expiry.delete(self.account, name, owner)
-        expiry.set_tag(self.account, desc["EndpointArn"], expires_at)
+        expiry.set_tag(self.account, desc["EndpointArn"], expires_at, owner)
         return self.describe(name)
 
     def expose(self, name: str, owner: str, *, rate_limit: float, burst_limit: int,

@@ -108,12 +108,14 @@ def list_names(account: Account, owner: str) -> list[str]:
     return sorted(names)
 
 
-def set_tag(account: Account, arn: str, expires_at: Optional[float]) -> None:
-    """Record the expiry on the endpoint (``smops:expires-at``), or remove it (never expires)."""
+def set_tag(account: Account, arn: str, expires_at: Optional[float], owner: str) -> None:
+    """Record the expiry on the endpoint (``smops:expires-at``), or remove it (never expires).
+    The owner tag goes along unchanged: the ABAC policy lets an owner tag only as themselves."""
     sm = account.sm
     with aws_errors("recording the expiry on the endpoint", "sagemaker"):
         if expires_at:
-            sm.add_tags(ResourceArn=arn, Tags=[{"Key": EXPIRES_TAG, "Value": iso_utc(expires_at)}])
+            sm.add_tags(ResourceArn=arn, Tags=[{"Key": account.owner_key, "Value": owner},
+                                               {"Key": EXPIRES_TAG, "Value": iso_utc(expires_at)}])
         else:
             sm.delete_tags(ResourceArn=arn, TagKeys=[EXPIRES_TAG])
 

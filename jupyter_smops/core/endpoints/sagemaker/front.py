@@ -82,7 +82,8 @@ def create(account: Account, endpoint: str, owner: str, *, rate_limit: float, bu
         url = public_url(rest["id"], account.region)
         with aws_errors("recording the public URL on the endpoint", "sagemaker"):
             arn = account.sm.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
-            account.sm.add_tags(ResourceArn=arn, Tags=[{"Key": URL_TAG, "Value": url}])
+            account.sm.add_tags(ResourceArn=arn, Tags=[{"Key": account.owner_key, "Value": owner},
+                                                       {"Key": URL_TAG, "Value": url}])
     except BaseException:
         _undo(account, made)
         raise
