@@ -105,14 +105,16 @@ def test_the_magic_refuses_at_once_with_the_same_rules(smops, smops_home, capsys
     try:
         ip.run_line_magic("load_ext", "jupyter_smops")
         ip.run_line_magic("smops", "config require_approval=true")
+        from jupyter_smops.magics import SmopsMagicError
+
         capsys.readouterr()
-        assert ip.run_line_magic("smops", "deploy iris") is None
-        out = capsys.readouterr().out
-        assert out.startswith("Error: iris:1 is PendingManualApproval; this deployment requires Approved"), out
-        assert "..." not in out  # no phase was started
+        with pytest.raises(SmopsMagicError) as err:  # a failure stops the notebook, with the core's words
+            ip.run_line_magic("smops", "deploy iris")
+        assert str(err.value).startswith("Error: iris:1 is PendingManualApproval; this deployment requires Approved")
+        assert "..." not in capsys.readouterr().out  # no phase was started
         ip.run_line_magic("smops", "config require_approval=false")
-        assert ip.run_line_magic("smops", "deploy iris --serverless 1500") is None
-        assert "Serverless memory must be one of" in capsys.readouterr().out
+        with pytest.raises(SmopsMagicError, match="Serverless memory must be one of"):
+            ip.run_line_magic("smops", "deploy iris --serverless 1500")
         assert _endpoints_root(smops_home) == []
     finally:
         ip.run_line_magic("reload_ext", "jupyter_smops")
