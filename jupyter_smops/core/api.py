@@ -109,8 +109,8 @@ class Smops:
         if self._owner is None:
             owner = self.config.owner
             if not owner and self.backend == "aws":
-                resolve = getattr(self.registry, "resolve_owner", None)
-                owner = resolve() if resolve else ""
+                # The S3 registry's folder owner (the Studio owner tag, else the user name): one answer.
+                owner = getattr(self.registry, "owner", "")
             self._owner = owner or self.config.default_owner()
         return self._owner
 
@@ -226,7 +226,9 @@ class Smops:
                 from .packaging.trained import local_sklearn
 
                 check_accept(framework_version, local_sklearn())
-            package = self.validate(str(model), framework_version=framework_version)
+            # Called without the keyword when it is not given: subclasses (tests) override validate(path).
+            package = (self.validate(str(model), framework_version=framework_version) if framework_version
+                       else self.validate(str(model)))
             if framework_version and package.requirements_pin:
                 raise BadRequest(f"{Path(str(model)).name} pins scikit-learn=={package.requirements_pin} in "
                                  f"code/requirements.txt; --framework-version {framework_version} asks for the "
