@@ -109,8 +109,8 @@ class Smops:
         if self._owner is None:
             owner = self.config.owner
             if not owner and self.backend == "aws":
-                # The S3 registry's folder owner (the Studio owner tag, else the user name): one answer.
-                owner = getattr(self.registry, "owner", "")
+                resolve = getattr(self.registry, "resolve_owner", None)
+                owner = resolve() if resolve else ""
             self._owner = owner or self.config.default_owner()
         return self._owner
 
