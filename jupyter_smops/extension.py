@@ -39,12 +39,12 @@ class SmopsApp(ExtensionApp):
         self.smops_config = SmopsConfig(parent=self)
         self.smops = Smops(self.smops_config)
         self.jobs = JobManager()
-        hold = getattr(self.smops.local_endpoints, "hold", None)
-        if hold is not None:
-            try:
-                hold()
-            except OSError as exc:  # an unwritable SMOPS_HOME: deploys will say so clearly
-                self.log.warning("jupyter_smops: cannot hold the warm fork server: %s", exc)
+        try:
+            # Through the service, not the endpoints backend: building the backend here would fix
+            # endpoints_class before the first request, which is when it is read.
+            self.smops.hold_warm_server()
+        except OSError as exc:  # an unwritable SMOPS_HOME: deploys will say so clearly
+            self.log.warning("jupyter_smops: cannot hold the warm fork server: %s", exc)
 
     def initialize_handlers(self) -> None:
         from .handlers import route_handlers
@@ -77,9 +77,7 @@ class SmopsApp(ExtensionApp):
                 "jupyter_smops: %d local endpoint(s) keep running after the server stops (as SageMaker "
                 "endpoints do): %s. Stop them with `jupyter smops delete NAME` or all of yours with "
                 "`jupyter smops cleanup`.", len(live), ", ".join(live))
-        release = getattr(local, "release", None)
-        if release is not None:
-            try:
-                release()
-            except OSError:
-                pass
+        try:
+            self.smops.release_warm_server()
+        except OSError:
+            pass

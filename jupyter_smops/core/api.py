@@ -109,8 +109,8 @@ class Smops:
         if self._owner is None:
             owner = self.config.owner
             if not owner and self.backend == "aws":
-                resolve = getattr(self.registry, "resolve_owner", None)
-                owner = resolve() if resolve else ""
+                # The S3 registry's folder owner (the Studio owner tag, else the user name): one answer.
+                owner = getattr(self.registry, "owner", "")
             self._owner = owner or self.config.default_owner()
         return self._owner
 
@@ -181,6 +181,20 @@ class Smops:
             cost.save_prices(table, self.config.home_path)
             return table
         return cost.load_prices(self.config.home_path, region)
+
+    def hold_warm_server(self) -> None:
+        """Keep the local endpoints' warm fork server (once started) while this process lives;
+        the Jupyter server holds it for its lifetime. Builds no backend (endpoints_class is read
+        lazily, at the first operation)."""
+        from .serving import zygote
+
+        zygote.hold(self.config.home_path / "endpoints")
+
+    def release_warm_server(self) -> None:
+        """Drop this process's hold: the fork server exits soon when nothing else needs it."""
+        from .serving import zygote
+
+        zygote.release(self.config.home_path / "endpoints")
 
     def _warm_root(self) -> Optional[Path]:
         """Where the local endpoints' warm fork server lives: validation forks its probe from

@@ -30,7 +30,7 @@ async def _deploy(api, wait_job, body: dict) -> dict:
     code, accepted, _ = await api("POST", "endpoints", body)
     assert code == 202, accepted
     job = await wait_job(accepted["job"]["id"], timeout=180)
-    assert job["state"] == "succeeded", job
+    assert job["state"] == "succeeded", job["error"]
     assert job["result"]["name"] == accepted["endpoint"]
     return job["result"]
 
