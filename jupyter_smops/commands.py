@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from .core.durations import parse_duration
 from .core.errors import BadRequest, SmopsError, UpstreamError
 from .views import CleanupView, EndpointsView, LogView, ModelsView, plural
 
@@ -29,6 +30,9 @@ VERBS_HELP = {
     "describe": "describe one endpoint",
     "logs": "show an endpoint's log",
     "delete": "delete an endpoint",
+    "extend": "move an endpoint's expiry (--by 2h, --expires-in 30m, or --no-expiry)",
+    "expose": "give an endpoint a public HTTPS URL behind an API key (API Gateway; local: what it would be)",
+    "unexpose": "remove an endpoint's public URL and key",
     "cleanup": "delete all of your endpoints",
     "config": "show or set settings",
     "status": "backend, owner, bucket and versions",
@@ -108,6 +112,10 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
     p.add_argument("--framework-version", help="scikit-learn serving version, e.g. 1.2-1")
     p.add_argument("--image-uri", help="serving image to use instead of the scikit-learn one")
     p.add_argument("--local", action="store_true", help="deploy to a local endpoint on 127.0.0.1")
+    p.add_argument("--expires-in", metavar="DURATION", help="delete the endpoint after this long: 90s, 30m, 2h, 1d "
+                                                             "(default: the default_expires_in setting, 4h)")
+    p.add_argument("--no-expiry", action="store_true", help="keep the endpoint until deleted (refused when your "
+                                                            "administrator caps endpoint lifetimes)")
     p.add_argument("--wait", dest="wait", action="store_true", default=True, help="wait until InService (default)")
     p.add_argument("--no-wait", dest="wait", action="store_false", help="return while Creating")
     p = add("predict")
@@ -128,6 +136,17 @@ def build_parser(prog: str = "%smops", extra: Optional[Callable[[Any], None]] = 
                    help="keep printing new lines until interrupted (Ctrl-C, or the notebook's stop button)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --follow: stop after this many seconds")
     add("delete").add_argument("endpoint")
+    p = add("extend")
+    p.add_argument("endpoint")
+    p.add_argument("--by", metavar="DURATION", help="later than now planned, e.g. 2h")
+    p.add_argument("--expires-in", metavar="DURATION", help="from now, e.g. 30m")
+    p.add_argument("--no-expiry", action="store_true", help="never expire (refused under an admin cap)")
+    p = add("expose")
+    p.add_argument("endpoint")
+    p.add_argument("--rate", type=float, default=10.0, help="requests per second (steady; default 10)")
+    p.add_argument("--burst", type=int, default=20, help="burst of requests (default 20)")
+    p.add_argument("--quota", type=int, default=10_000, help="requests per day (default 10000)")
+    add("unexpose").add_argument("endpoint")
     p = add("cleanup")
     p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -244,7 +263,8 @@ def _deploy(args, smops, face):
     options = DeployOptions(instance_type=args.instance_type, count=args.count, max_count=args.max_count,
                             serverless_memory_mb=args.serverless,
                             serverless_max_concurrency=args.serverless_max_concurrency,
-                            framework_version=args.framework_version, image_uri=args.image_uri, wait=args.wait)
+                            framework_version=args.framework_version, image_uri=args.image_uri, wait=args.wait,
+                            expires_in=parse_duration(args.expires_in), no_expiry=args.no_expiry)
     start = time.perf_counter()
     plan = smops.plan_deploy(args.ref, endpoint=args.endpoint, local=args.local, options=options)
     if plan.summary():  # which image and scikit-learn, before the wait
@@ -252,6 +272,7 @@ def _deploy(args, smops, face):
     endpoint = smops.deploy(plan, progress=_phase_printer(face))
     face.echo(f"{endpoint.name}: {endpoint.status} after {time.perf_counter() - start:.1f} s"
               + (f" at {endpoint.url}" if endpoint.url else ""))
+    face.echo(f"  {expiry_line(endpoint)}")
     if endpoint.status == "Failed":  # a failure like any other: the notebook stops here
         raise UpstreamError(f"Endpoint {endpoint.name} failed: {(endpoint.failure_reason or 'no reason given').rstrip('.')}. "
                             f"Full log: %smops logs {endpoint.name}; remove it with %smops delete {endpoint.name}.")
@@ -334,6 +355,33 @@ def _prices(args, smops, face):
     return Settings(values)
 
 
+def expiry_line(ep) -> str:
+    """``expires 2025-06-01T16:00:00Z (in 4 h; $0.22 until then)`` or that it never expires."""
+    from .core.durations import human
+
+    if not ep.expires_at:
+        return f"never expires: delete it when done (%smops delete {ep.name}), or %smops extend {ep.name} --expires-in 2h"
+    cost = f"; ${ep.cost_until_expiry:.2f} until then" if ep.cost_until_expiry is not None else ""
+    return f"expires {ep.expires_at} (in {human(ep.seconds_left)}{cost}); %smops extend {ep.name} --by 2h to keep it longer"
+
+
+def _extend(args, smops, face):
+    endpoint = smops.extend(args.endpoint, by=parse_duration(args.by, what="--by"),
+                            expires_in=parse_duration(args.expires_in), no_expiry=args.no_expiry)
+    face.echo(f"{endpoint.name}: {expiry_line(endpoint)}")
+    return endpoint
+
+
+def _expose(args, smops, face):
+    return smops.expose(args.endpoint, rate_limit=args.rate, burst_limit=args.burst, quota_per_day=args.quota)
+
+
+def _unexpose(args, smops, face):
+    removed = smops.unexpose(args.endpoint)
+    face.echo(f"{args.endpoint}: public URL and key removed" if removed else f"{args.endpoint} had no public front")
+    return None
+
+
 def _deleted(args, smops, face):
     smops.delete(args.endpoint, progress=_phase_printer(face))
     face.echo(f"deleted {args.endpoint}")
@@ -353,6 +401,9 @@ _HANDLERS: dict[str, Callable] = {
     "describe": lambda a, s, f: s.describe_endpoint(a.endpoint),
     "logs": _logs,
     "delete": _deleted,
+    "extend": _extend,
+    "expose": _expose,
+    "unexpose": _unexpose,
     "cleanup": _cleanup,
     "config": _config,
     "status": lambda a, s, f: Settings(_flatten(s.status())),

@@ -168,10 +168,18 @@ def cost_text(ep: Endpoint) -> str:
     return "price unknown"
 
 
+def expires_text(ep: Endpoint) -> str:
+    """``in 3 h 59 min · $0.22 more``, ``in 12 min`` (local: free), or ``never``."""
+    if not ep.expires_at:
+        return "never"
+    more = f" · ${ep.cost_until_expiry:.2f} more" if ep.cost_until_expiry is not None else ""
+    return f"in {age(ep.seconds_left)}{more}"
+
+
 class EndpointsView(list):
     """``endpoints``: one row per endpoint (a list of :class:`Endpoint` underneath)."""
 
-    HEADERS = ("name", "model", "status", "backend", "URL", "age", "cost")
+    HEADERS = ("name", "model", "status", "backend", "URL", "age", "cost", "expires")
 
     def __init__(self, endpoints: Iterable[Endpoint], *, now: Optional[float] = None):
         super().__init__(endpoints)
@@ -184,10 +192,11 @@ class EndpointsView(list):
     def _rows(self):
         for ep in self:
             yield (ep.name, f"{ep.model}:{ep.version}", ep.status, ep.backend, invocation_url(ep),
-                   age(self._age_seconds(ep)), cost_text(ep))
+                   age(self._age_seconds(ep)), cost_text(ep), expires_text(ep))
 
     def _notes(self) -> list[str]:
         notes = [f"{ep.name} failed: {ep.failure_reason}" for ep in self if ep.failure_reason]
+        notes += [f"{ep.name} is public at {ep.public_url} (API key required)" for ep in self if ep.public_url]
         hourly = sum(ep.cost_per_hour or 0 for ep in self)
         total = f" · ${hourly:.3f}/h in total" if hourly else ""
         return notes + [plural(len(self), "endpoint") + total]

@@ -162,7 +162,7 @@ def test_push_twice_deploy_two_list_log_and_clean_up(shell, iris_model, capsys):
     assert page.count("<table") == 1 and page.count("<tr>") == 3
     assert page.count("$0 · local") == 2 and "iris:1" in page and endpoints[0].url in page and "2 endpoints" in page
     text = shown["text/plain"].splitlines()
-    assert text[0].split() == ["name", "model", "status", "backend", "URL", "age", "cost"]
+    assert text[0].split() == ["name", "model", "status", "backend", "URL", "age", "cost", "expires"]
     assert all("InService" in row and "$0 · local" in row for row in text[1:3]) and text[-1] == "2 endpoints"
 
     log = shell.run_line_magic("smops", "logs ep-a --since 10m")

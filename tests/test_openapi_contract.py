@@ -20,7 +20,7 @@ from jupyter_smops.handlers import requests
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml").read_text())
 SCHEMAS = SPEC["components"]["schemas"]
 REQUESTS = [requests.PushRequest, requests.PackageRequest, requests.DeployRequest,
-            requests.CleanupRequest, requests.ApprovalRequest]
+            requests.CleanupRequest, requests.ApprovalRequest, requests.ExtendRequest, requests.ExposeRequest]
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
 
 

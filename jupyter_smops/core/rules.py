@@ -43,4 +43,15 @@ def public_rules(config: Any) -> dict:
         },
         "serverless_memory_mb": list(SERVERLESS_MEMORY_MB),
         "max_payload_bytes": MAX_PAYLOAD_BYTES,
+        "expiry": _expiry(config),
     }
+
+
+def _expiry(config: Any) -> dict:
+    """The default expiry (cut to the cap, as a deploy applies it) and the admin's cap."""
+    from .deploy_plan import expiry_limits
+
+    default, cap = expiry_limits(config)
+    if cap is not None:
+        default = min(default, cap) if default is not None else cap
+    return {"default_seconds": default, "max_seconds": cap, "no_expiry_allowed": cap is None}

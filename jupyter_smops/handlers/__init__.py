@@ -15,14 +15,15 @@ from jupyter_server.utils import url_path_join
 from ..core.api import Smops
 from .jobs import JobManager
 from .base import FallbackHandler
-from .endpoints import (CleanupHandler, EndpointHandler, EndpointsHandler, InvocationsHandler,
-                        LogsHandler)
+from .endpoints import (CleanupHandler, EndpointHandler, EndpointsHandler, ExpiryHandler, InvocationsHandler,
+                        LogsHandler, PublicFrontHandler)
 from .models import ApprovalHandler, ModelHandler, ModelsHandler, PackagesHandler
-from .status import JobHandler, JobsHandler, StatusHandler
+from .status import ChangesHandler, JobHandler, JobsHandler, StatusHandler
 
 # OpenAPI-style templates; ``{param}`` matches one path segment.
 ROUTES = [
     ("/smops/api/status", StatusHandler),
+    ("/smops/api/changes", ChangesHandler),
     ("/smops/api/models", ModelsHandler),
     ("/smops/api/models/{name}", ModelHandler),
     ("/smops/api/models/{name}/versions/{version}/approval", ApprovalHandler),
@@ -31,6 +32,8 @@ ROUTES = [
     ("/smops/api/endpoints/{name}", EndpointHandler),
     ("/smops/api/endpoints/{name}/invocations", InvocationsHandler),
     ("/smops/api/endpoints/{name}/logs", LogsHandler),
+    ("/smops/api/endpoints/{name}/expiry", ExpiryHandler),
+    ("/smops/api/endpoints/{name}/public", PublicFrontHandler),
     ("/smops/api/cleanup", CleanupHandler),
     ("/smops/api/jobs", JobsHandler),
     ("/smops/api/jobs/{id}", JobHandler),

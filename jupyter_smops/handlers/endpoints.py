@@ -11,12 +11,13 @@ import time
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..core.durations import parse_duration
 from ..core.limits import check_payload_size
 from ..core.types import DeployOptions
 from ..core.errors import BadRequest, Conflict, PayloadTooLarge
 from ..core.names import validate_endpoint_name
 from .base import SmopsHandler
-from .requests import CleanupRequest, DeployRequest
+from .requests import CleanupRequest, DeployRequest, ExposeRequest, ExtendRequest
 
 MAX_LOG_LINES = 10_000
 
@@ -41,7 +42,8 @@ class EndpointsHandler(SmopsHandler):
         req = self.body_as(DeployRequest)
         options = DeployOptions(instance_type=req.instance_type, count=req.count or 1, max_count=req.max_count,
                                 serverless_memory_mb=req.serverless_memory_mb,
-                                framework_version=req.framework_version, image_uri=req.image_uri, wait=True)
+                                framework_version=req.framework_version, image_uri=req.image_uri, wait=True,
+                                expires_in=parse_duration(req.expires_in), no_expiry=req.no_expiry)
         # Every rule is checked now (a 4xx at once, never a failed job); the job only creates.
         plan = await self.call(self.smops.plan_deploy, req.model, version=req.version, endpoint=req.name,
                                local=req.local, options=options)
@@ -163,3 +165,36 @@ class CleanupHandler(SmopsHandler):
 
         job = self.jobs.submit("cleanup", work, target="cleanup", exclusive=True)
         self.accepted(job)
+
+
+class ExpiryHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        """Move the endpoint's expiry (``by``, ``expires_in`` or ``no_expiry``); the endpoint as it is now."""
+        name = validate_endpoint_name(name)
+        req = self.body_as(ExtendRequest)
+        by, expires_in = parse_duration(req.by, what="by"), parse_duration(req.expires_in, what="expires_in")
+        endpoint = await self.call(self.smops.extend, name, by=by, expires_in=expires_in, no_expiry=req.no_expiry)
+        self.reply(endpoint.to_dict())
+
+
+class PublicFrontHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        """Expose the endpoint (API Gateway); the answer carries the API key's value, once."""
+        name = validate_endpoint_name(name)
+        req = self.body_as(ExposeRequest)
+        front = await self.call(self.smops.expose, name, rate_limit=req.rate_limit, burst_limit=req.burst_limit,
+                                quota_per_day=req.quota_per_day)
+        self.set_header("Cache-Control", "no-store")  # the key is in the body
+        self.reply(front.to_dict(), status=201 if front.created else 200)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        """Remove the endpoint's public front."""
+        name = validate_endpoint_name(name)
+        removed = await self.call(self.smops.unexpose, name)
+        self.reply({"endpoint": name, "removed": removed})

@@ -67,6 +67,26 @@ class DeployRequest:
     local: bool = opt(False, example=True)
     framework_version: Optional[str] = opt(example="1.2-1")
     image_uri: Optional[str] = opt(example="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3")
+    expires_in: Optional[str] = opt(example="2h")
+    no_expiry: bool = opt(False, example=False)
+
+
+@dataclass(frozen=True)
+class ExtendRequest:
+    """POST /smops/api/endpoints/{name}/expiry: exactly one of the three."""
+
+    by: Optional[str] = opt(example="2h")
+    expires_in: Optional[str] = opt(example="30m")
+    no_expiry: bool = opt(False, example=False)
+
+
+@dataclass(frozen=True)
+class ExposeRequest:
+    """POST /smops/api/endpoints/{name}/public: the usage plan's limits."""
+
+    rate_limit: float = opt(10.0, example=10.0)
+    burst_limit: int = opt(20, minimum=1, example=20)
+    quota_per_day: int = opt(10000, minimum=1, example=10000)
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/smops/api/endpoints/{name}/expiry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the endpoint's expiry
+         * @description Exactly one of `by` (later than now planned, or than now when it had none), `expires_in`
+         *     (from now) or `no_expiry`. Durations read `90s`, `30m`, `2h`, `1d`, `1h30m`. The admin's cap
+         *     (`max_expires_in`) bounds the time left from now and refuses `no_expiry` on SageMaker. On
+         *     SageMaker the endpoint's EventBridge Scheduler schedule moves (or is created, or deleted);
+         *     a local endpoint's process reads its new expiry within a second.
+         */
+        post: operations["extendEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/smops/api/endpoints/{name}/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the endpoint a public HTTPS URL behind an API key
+         * @description SageMaker endpoints (201): an API Gateway REST API `smops-<name>` with `POST /invocations`
+         *     (API key required) integrated directly with SageMaker Runtime InvokeEndpoint, a `prod`
+         *     stage, an API key and a usage plan with these limits, all tagged with the owner. The
+         *     answer carries the key's value once (`Cache-Control: no-store`); the server keeps no copy
+         *     (its owner can read it again in API Gateway). Local endpoints (200, `created: false`): what
+         *     it would create and the local `runtime_url` instead. 409 when already exposed.
+         */
+        post: operations["exposeEndpoint"];
+        /** Remove the endpoint's public front (URL and key stop working) */
+        delete: operations["unexposeEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/smops/api/cleanup": {
         parameters: {
             query?: never;
@@ -378,6 +432,55 @@ export interface components {
             /** @example 1.2-1 */
             framework_version?: string | null;
             image_uri?: string | null;
+            /**
+             * @description delete the endpoint after this long (90s, 30m, 2h, 1d); default: the server's default_expires_in (status.expiry)
+             * @example 2h
+             */
+            expires_in?: string | null;
+            /**
+             * @description keep it until deleted (refused under an admin cap, except local endpoints)
+             * @default false
+             */
+            no_expiry?: boolean;
+        };
+        ExtendRequest: {
+            /** @example 2h */
+            by?: string | null;
+            /** @example 30m */
+            expires_in?: string | null;
+            /** @default false */
+            no_expiry?: boolean;
+        };
+        ExposeRequest: {
+            /**
+             * @description steady requests per second
+             * @default 10
+             */
+            rate_limit?: number;
+            /** @default 20 */
+            burst_limit?: number;
+            /** @default 10000 */
+            quota_per_day?: number;
+        };
+        PublicFront: {
+            endpoint: string;
+            /** @description false for a local endpoint: nothing public was made */
+            created: boolean;
+            /** @example https://abc123.execute-api.us-east-1.amazonaws.com/prod/invocations */
+            url: string | null;
+            /** @description the key's value, in this answer only */
+            api_key: string | null;
+            api_key_id: string | null;
+            rest_api_id: string | null;
+            usage_plan_id: string | null;
+            rate_limit: number | null;
+            burst_limit: number | null;
+            quota_per_day: number | null;
+            /** @description local endpoints: the SageMaker Runtime address to use instead */
+            runtime_url: string | null;
+            message: string;
+            /** @description a curl command calling it */
+            curl: string;
         };
         CleanupRequest: {
             dry_run: boolean;
@@ -487,6 +590,14 @@ export interface components {
              * @example 6291456
              */
             max_payload_bytes: number;
+            /** @description what the deploy form offers: the default expiry and the admin's cap (null: none); local endpoints are exempt from the cap */
+            expiry: {
+                /** @example 14400 */
+                default_seconds: number | null;
+                max_seconds: number | null;
+                /** @description false when the cap forbids --no-expiry on SageMaker */
+                no_expiry_allowed: boolean;
+            };
         };
         ModelVersion: {
             name: string;
@@ -554,6 +665,14 @@ export interface components {
             cost_so_far: number | null;
             image_uri: string | null;
             arn: string | null;
+            /** @description when the endpoint deletes itself (ISO UTC); null: never */
+            expires_at: string | null;
+            /** @description until expires_at, at the time of this answer */
+            seconds_left: number | null;
+            /** @description USD from now until expires_at (null: free or no expiry) */
+            cost_until_expiry: number | null;
+            /** @description the API Gateway front (expose), null when not exposed */
+            public_url: string | null;
         };
         EndpointList: {
             endpoints: components["schemas"]["Endpoint"][];
@@ -570,6 +689,12 @@ export interface components {
             models: string[];
             registry_versions: string[];
             errors: string[];
+            /** @description expiry schedules (EventBridge Scheduler), by endpoint name */
+            schedules?: string[];
+            /** @description API Gateway fronts, by endpoint name (an expired endpoint's too) */
+            public_fronts?: string[];
+            /** @description What killed operations left behind (downloads under $SMOPS_HOME/cache, S3 claims, pending uploads), listed on a dry run, removed otherwise. */
+            leftovers?: string[];
         };
     };
     responses: {
@@ -964,6 +1089,101 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["Error"];
+        };
+    };
+    extendEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new `expires_at` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["Error"];
+        };
+    };
+    exposeEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExposeRequest"];
+            };
+        };
+        responses: {
+            /** @description Local endpoint, nothing created */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicFront"];
+                };
+            };
+            /** @description The public front, with the API key's value */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicFront"];
+                };
+            };
+            400: components["responses"]["Error"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["Error"];
+            409: components["responses"]["Error"];
+        };
+    };
+    unexposeEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["EndpointName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether there was one to remove */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        endpoint: string;
+                        removed: boolean;
+                    };
+                };
+            };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
         };
