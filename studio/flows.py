@@ -18,11 +18,12 @@ ROW = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
 TRAIN = ("import joblib, sklearn; from sklearn.datasets import load_iris; "
          "from sklearn.tree import DecisionTreeClassifier; x, y = load_iris(return_X_y=True); "
          "joblib.dump(DecisionTreeClassifier(random_state=0).fit(x, y), 'iris.joblib'); print(sklearn.__version__)")
-# Until issue 11 item 3 lands, a model trained with a scikit-learn that has no serving image
-# (1.5-1.8: both images ship 1.7.2) is refused by a default aws deploy. The flow records that and
-# goes on with an explicit --framework-version; when the default deploy starts to succeed the
-# profile fails, so that this expectation is removed rather than forgotten.
-NO_IMAGE_YET = "has no SageMaker serving image"
+# Both images ship scikit-learn 1.7.2, for which no serving image exists. With SDK v3's image
+# data (4.x) a default aws deploy serves it on the nearest older image with scikit-learn==1.7.2
+# pinned in code/requirements.txt; SDK v2's data (3.x) ends at 1.2-1, whose Python cannot install
+# 1.7.2, so the deploy must say so and ask for --image-uri (README, "How deploys choose the
+# serving image"), which the flow then gives: the 1.4-2-py312 image, as a user would.
+ASKS_FOR_IMAGE = "--image-uri"
 
 
 def clean_env(venv: ImageVenv, work: Path, **extra) -> dict:
@@ -89,9 +90,9 @@ def local_seed(venv: ImageVenv, work: Path) -> dict:
 
 
 def _pushed(version: dict) -> str:
-    """``iris:1 (scikit-learn 1.7.2, serving image None)``: what push stored."""
-    return (f"{version['name']}:{version['version']} (scikit-learn {version.get('framework_version')}, "
-            f"serving image {version.get('serving_version')})")
+    """``iris:1 (scikit-learn 1.7.2 on image 1.4-2-py312 + pin 1.7.2)``: what push stored."""
+    return (f"{version['name']}:{version['version']} (scikit-learn {version.get('framework_version')} on image "
+            f"{version.get('serving_version')} + pin {version.get('requirements_pin')})")
 
 
 def free_port() -> int:
@@ -150,15 +151,25 @@ def aws_seed(venv: ImageVenv, work: Path, moto: Moto) -> dict:
     result = {"sklearn": run([venv.bin / "python", "-c", TRAIN], env=env, cwd=work).stdout.strip()}
     pushed = smops(venv, env, work, "push", "iris.joblib", "--name", "iris", "--sample", json.dumps(ROW))
     result["pushed"] = _pushed(pushed)
-    default = smops(venv, env, work, "deploy", "iris", "--endpoint", "iris-default", check=False)
-    if default.returncode == 0:
-        raise RuntimeError("the default aws deploy of a scikit-learn 1.7 model now succeeds: issue 11 item 3 has "
-                           "landed, so remove NO_IMAGE_YET from studio/flows.py and check the deploy output")
-    if NO_IMAGE_YET not in default.stderr:
-        raise RuntimeError(f"default aws deploy failed unexpectedly: {default.stderr.strip()[-1500:]}")
-    result["default_deploy"] = "refused: no serving image for this scikit-learn (pending issue 11 item 3)"
-    ep = smops(venv, env, work, "deploy", "iris", "--endpoint", "iris-ep", "--framework-version", "1.2-1")
-    result["deploy"] = {k: ep.get(k) for k in ("status", "instance_type", "image_uri") if isinstance(ep, dict)}
+    if pushed.get("requirements_pin") != result["sklearn"]:
+        raise RuntimeError(f"push did not pin the trained scikit-learn {result['sklearn']}: {pushed!r}")
+    sdk2 = venv.image().get("sagemaker", "").startswith("2.")
+    default = smops(venv, env, work, "deploy", "iris", "--endpoint", "iris-ep", check=False)
+    if default.returncode == 0 and not sdk2:
+        ep = json.loads(default.stdout)
+        result["default_deploy"] = "served"
+    elif default.returncode != 0 and sdk2 and ASKS_FOR_IMAGE in default.stderr:
+        result["default_deploy"] = "refused as documented: " + default.stderr.strip().splitlines()[-1][:300]
+        from jupyter_smops.core.images import image_uri  # the development tree's SDK v3 data
+
+        ep = smops(venv, env, work, "deploy", "iris", "--endpoint", "iris-ep", "--image-uri",
+                   image_uri("us-east-1", "1.4-2-py312"))
+    else:
+        raise RuntimeError(f"default aws deploy with SDK {'v2' if sdk2 else 'v3'} data: exit {default.returncode}, "
+                           f"{default.stdout[-800:]}{default.stderr[-1500:]}")
+    result["deploy"] = {k: ep.get(k) for k in ("status", "instance_type", "image_uri")}
+    if ep.get("status") != "InService" or "sagemaker-scikit-learn" not in (ep.get("image_uri") or ""):
+        raise RuntimeError(f"the default aws deploy did not serve on a scikit-learn image: {ep!r}")
     moto.queue_result({"predictions": [0]})
     result["predictions"] = smops(venv, env, work, "predict", "iris-ep", json.dumps(ROW))
     if "[0]" not in json.dumps(result["predictions"]).replace(" ", ""):
