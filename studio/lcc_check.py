@@ -126,7 +126,8 @@ def run_twice(venv: ImageVenv, wheel: Path, work: Path, moto: Moto) -> dict:
     return {"script_base64_chars": len(encode(text)), "start1_foreground_s": round(first, 2),
             "start2_s": round(second, 2), "start2_network": "none (index and S3 on a closed port)",
             "restarts": text2.count("restarting the running Jupyter server"),
-            "image_packages_changed": {}, "visible_through_pth": added, "image_files_added_each_start": [str(p.relative_to(venv.root)) for p in linked_files(venv)],
+            "image_packages_changed": {}, "visible_through_pth": added,
+            "image_files_added_each_start": [str(p.relative_to(venv.root)) for p in linked_files(venv)],
             "install_dir": f"~/.smops/lcc/installs/{installs[0].name} ({size / 1e6:.1f} MB)", **works}
 
 
