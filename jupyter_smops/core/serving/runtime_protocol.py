@@ -108,6 +108,7 @@ class RuntimeConnection(asyncio.Protocol):
         self.busy = False
         self.closed = False
         self.upstreams: dict = {}  # port -> Upstream
+        self.foreign = False
 
     # -- connection -------------------------------------------------------------------
     def connection_made(self, transport):  # type: ignore[override]
@@ -115,10 +116,9 @@ class RuntimeConnection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if not peer.same_user(sock):
-                self._write(error_response(403, "AccessDeniedException",
-                                           f"This SageMaker Runtime address serves the local endpoints of uid "
-                                           f"{os.getuid()} only.", close=True), close=True)
+            # Refused at its first request, not now: closing before the client has written would
+            # reset the connection and the client would see a broken pipe instead of the reason.
+            self.foreign = not peer.same_user(sock)
 
     def connection_lost(self, exc):  # type: ignore[override]
         self.closed = True
@@ -185,6 +185,10 @@ class RuntimeConnection(asyncio.Protocol):
     def _handle(self, req: _Request) -> bool:
         """Answer ``req`` now (False) or start forwarding it (True)."""
         close = not req.keep_alive
+        if self.foreign:
+            self._write(error_response(403, "AccessDeniedException", f"This SageMaker Runtime address serves the "
+                                       f"local endpoints of uid {os.getuid()} only.", close=True), close=True)
+            return False
         refusal = self._refusal(req)
         if refusal is not None:
             self._write(refusal(close), close)
