@@ -139,6 +139,8 @@ def _check(name: str, tp: Any, value: Any, meta: dict) -> Any:
         raise BadRequest(f"Field {name!r} must be {_describe(tp)}, not null;{example}.")
     # bool is a subclass of int in Python, never in JSON.
     ok = isinstance(value, base) and not (base is int and isinstance(value, bool))
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True  # a JSON number: 5 is as good as 5.0
     if not ok:
         raise BadRequest(f"Field {name!r} must be {_describe(tp)}, got {_json_type(value)};{example}.")
     if base is int:
