@@ -278,3 +278,32 @@ def test_gateway_stops_with_the_last_endpoint_and_returns_on_the_same_port(tmp_p
     finally:
         teardown_endpoints(le)
         runtime_gateway.stop(le.root)
+
+
+def _sdk_v2_python():
+    """The Studio profile's SageMaker Distribution 3.x venv (SDK v2), when `make` built it."""
+    from pathlib import Path
+
+    for python in sorted(Path(__file__).resolve().parents[1].glob("studio/.cache/venvs/3.*/bin/python")):
+        probe = subprocess.run([str(python), "-c", "import sagemaker; print(sagemaker.__version__)"],
+                               capture_output=True, text=True, timeout=120)
+        if probe.returncode == 0 and probe.stdout.strip().splitlines()[-1].startswith("2."):
+            return str(python)
+    return None
+
+
+def test_sdk_v2_predictor(runtime_url, iris_ep):
+    python = _sdk_v2_python()
+    if python is None:
+        pytest.skip("no SDK v2 venv (studio/.cache/venvs/3.*: built by the Studio profile suite)")
+    code = ("import boto3\nfrom sagemaker.session import Session\nfrom sagemaker.predictor import Predictor\n"
+            "from sagemaker.serializers import JSONSerializer\nfrom sagemaker.deserializers import JSONDeserializer\n"
+            "b = boto3.Session(aws_access_key_id='x', aws_secret_access_key='y', region_name='eu-west-1')\n"
+            "p = Predictor('iris-rt', sagemaker_session=Session(boto_session=b), serializer=JSONSerializer(), "
+            "deserializer=JSONDeserializer())\nprint('RESULT', p.predict([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]))\n"
+            "try:\n    p.predict([5.1, 3.5, 1.4, 0.2])\nexcept Exception as e:\n"
+            "    print('ERROR', type(e).__name__, e.response['OriginalStatusCode'])\n")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=180,
+                         env={**os.environ, "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime_url})
+    lines = [line for line in out.stdout.splitlines() if line.startswith(("RESULT", "ERROR"))]
+    assert lines == ["RESULT [0, 2]", "ERROR ModelError 500"], out.stderr[-2000:]
