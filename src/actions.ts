@@ -106,6 +106,12 @@ export class SmopsActions {
       return true;
     } catch (reason) {
       await this.model.refreshEndpoints();
+      // Already deleted elsewhere (a notebook, the CLI, another tab): what the user wanted.
+      const error = SmopsApiError.from(reason);
+      if (error.status === 404 || error.code === 'NotFound') {
+        Notification.dismiss(id);
+        return true;
+      }
       throw this.fail(id, `Delete of ${name} failed`, reason);
     }
   }

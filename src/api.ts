@@ -98,6 +98,11 @@ export class SmopsClient {
     return this.json('packages', { method: 'POST', body: request });
   }
 
+  /** A stamp that changes when models or local endpoints change (cheap: the panel polls it). */
+  changes(): Promise<Smops.IChanges> {
+    return this.json('changes');
+  }
+
   async endpoints(): Promise<Smops.IEndpoint[]> {
     return (await this.json<Smops.IEndpointList>('endpoints')).endpoints;
   }

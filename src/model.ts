@@ -9,6 +9,10 @@ const TRANSITIONAL = new Set(['Creating', 'Deleting', 'Updating']);
 const FAST_MS = 2000;
 const SLOW_MS = 15000;
 const MAX_MS = 60000;
+/** The change stamp's poll: cheap (a few stat calls on the server), so every few seconds. */
+const CHANGES_MS = 3000;
+/** Lists the stamp does not cover (S3 registry) are reloaded this often while visible. */
+const UNCOVERED_MODELS_MS = 30000;
 /** Latencies kept for the chart. */
 const MAX_INVOCATIONS = 50;
 
@@ -25,6 +29,13 @@ export class SmopsModel {
       frequency: { interval: SLOW_MS, backoff: true, max: MAX_MS },
       standby: () => (this._visible ? 'when-hidden' : true),
       name: 'smops:endpoints',
+      auto: false
+    });
+    this._changesPoll = new Poll({
+      factory: () => this.checkChanges(),
+      frequency: { interval: CHANGES_MS, backoff: true, max: MAX_MS },
+      standby: () => (this._visible ? 'when-hidden' : true),
+      name: 'smops:changes',
       auto: false
     });
   }
@@ -73,6 +84,7 @@ export class SmopsModel {
 
   async refreshModels(): Promise<void> {
     try {
+      this._modelsAt = Date.now();
       this.models = await this.client.models();
       this.modelsError = null;
       if (this.selected && !this.findVersion(this.selected)) {
@@ -116,12 +128,37 @@ export class SmopsModel {
     this._changed.emit();
   }
 
-  /** Loads everything once the server answered; starts the endpoint poll. */
+  /** Loads everything once the server answered; starts the endpoint and change polls. */
   async load(): Promise<void> {
     await Promise.all([this.refreshModels(), this.refreshEndpoints()]);
     this.loaded = true;
     this._changed.emit();
     void this._poll.start();
+    void this._changesPoll.start();
+  }
+
+  /**
+   * Reloads models and endpoints when the server's change stamp moved (a push, approval,
+   * deploy or delete from a notebook, the CLI or another tab); models the stamp does not
+   * cover (an S3 registry) are reloaded every UNCOVERED_MODELS_MS instead. Errors re-thrown
+   * so the poll backs off.
+   */
+  async checkChanges(): Promise<void> {
+    const changes = await this.client.changes();
+    const previous = this._stamp;
+    this._stamp = changes.stamp;
+    const now = Date.now();
+    const moved = previous !== null && previous !== changes.stamp;
+    const stale =
+      !changes.covers.includes('registry') && now - this._modelsAt > UNCOVERED_MODELS_MS;
+    const work: Promise<void>[] = [];
+    if (moved || stale) {
+      work.push(this.refreshModels());
+    }
+    if (moved) {
+      work.push(this.refreshEndpoints());
+    }
+    await Promise.all(work);
   }
 
   /** Polls fast while an endpoint is on its way somewhere (and right after a deploy). */
@@ -134,6 +171,7 @@ export class SmopsModel {
     this._visible = visible;
     if (visible && this.loaded) {
       void this._poll.refresh();
+      void this._changesPoll.refresh();
     }
   }
 
@@ -166,6 +204,7 @@ export class SmopsModel {
 
   dispose(): void {
     this._poll.dispose();
+    this._changesPoll.dispose();
     Signal.clearData(this);
   }
 
@@ -179,6 +218,9 @@ export class SmopsModel {
 
   private _changed = new Signal<SmopsModel, void>(this);
   private _poll: Poll;
+  private _changesPoll: Poll;
+  private _stamp: string | null = null;
+  private _modelsAt = 0;
   private _visible = false;
 }
 

@@ -18,6 +18,8 @@ export namespace Smops {
   export type IRules = Schemas['Rules'];
   /** GET /smops/api/status */
   export type IStatus = Schemas['Status'];
+  /** GET /smops/api/changes */
+  export type IChanges = Schemas['Changes'];
 
   export type IPackageResult = Schemas['PackageResult'];
   export type IModelVersion = Schemas['ModelVersion'];

@@ -364,6 +364,18 @@ class Smops:
         body, ctype = encode_payload(data, content_type)
         return self.invoke(name, body, content_type=ctype, accept=accept or "application/json")
 
+    def changes(self) -> dict:
+        """A stamp of the local registry and local endpoint folders that changes whenever a push,
+        approval, deploy or delete made from any face lands there (see core.changes); ``covers``
+        says what it watches (an S3 registry and SageMaker endpoints are not: poll their lists)."""
+        from .changes import change_stamp
+
+        roots = {"local_endpoints": (self.config.home_path / "endpoints", 1)}
+        registry_root = getattr(self.registry, "root", None) if self.backend == "local" else None
+        if registry_root is not None:
+            roots["registry"] = (Path(registry_root), 2)
+        return {"stamp": change_stamp(roots), "covers": sorted(roots)}
+
     def logs(self, name: str, tail: Optional[int] = None, since: Optional[float] = None) -> str:
         """The endpoint's last ``tail`` log lines (written at or after ``since``, epoch seconds);
         ``tail`` defaults to 100, or to the whole ``since`` window (up to 10,000 lines)."""

@@ -21,6 +21,14 @@ class StatusHandler(SmopsHandler):
         self.reply(info)
 
 
+class ChangesHandler(SmopsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """A stamp that changes when models or endpoints change, for the panel's cheap poll."""
+        self.reply(await self.call(self.smops.changes))
+
+
 class JobsHandler(SmopsHandler):
     @web.authenticated
     @authorized

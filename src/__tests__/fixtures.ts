@@ -53,6 +53,10 @@ export function endpoint(
     cost_so_far: null,
     image_uri: null,
     arn: null,
+    expires_at: null,
+    seconds_left: null,
+    cost_until_expiry: null,
+    public_url: null,
     ...extra
   };
 }
@@ -88,7 +92,8 @@ export const RULES: Smops.IRules = {
   },
   approval: { required: false, local_exempt: true },
   serverless_memory_mb: [1024, 2048, 3072, 4096, 5120, 6144],
-  max_payload_bytes: 6291456
+  max_payload_bytes: 6291456,
+  expiry: { default_seconds: null, max_seconds: null, no_expiry_allowed: true }
 };
 
 export const STATUS: Smops.IStatus = {

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/smops/api/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A stamp that changes when models or local endpoints change (the panel polls it) */
+        get: operations["getChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/smops/api/models": {
         parameters: {
             query?: never;
@@ -521,6 +538,12 @@ export interface components {
             prices: components["schemas"]["PriceSource"];
             rules: components["schemas"]["Rules"];
         };
+        Changes: {
+            /** @description differs after any push, approval, deploy or delete that `covers` watches */
+            stamp: string;
+            /** @description what the stamp watches: `registry` (a local registry only) and `local_endpoints`; poll the lists for the rest (S3, SageMaker) */
+            covers: ("local_endpoints" | "registry")[];
+        };
         Studio: {
             detected: boolean;
             domain_id: string | null;
@@ -743,6 +766,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Status"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Changes"];
                 };
             };
             403: components["responses"]["Forbidden"];
