@@ -201,7 +201,10 @@ def run_probe(model_dir: Path, timeout: float, sample: Any, warm_root: Optional[
         sample_path = model_dir.parent / "probe-sample.json"
         sample_path.write_text(json.dumps(sample))
         args.append(str(sample_path))
-    env = dict(os.environ, SM_MODEL_DIR=str(model_dir), SAGEMAKER_PROGRAM="inference.py",
+    from ..serving.environment import endpoint_environment
+
+    # The container's environment, not the notebook's: no AWS keys or other secrets (an allowlist).
+    env = dict(endpoint_environment(), SM_MODEL_DIR=str(model_dir), SAGEMAKER_PROGRAM="inference.py",
                SAGEMAKER_SUBMIT_DIRECTORY=str(model_dir / "code"), PYTHONDONTWRITEBYTECODE="1")
     start = time.perf_counter()
     ran = _run_forked(warm_root, args, env, model_dir.parent, timeout) if warm_root else None
@@ -223,9 +226,7 @@ def run_probe(model_dir: Path, timeout: float, sample: Any, warm_root: Optional[
 
 def _run_fresh(args: list[str], env: dict, cwd: Path, timeout: float) -> tuple[bool, str, str]:
     """(timed out, exit note, stderr) of ``python args`` in a fresh interpreter and session."""
-    from ..serving.environment import endpoint_environment
-
-    proc = subprocess.Popen([sys.executable, *args], cwd=str(cwd), env=endpoint_environment(env), stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, *args], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     timed_out = False
     try:

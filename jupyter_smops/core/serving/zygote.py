@@ -72,9 +72,10 @@ def address(root: Path) -> str:
 
 
 def child_env(env: Optional[dict] = None) -> dict:
-    from .environment import endpoint_environment  # no AWS keys or other secrets: an allowlist
+    from .environment import endpoint_environment
 
-    out = endpoint_environment(os.environ if env is None else env)
+    # What is inherited is allowlisted (no AWS keys or other secrets); what a caller gives is its choice.
+    out = endpoint_environment() if env is None else dict(env)
     for k, v in THREAD_LIMITS.items():
         out.setdefault(k, v)
     return out
