@@ -56,6 +56,8 @@ export namespace Smops {
     contentType: string;
     latencyMs: number;
     at: number;
+    /** False for a request that failed (error status, or no answer: status 0). */
+    ok?: boolean;
   }
 
   /** A dialog body that yields a typed value (JupyterLab's Dialog.IBodyWidget shape). */

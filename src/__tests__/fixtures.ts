@@ -123,6 +123,7 @@ export const STATUS: Smops.IStatus = {
 export function mockClient(overrides: Partial<Record<keyof SmopsClient, unknown>> = {}) {
   const client = {
     status: jest.fn().mockResolvedValue(STATUS),
+    changes: jest.fn().mockResolvedValue({ stamp: 's1', covers: ['local_endpoints', 'registry'] }),
     models: jest.fn().mockResolvedValue([{ name: 'iris', versions: [version('iris', 1)] }]),
     endpoints: jest.fn().mockResolvedValue([]),
     logs: jest.fn().mockResolvedValue('started\nlistening'),

@@ -164,7 +164,7 @@ describe('SmopsPanelView', () => {
 
   it('shows status chips, cost, failure reasons, logs, and asks to delete', async () => {
     const endpoints = [
-      endpoint('iris-v1', 'InService'),
+      endpoint('iris-v1', 'InService', { instance_count: 2 }),
       endpoint('iris-aws', 'Creating', { backend: 'sagemaker', url: null, instance_type: 'ml.t2.medium', instance_count: 1, cost_per_hour: 0.056, cost_so_far: 0.01 }),
       endpoint('iris-bad', 'Failed', { failure_reason: 'did not pass the ping health check' })
     ];
@@ -172,6 +172,9 @@ describe('SmopsPanelView', () => {
     const chips = screen.getAllByLabelText(/^Status /).map(c => c.textContent);
     expect(chips).toEqual(['InService', 'Creating', 'Failed']);
     expect(screen.getByText('$0.056/h · $0.01 so far')).toBeTruthy();
+    // Local: free, and its count is worker processes.
+    expect(screen.getAllByText('$0 · local')).toHaveLength(2);
+    expect(screen.getByText(/· 2 workers/)).toBeTruthy();
     expect(screen.getByText('did not pass the ping health check')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Show logs of iris-v1' }));
     expect(await screen.findByLabelText('Logs of iris-v1')).toBeTruthy();
@@ -189,7 +192,7 @@ describe('SmopsPanelView', () => {
     expect(await screen.findByTestId('smops-response-body')).toBeTruthy();
     expect(screen.getByTestId('smops-response-body').textContent).toBe('{"predictions": [0]}');
     expect(client.invoke).toHaveBeenCalledWith('iris-v1', JSON.stringify(SEED), 'application/json');
-    expect(screen.getByRole('img').getAttribute('aria-label')).toMatch(/Latency of 1 requests: median 12\.5 ms/);
+    expect(screen.getByRole('img').getAttribute('aria-label')).toMatch(/Latency: 1 request · median 12\.5 ms/);
     fireEvent.change(screen.getByLabelText('Request content type'), { target: { value: 'text/csv' } });
     expect(editor.value).toBe('5.1,3.5,1.4,0.2');
     model.dispose();

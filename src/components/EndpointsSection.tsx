@@ -80,11 +80,22 @@ function EndpointRow(props: {
         {e.model}:{e.version} · {e.backend === 'local' ? 'local' : 'SageMaker'}{' '}
         {where}
         {e.instance_count && e.backend !== 'local' ? ` × ${e.instance_count}` : ''}
+        {/* A local endpoint's count is its worker processes, not instances. */}
+        {e.instance_count && e.backend === 'local'
+          ? ` · ${e.instance_count} worker${e.instance_count === 1 ? '' : 's'}`
+          : ''}
       </div>
-      {e.cost_per_hour !== null && e.cost_per_hour !== undefined && (
-        <div className="jp-smops-cost">
-          {usd(e.cost_per_hour)}/h · {usd(e.cost_so_far, 2)} so far
+      {e.backend === 'local' ? (
+        <div className="jp-smops-cost" data-testid="smops-cost">
+          $0 · local
         </div>
+      ) : (
+        e.cost_per_hour !== null &&
+        e.cost_per_hour !== undefined && (
+          <div className="jp-smops-cost" data-testid="smops-cost">
+            {usd(e.cost_per_hour)}/h · {usd(e.cost_so_far, 2)} so far
+          </div>
+        )
       )}
       {e.failure_reason && (
         <div className="jp-smops-banner jp-smops-error" role="alert">

@@ -3,8 +3,10 @@ import * as React from 'react';
 
 import { SmopsApiError } from '../api';
 import { SmopsModel } from '../model';
+import { bodyProblem } from '../snippets';
 import { Smops } from '../types';
 import { LatencyChart } from './LatencyChart';
+import { Snippets } from './Snippets';
 import { SectionHead } from './SectionHead';
 
 const JSON_TYPE = 'application/json';
@@ -35,6 +37,8 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
   const [answer, setAnswer] = React.useState<Smops.IInvocation | null>(null);
   const [error, setError] = React.useState<SmopsApiError | null>(null);
   const [busy, setBusy] = React.useState(false);
+  // Another endpoint's error says nothing about this one.
+  React.useEffect(() => setError(null), [endpoint?.name]);
 
   const key = `${endpoint?.name}|${contentType}`;
   const sample = endpoint ? model.versionOf(endpoint)?.sample_input : undefined;
@@ -48,28 +52,40 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
         `${limit.toLocaleString('en-US')}. Send fewer rows per request.`
       : null;
 
+  // Checked here: a malformed body would only come back as the model's 500.
+  const invalid = bodyProblem(text, contentType);
+
   const send = async () => {
-    if (!endpoint) {
+    if (!endpoint || busy || invalid || tooLarge) {
       return;
     }
     setBusy(true);
+    const start = performance.now();
     try {
       const response = await model.client.invoke(endpoint.name, text, contentType);
-      const invocation = { endpoint: endpoint.name, ...response, at: Date.now() };
+      const invocation = { endpoint: endpoint.name, ...response, at: Date.now(), ok: true };
       setAnswer(invocation);
       setError(null);
       model.addInvocation(invocation);
     } catch (reason) {
-      setError(SmopsApiError.from(reason));
+      const failure = SmopsApiError.from(reason);
+      setError(failure);
       setAnswer(null);
+      model.addInvocation({
+        endpoint: endpoint.name,
+        status: failure.status,
+        body: failure.message,
+        contentType: '',
+        latencyMs: performance.now() - start,
+        at: Date.now(),
+        ok: false
+      });
     } finally {
       setBusy(false);
     }
   };
 
-  const latencies = model.invocations
-    .filter(i => !endpoint || i.endpoint === endpoint.name)
-    .map(i => i.latencyMs);
+  const requests = model.invocations.filter(i => !endpoint || i.endpoint === endpoint.name);
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-test">
       <SectionHead id="jp-smops-test" title="Test inference" />
@@ -106,18 +122,33 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
               spellCheck={false}
               rows={4}
               value={text}
+              aria-invalid={!!invalid || undefined}
+              aria-describedby={invalid ? 'jp-smops-body-problem' : undefined}
+              title="Ctrl+Enter (⌘+Enter) sends"
               onChange={e => {
                 const value = e.currentTarget.value;
                 setTexts(t => ({ ...t, [key]: value }));
               }}
+              onKeyDown={e => {
+                if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                  e.preventDefault();
+                  void send();
+                }
+              }}
             />
           </label>
+          {invalid && (
+            <div className="jp-smops-field-error" id="jp-smops-body-problem" role="alert">
+              {invalid}
+            </div>
+          )}
           {tooLarge && <div className="jp-smops-field-error">{tooLarge}</div>}
           <Button
             className="jp-smops-primary"
             onClick={() => void send()}
-            disabled={busy || !!tooLarge}
+            disabled={busy || !!tooLarge || !!invalid}
             aria-label="Send request"
+            title="Send (Ctrl+Enter)"
           >
             {busy ? 'Sending…' : 'Send'}
           </Button>
@@ -136,7 +167,8 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
               {error.message}
             </div>
           )}
-          <LatencyChart latencies={latencies} />
+          <LatencyChart requests={requests} />
+          <Snippets endpoint={endpoint} body={text} contentType={contentType} status={model.status} />
         </div>
       )}
     </section>

@@ -1,23 +1,54 @@
 import * as React from 'react';
 
-const WIDTH = 240;
-const HEIGHT = 60;
-const PAD = 4;
+import { Smops } from '../types';
+
+const WIDTH = 260;
+const HEIGHT = 84;
+/** Room for the y labels (left) and the x labels (below). */
+const LEFT = 34;
+const BOTTOM = 16;
+const TOP = 6;
+const RIGHT = 6;
 /** Bars are drawn in at least this many slots, so a few requests give thin bars, not blocks. */
 const MIN_SLOTS = 25;
 
-/** Bars of the latencies of the requests sent so far (newest right), in an inline SVG. */
-export function LatencyChart({ latencies }: { latencies: number[] }): JSX.Element | null {
-  if (!latencies.length) {
+/** The median of some numbers (0 for none). */
+export function median(values: number[]): number {
+  if (!values.length) {
+    return 0;
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * The latency of every request sent so far (newest right) as bars, failed ones in the error
+ * colour and marked ×; axes: ms up the left, request number along the bottom.
+ */
+export function LatencyChart({
+  requests
+}: {
+  requests: Smops.IInvocation[];
+}): JSX.Element | null {
+  if (!requests.length) {
     return null;
   }
+  const latencies = requests.map(r => r.latencyMs);
   const max = Math.max(...latencies, 1);
-  const step = (WIDTH - 2 * PAD) / Math.max(latencies.length, MIN_SLOTS);
+  const plotW = WIDTH - LEFT - RIGHT;
+  const plotH = HEIGHT - TOP - BOTTOM;
+  const step = plotW / Math.max(requests.length, MIN_SLOTS);
   const barWidth = Math.max(1, step - 2);
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const failed = requests.filter(r => r.ok === false).length;
+  const ok = requests.filter(r => r.ok !== false).map(r => r.latencyMs);
+  const mid = median(ok);
+  const baseY = TOP + plotH;
+  const summary =
+    `${requests.length} request${requests.length === 1 ? '' : 's'}` +
+    (failed ? `, ${failed} failed` : '') +
+    (ok.length ? ` · median ${mid.toFixed(1)} ms` : '') +
+    ` · max ${max.toFixed(1)} ms`;
   return (
     <figure className="jp-smops-chart">
       <svg
@@ -25,35 +56,57 @@ export function LatencyChart({ latencies }: { latencies: number[] }): JSX.Elemen
         height={HEIGHT}
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         role="img"
-        aria-label={`Latency of ${latencies.length} requests: median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms`}
+        aria-label={`Latency: ${summary}`}
       >
-        <line
-          x1={PAD}
-          x2={WIDTH - PAD}
-          y1={HEIGHT - PAD}
-          y2={HEIGHT - PAD}
-          className="jp-smops-chart-axis"
-        />
-        {latencies.map((ms, i) => {
-          const h = Math.max(1, ((HEIGHT - 2 * PAD) * ms) / max);
+        <line x1={LEFT} x2={LEFT} y1={TOP} y2={baseY} className="jp-smops-chart-axis" />
+        <line x1={LEFT} x2={WIDTH - RIGHT} y1={baseY} y2={baseY} className="jp-smops-chart-axis" />
+        <text className="jp-smops-chart-label" x={LEFT - 3} y={TOP + 8} textAnchor="end">
+          {max.toFixed(max < 10 ? 1 : 0)}
+        </text>
+        <text className="jp-smops-chart-label" x={LEFT - 3} y={baseY} textAnchor="end">
+          0 ms
+        </text>
+        <text className="jp-smops-chart-label" x={LEFT} y={HEIGHT - 3} textAnchor="start">
+          #1
+        </text>
+        <text className="jp-smops-chart-label" x={WIDTH - RIGHT} y={HEIGHT - 3} textAnchor="end">
+          request #{requests.length}
+        </text>
+        {requests.map((r, i) => {
+          const h = Math.max(1, (plotH * r.latencyMs) / max);
+          const bad = r.ok === false;
+          const x = LEFT + 1 + i * step;
           return (
-            <rect
-              key={i}
-              className="jp-smops-chart-bar"
-              x={PAD + i * step}
-              y={HEIGHT - PAD - h}
-              width={barWidth}
-              height={h}
-            >
-              <title>{`${ms.toFixed(1)} ms`}</title>
-            </rect>
+            <g key={i}>
+              <rect
+                className={bad ? 'jp-smops-chart-bar jp-smops-chart-bar-failed' : 'jp-smops-chart-bar'}
+                data-failed={bad || undefined}
+                x={x}
+                y={baseY - h}
+                width={barWidth}
+                height={h}
+              >
+                <title>
+                  {`#${i + 1}: ${r.latencyMs.toFixed(1)} ms` +
+                    (bad ? ` · failed${r.status ? ` (HTTP ${r.status})` : ''}` : '')}
+                </title>
+              </rect>
+              {bad && (
+                <text
+                  className="jp-smops-chart-failed-mark"
+                  x={x + barWidth / 2}
+                  y={baseY - h - 2}
+                  textAnchor="middle"
+                  aria-hidden="true"
+                >
+                  ×
+                </text>
+              )}
+            </g>
           );
         })}
       </svg>
-      <figcaption className="jp-smops-muted">
-        {latencies.length} request{latencies.length === 1 ? '' : 's'} · median{' '}
-        {median.toFixed(1)} ms · max {max.toFixed(1)} ms
-      </figcaption>
+      <figcaption className="jp-smops-muted">{summary}</figcaption>
     </figure>
   );
 }
