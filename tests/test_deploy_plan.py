@@ -36,7 +36,7 @@ def smops(smops_home):
 
 def _endpoints_root(smops_home):
     root = smops_home / "endpoints"
-    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
 
 
 def test_a_plan_resolves_once_and_says_what_deploy_will_do(smops):
