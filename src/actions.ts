@@ -28,6 +28,21 @@ export class SmopsActions {
       const version = done.result as Smops.IModelVersion;
       await this.model.refreshModels();
       this.model.select(`${version.name}:${version.version}`);
+      const twins = identicalVersions(this.model.models, version);
+      if (twins.length) {
+        // Not an error: the user decides whether a second copy is what they wanted.
+        Notification.update({
+          id,
+          message:
+            `Pushed ${version.name}:${version.version}; it is identical to ` +
+            `${twins.map(v => `v${v.version}`).join(', ')} (same sha256).`,
+          type: 'warning',
+          autoClose: false,
+          progress: undefined,
+          actions: [this.panelAction()]
+        });
+        return version;
+      }
       this.succeed(
         id,
         `Pushed ${version.name}:${version.version} to the model registry.`
@@ -66,14 +81,23 @@ export class SmopsActions {
   }
 
   /** Approves a version so it may be deployed where approval is required. */
-  async approve(ref: string): Promise<void> {
+  approve(ref: string): Promise<void> {
+    return this.setApproval(ref, 'Approved');
+  }
+
+  /** Rejects a version: where approval is required it can no longer be deployed. */
+  reject(ref: string): Promise<void> {
+    return this.setApproval(ref, 'Rejected');
+  }
+
+  private async setApproval(ref: string, status: 'Approved' | 'Rejected'): Promise<void> {
     const at = ref.lastIndexOf(':');
     try {
-      await this.model.client.setApproval(ref.slice(0, at), Number(ref.slice(at + 1)), 'Approved');
+      await this.model.client.setApproval(ref.slice(0, at), Number(ref.slice(at + 1)), status);
       await this.model.refreshModels();
-      Notification.success(`${ref} is Approved.`, { autoClose: 5000 });
+      Notification.success(`${ref} is ${status}.`, { autoClose: 5000 });
     } catch (reason) {
-      throw this.fail(null, `Approval of ${ref} failed`, reason);
+      throw this.fail(null, `${status === 'Approved' ? 'Approval' : 'Rejection'} of ${ref} failed`, reason);
     }
   }
 
@@ -224,6 +248,17 @@ export class SmopsActions {
       callback: () => this._openPanel()
     };
   }
+}
+
+/** Other versions of the same model with the same sha256 as `version`. */
+export function identicalVersions(
+  models: Smops.IModel[],
+  version: Smops.IModelVersion
+): Smops.IModelVersion[] {
+  const model = models.find(m => m.name === version.name);
+  return (model?.versions ?? []).filter(
+    v => v.version !== version.version && !!v.sha256 && v.sha256 === version.sha256
+  );
 }
 
 namespace Private {

@@ -24,11 +24,14 @@ export namespace CommandIDs {
   export const logs = 'smops:show-logs';
   export const deleteEndpoint = 'smops:delete-endpoint';
   export const cleanup = 'smops:cleanup';
-  export const approve = 'smops:approve-version';
+  export const approve = 'smops:approve';
+  export const reject = 'smops:reject';
 }
 
 const CATEGORY = 'SageMaker MLOps';
 const MODEL_FILE = /\.(pkl|pickle|joblib|skops)$/i;
+/** What the panel's Push… takes from the file browser's selection (a built archive too). */
+const PUSHABLE = /\.(pkl|pickle|joblib|skops|tar\.gz)$/i;
 const PACKAGE_FILE = /(^|\/)model\.tar\.gz$/i;
 
 export interface ICommandDeps {
@@ -124,7 +127,8 @@ function addFileCommands(ctx: IContext): void {
     icon: args => (args.path || selectedPath(MODEL_FILE) ? smopsIcon : undefined),
     isVisible: args => !!(args.path || selectedPath(MODEL_FILE) || !args.fromBrowser),
     execute: async args => {
-      let path = (args.path as string) || (args.fromBrowser ? selectedPath(MODEL_FILE) : null);
+      let path =
+        (args.path as string) || (args.fromBrowser ? selectedPath(MODEL_FILE) : selectedPath(PUSHABLE));
       if (!path) {
         const answer = await InputDialog.getText({
           title: 'Push a model file',
@@ -136,7 +140,7 @@ function addFileCommands(ctx: IContext): void {
       if (!path) {
         return;
       }
-      const choice = await Private.askPush(app, path);
+      const choice = await Private.askPush(app, path, ctx.model.models.map(m => m.name));
       if (!choice) {
         return;
       }
@@ -188,6 +192,16 @@ function addModelCommands(ctx: IContext): void {
     execute: async args => {
       const ref = (args.ref as string) || model.selected;
       return ref ? actions.approve(ref).catch(() => undefined) : undefined;
+    }
+  });
+
+  commands.addCommand(CommandIDs.reject, {
+    label: 'Reject the Selected Model Version',
+    caption: 'Mark a version Rejected (args: ref "name:version", else the panel selection)',
+    isEnabled: args => !!(args.ref || model.selected),
+    execute: async args => {
+      const ref = (args.ref as string) || model.selected;
+      return ref ? actions.reject(ref).catch(() => undefined) : undefined;
     }
   });
 
@@ -265,7 +279,8 @@ function addEndpointCommands(ctx: IContext): void {
 namespace Private {
   export async function askPush(
     app: JupyterFrontEnd,
-    path: string
+    path: string,
+    names: string[]
   ): Promise<IPushChoice | null> {
     const dir = PathExt.dirname(path);
     let files: Contents.IModel[] = [];
@@ -276,7 +291,7 @@ namespace Private {
       // No listing: push with the generated inference.py and no requirements.
     }
     const named = (ext: string) => files.filter(f => f.name.endsWith(ext)).map(f => f.path);
-    const body = new PushDialogBody(path, named('.py'), named('.txt'));
+    const body = new PushDialogBody(path, named('.py'), named('.txt'), names);
     const answer = await showDialog<IPushChoice>({
       title: `Push ${PathExt.basename(path)} to the model registry`,
       body,

@@ -19,16 +19,41 @@ export function nameFromPath(path: string): string {
 }
 
 /**
+ * The name a push starts with: the existing model the file's stem names (whatever its case:
+ * the registry treats iris and Iris as one name), else the stem. Other existing names are
+ * offered in the field's list, never guessed: a wrong guess would version another model.
+ */
+export function defaultName(path: string, names: string[]): string {
+  const stem = nameFromPath(path);
+  const same = names.find(n => n.toLowerCase() === stem.toLowerCase());
+  if (same) {
+    return same;
+  }
+  return stem;
+}
+
+/**
  * The body of "Push to model registry…": a name, an optional inference.py from the same
  * folder, and an optional sample input (JSON) used for validation and the test editor.
  */
 export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushChoice> {
-  constructor(path: string, scripts: string[], requirements: string[] = []) {
+  constructor(path: string, scripts: string[], requirements: string[] = [], names: string[] = []) {
     super();
     this.addClass('jp-smops-push-dialog');
     const form = document.createElement('div');
     form.className = 'jp-smops-form';
-    this._name = Private.input(form, 'Registry name', nameFromPath(path));
+    this._name = Private.input(form, 'Registry name', defaultName(path, names));
+    // Existing models are offered (a new version of one), any new name is still allowed.
+    const list = document.createElement('datalist');
+    list.id = `jp-smops-model-names-${Private.nextId++}`;
+    for (const name of names) {
+      const option = document.createElement('option');
+      option.value = name;
+      list.appendChild(option);
+    }
+    form.appendChild(list);
+    this._name.setAttribute('list', list.id);
+    this._name.setAttribute('autocomplete', 'off');
     this._inference = document.createElement('select');
     this._inference.className = 'jp-mod-styled';
     this._inference.setAttribute('aria-label', 'Inference script');
@@ -87,6 +112,8 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
 }
 
 namespace Private {
+  export let nextId = 0;
+
   export function select(label: string, options: string[][], value: string): HTMLSelectElement {
     const node = document.createElement('select');
     node.className = 'jp-mod-styled';

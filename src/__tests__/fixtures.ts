@@ -13,7 +13,8 @@ export function version(
   return {
     name,
     version: v,
-    sha256: 'ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56abcd',
+    // One digest per version (the same short sha): identical pushes are opted into.
+    sha256: 'ab12cd34ef56' + String(v).padStart(52, '0'),
     size: 2867,
     framework: 'sklearn',
     framework_version: '1.9.1',
@@ -147,7 +148,8 @@ export function mockActions(model: SmopsModel) {
     push: jest.fn(),
     validate: jest.fn(),
     report: jest.fn(),
-    approve: jest.fn().mockResolvedValue(undefined)
+    approve: jest.fn().mockResolvedValue(undefined),
+    reject: jest.fn().mockResolvedValue(undefined)
   };
   return actions as unknown as SmopsActions & typeof actions;
 }

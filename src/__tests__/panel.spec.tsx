@@ -133,7 +133,8 @@ describe('SmopsPanelView', () => {
     );
     expect(screen.getByText(/requires an Approved version/)).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(true);
-    fireEvent.click(screen.getByRole('button', { name: 'Approve iris:1' }));
+    const deploy = screen.getByRole('region', { name: 'Deploy' });
+    fireEvent.click(within(deploy).getByRole('button', { name: 'Approve iris:1' }));
     expect(actions.approve).toHaveBeenCalledWith('iris:1');
     expect(actions.deploy).not.toHaveBeenCalled();
     // A local test deploy needs no approval (the server says local deploys are exempt).

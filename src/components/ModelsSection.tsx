@@ -1,6 +1,7 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { SmopsActions } from '../actions';
 import { humanSize, shortDate, shortSha } from '../format';
 import { SmopsModel } from '../model';
 import { Smops } from '../types';
@@ -10,6 +11,7 @@ import { SectionHead } from './SectionHead';
 /** Registry names with their versions (newest first); a version row selects it for deploy. */
 export function ModelsSection(props: {
   model: SmopsModel;
+  actions: SmopsActions;
   onPush: () => void;
 }): JSX.Element {
   const { model } = props;
@@ -56,6 +58,7 @@ export function ModelsSection(props: {
                 model.selected === `${row.version.name}:${row.version.version}`
               }
               onSelect={ref => model.select(ref)}
+              actions={props.actions}
             />
           )
         )}
@@ -69,11 +72,20 @@ function VersionRow(props: {
   version: Smops.IModelVersion;
   selected: boolean;
   onSelect: (ref: string) => void;
+  actions: SmopsActions;
 }): JSX.Element {
   const v = props.version;
   const ref = `${v.name}:${v.version}`;
+  const [busy, setBusy] = React.useState(false);
+  const decide = (verb: 'approve' | 'reject') => {
+    setBusy(true);
+    // The notification shows a failure; the list reloads with the new status.
+    void props.actions[verb](ref)
+      .catch(() => undefined)
+      .finally(() => setBusy(false));
+  };
   return (
-    <li>
+    <li className="jp-smops-version">
       <button
         className={`jp-smops-row${props.selected ? ' jp-mod-selected' : ''}`}
         aria-pressed={props.selected}
@@ -95,6 +107,33 @@ function VersionRow(props: {
         </span>
         <span className="jp-smops-muted">{shortDate(v.created_at)}</span>
       </button>
+      <span className="jp-smops-version-actions">
+        {v.approval_status !== 'Approved' && (
+          <Button
+            small
+            minimal
+            disabled={busy}
+            onClick={() => decide('approve')}
+            aria-label={`Approve ${ref}`}
+            title={`Approve ${ref}`}
+          >
+            Approve
+          </Button>
+        )}
+        {v.approval_status !== 'Rejected' && (
+          <Button
+            small
+            minimal
+            className="jp-smops-danger"
+            disabled={busy}
+            onClick={() => decide('reject')}
+            aria-label={`Reject ${ref}`}
+            title={`Reject ${ref}`}
+          >
+            Reject
+          </Button>
+        )}
+      </span>
     </li>
   );
 }

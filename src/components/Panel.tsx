@@ -27,7 +27,7 @@ export function SmopsPanelView(props: IPanelProps): JSX.Element {
       <Header model={model} settings={props.settings} />
       {ready && (
         <>
-          <ModelsSection model={model} onPush={props.onPush} />
+          <ModelsSection model={model} actions={props.actions} onPush={props.onPush} />
           <DeploySection model={model} actions={props.actions} settings={props.settings} />
           <EndpointsSection model={model} actions={props.actions} />
           <InferenceSection model={model} />
