@@ -17,6 +17,9 @@ export class SmopsActions {
     private readonly _openPanel: () => void
   ) {}
 
+  /** Opens an endpoint's log in the main area (set by the plugin; the panel shows it inline without). */
+  openLogs: ((endpoint: string) => void) | null = null;
+
   /** Pushes a model file under the server root; resolves with the new version. */
   async push(request: Smops.IPushRequest): Promise<Smops.IModelVersion> {
     const id = this.progress(`Pushing ${request.path} as ${request.name}…`);

@@ -119,9 +119,11 @@ export class SmopsClient {
     });
   }
 
-  async logs(name: string): Promise<string> {
+  /** The endpoint's newest `tail` log lines (the server's default when not given). */
+  async logs(name: string, tail?: number): Promise<string> {
+    const query = tail ? `?tail=${tail}` : '';
     const body = await this.json<Smops.IEndpointLogs>(
-      `endpoints/${encodeURIComponent(name)}/logs`
+      `endpoints/${encodeURIComponent(name)}/logs${query}`
     );
     return body.logs;
   }

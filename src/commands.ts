@@ -7,6 +7,7 @@ import { Widget } from '@lumino/widgets';
 
 import { SmopsActions } from './actions';
 import { smopsIcon } from './icons';
+import { logsWidget } from './logsWidget';
 import { IPushChoice, PushDialogBody } from './pushDialog';
 import { ISmopsSettings } from './settings';
 import { Smops } from './types';
@@ -226,16 +227,16 @@ function addEndpointCommands(ctx: IContext): void {
       if (!name) {
         return;
       }
-      try {
-        const text = await model.client.logs(name);
-        await showDialog({
-          title: `Logs of ${name}`,
-          body: Private.pre(text || '(no log lines yet)'),
-          buttons: [Dialog.okButton({ label: 'Close' })]
-        });
-      } catch (reason) {
-        actions.report(`Logs of ${name}`, reason);
+      // One tab per endpoint: opening again brings the existing one forward.
+      const id = `jp-smops-logs-${name}`;
+      const open = Array.from(ctx.app.shell.widgets('main')).find(w => w.id === id);
+      if (open) {
+        ctx.app.shell.activateById(id);
+        return;
       }
+      const widget = logsWidget(model.client, name);
+      ctx.app.shell.add(widget, 'main', { mode: 'split-bottom' });
+      ctx.app.shell.activateById(widget.id);
     }
   });
 

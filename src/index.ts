@@ -50,6 +50,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(panel, 'left', { rank: 600 });
     restorer?.add(panel, 'jupyter-smops');
 
+    actions.openLogs = name => void app.commands.execute(CommandIDs.logs, { name });
     addCommands(app, {
       panel,
       actions,

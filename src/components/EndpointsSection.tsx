@@ -115,7 +115,13 @@ function EndpointRow(props: {
         <Button
           small
           minimal
-          onClick={() => (logs === null ? void showLogs() : setLogs(null))}
+          onClick={() =>
+            actions.openLogs
+              ? actions.openLogs(e.name)
+              : logs === null
+                ? void showLogs()
+                : setLogs(null)
+          }
           aria-label={`${logs === null ? 'Show' : 'Hide'} logs of ${e.name}`}
           aria-expanded={logs !== null}
         >
