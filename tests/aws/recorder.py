@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import io
+import traceback
 import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -103,6 +104,7 @@ class Call:
     requests: list = field(default_factory=list)
     principal: str = ""
     error: Optional[str] = None  # no IAM mapping known
+    callers: tuple = ()  # the product functions on the stack (iam_gaps tells existence checks apart)
 
 
 class Recorder:
@@ -142,7 +144,8 @@ class Recorder:
 
     def _record(self, service: str, model, params: dict) -> None:
         found = violations(model.input_shape, params)
-        call = Call(service, model.name, _snapshot(params), found)
+        call = Call(service, model.name, _snapshot(params), found,
+                    callers=tuple(f.name for f in traceback.extract_stack() if "jupyter_smops" in f.filename))
         self.calls.append(call)
         if self.world is not None:
             from iam_requests import authorizations

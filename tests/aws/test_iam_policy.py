@@ -201,8 +201,7 @@ def test_docs_show_this_matrix():
                                                        "python -c 'import test_iam_policy as t; print(t.render_matrix())'")
 
 
-# -- The code changes the policy still waits for (iam_gaps.PENDING). Each is a strict xfail: the
-#    day the code changes, the test passes, fails as XPASS, and the gap is removed from iam_gaps.py.
+# -- What the policy needs of the code (once strict xfails in iam_gaps.py, now held here).
 def _push(config, tmp_path, owner="tester"):
     from aws_helpers import make_package
 
@@ -211,14 +210,12 @@ def _push(config, tmp_path, owner="tester"):
     return S3Registry(config).push(make_package(tmp_path), name="iris", owner=owner)
 
 
-@pytest.mark.xfail(strict=True, reason="registry change pending: keys under <prefix>/<owner>/ (iam_gaps.LAYOUT)")
 def test_registry_keys_are_under_the_owners_folder(aws, config, recorded, tmp_path):
     _push(config, tmp_path)
     keys = [c.params["Key"] for c in recorded.calls if c.operation in ("PutObject", "CreateMultipartUpload")]
     assert keys and all(k.startswith("model-artifacts/tester/") for k in keys), keys
 
 
-@pytest.mark.xfail(strict=True, reason="endpoints change pending: model names '<owner>-...' (iam_gaps.MODEL_NAMES)")
 def test_model_names_start_with_the_owner(aws, config, recorded, tmp_path):
     from jupyter_smops.core.deploy_plan import check_options
     from jupyter_smops.core.endpoints.base import DeployOptions
@@ -233,7 +230,6 @@ def test_model_names_start_with_the_owner(aws, config, recorded, tmp_path):
     assert names and all(n.startswith("tester-") for n in names), names
 
 
-@pytest.mark.xfail(strict=True, reason="registry change pending: AccessDenied on a missing group is 'absent' (iam_gaps.ABSENT)")
 def test_a_push_survives_abac_hiding_a_missing_package_group(aws, config, tmp_path):
     """Under ABAC, describing a group that does not exist is AccessDenied (it has no owner tag)."""
     from aws_helpers import Faults

@@ -38,7 +38,7 @@ def _big(iris_model, mib: int):
 
 def _leftovers(raw, name: str) -> tuple[list, list]:
     keys = [o["Key"] for o in raw["s3"].list_objects_v2(Bucket=BUCKET).get("Contents", [])
-            if o["Key"].startswith(f"model-artifacts/{name}/")]
+            if o["Key"].startswith(f"model-artifacts/tester/{name}/")]
     return keys, raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
 
 
@@ -51,7 +51,7 @@ def test_streamed_push_stores_the_archive_package_builds(smops, raw, iris_model,
     built = smops.package(iris_model, out=str(tmp_path / "model.tar.gz"))
     mv = smops.push(iris_model, name="iris")
     assert (mv.version, mv.sha256, mv.size) == (1, built.sha256, built.size)
-    body = raw["s3"].get_object(Bucket=BUCKET, Key="model-artifacts/iris/v1/model.tar.gz")["Body"].read()
+    body = raw["s3"].get_object(Bucket=BUCKET, Key="model-artifacts/tester/iris/v1/model.tar.gz")["Body"].read()
     assert hashlib.sha256(body).hexdigest() == built.sha256
     # What the checks beside the upload found is recorded as for a file.
     assert (mv.framework_version, mv.serving_version, mv.model_file, mv.sample_input) == \
@@ -71,7 +71,7 @@ def test_failed_check_aborts_the_upload_and_leaves_no_version(smops, raw, iris_m
     assert _leftovers(raw, "big") == ([], [])
     with pytest.raises(NotFound):
         smops.registry.get("big")
-    assert raw["sagemaker"].list_model_packages(ModelPackageGroupName="big")["ModelPackageSummaryList"] == []
+    assert raw["sagemaker"].list_model_packages(ModelPackageGroupName="tester-big")["ModelPackageSummaryList"] == []
     assert _workers() == set()
     # A good push afterwards takes the freed number.
     assert smops.push(iris_model, name="big").version == 1

@@ -9,6 +9,14 @@ from jupyter_smops.core.errors import Conflict, NotFound
 from jupyter_smops.core.registry.s3 import S3Registry
 
 pytestmark = pytest.mark.aws
+
+
+@pytest.fixture(autouse=True)
+def _acting_as_alice(aws, monkeypatch):
+    """These tests push as alice: she is the one acting (the registry's folder, the recorder's caller)."""
+    monkeypatch.setenv("SMOPS_OWNER", "alice")
+
+
 BUCKET = "sagemaker-us-east-1-123456789012"
 
 
@@ -73,18 +81,18 @@ def test_a_push_that_died_is_shown_by_the_dry_run_swept_and_numbering_stays_with
     assert raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads")
     smops.cleanup(include_registry=True)
     assert not raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads")
-    assert raw["s3"].list_objects_v2(Bucket=BUCKET, Prefix="model-artifacts/big/").get("KeyCount") == 0
+    assert raw["s3"].list_objects_v2(Bucket=BUCKET, Prefix="model-artifacts/alice/big/").get("KeyCount") == 0
     mv = registry.push(make_package(tmp_path / "1"), name="big", owner="alice")
-    assert mv.version == 1 and mv.model_package_arn.endswith("/big/1")
+    assert mv.version == 1 and mv.model_package_arn.endswith("/alice-big/1")
 
 
 def test_the_next_push_sweeps_a_dead_claim_of_its_model(config, raw, tmp_path):
     registry = S3Registry(config)
     registry.ensure_bucket()
-    registry.claim_version("big", "bob")
+    registry.claim_version("big", "alice")  # a push of hers that died
     registry.stale_upload_seconds = 0
     mv = registry.push(make_package(tmp_path), name="big", owner="alice")
-    assert mv.version == 1 and mv.model_package_arn.endswith("/big/1")
+    assert mv.version == 1 and mv.model_package_arn.endswith("/alice-big/1")
 
 
 def test_losing_s3_fails_in_seconds_not_minutes(config, monkeypatch, tmp_path):

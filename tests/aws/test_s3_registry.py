@@ -16,6 +16,14 @@ from jupyter_smops.core.errors import AccessDenied, BadRequest, NotFound, Upstre
 from jupyter_smops.core.registry.s3 import S3Registry
 
 pytestmark = pytest.mark.aws
+
+
+@pytest.fixture(autouse=True)
+def _acting_as_alice(aws, monkeypatch):
+    """These tests push as alice: she is the one acting (the registry's folder, the recorder's caller)."""
+    monkeypatch.setenv("SMOPS_OWNER", "alice")
+
+
 BUCKET = "sagemaker-us-east-1-123456789012"
 MIB = 1024 * 1024
 
@@ -43,17 +51,17 @@ def test_push_creates_default_bucket_layout_tags_and_metadata(registry, raw, tmp
     assert phases[0] == ("creating-bucket", None, None)
     assert ("uploading", package.size, package.size) in phases
     assert (mv.name, mv.version, mv.sha256, mv.size) == ("iris", 1, package.sha256, package.size)
-    assert mv.uri == f"s3://{BUCKET}/model-artifacts/iris/v1/model.tar.gz"
+    assert mv.uri == f"s3://{BUCKET}/model-artifacts/alice/iris/v1/model.tar.gz"
     # The claim object is gone: only the artifact and its metadata are left.
-    assert _keys(raw) == ["model-artifacts/iris/v1/model.tar.gz", "model-artifacts/iris/v1/smops.json"]
-    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/iris/v1/model.tar.gz", ChecksumMode="ENABLED")
+    assert _keys(raw) == ["model-artifacts/alice/iris/v1/model.tar.gz", "model-artifacts/alice/iris/v1/smops.json"]
+    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/alice/iris/v1/model.tar.gz", ChecksumMode="ENABLED")
     expected = base64.b64encode(bytes.fromhex(package.sha256)).decode()
     assert head["ChecksumSHA256"] == expected
     assert head["Metadata"]["sha256"] == package.sha256
-    for key in ("model-artifacts/iris/v1/model.tar.gz", "model-artifacts/iris/v1/smops.json"):
+    for key in ("model-artifacts/alice/iris/v1/model.tar.gz", "model-artifacts/alice/iris/v1/smops.json"):
         tags = {t["Key"]: t["Value"] for t in raw["s3"].get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]}
         assert tags == {"studiouserid": "alice", "smops:model": "iris", "smops:version": "1"}
-    meta = json.loads(raw["s3"].get_object(Bucket=BUCKET, Key="model-artifacts/iris/v1/smops.json")["Body"].read())
+    meta = json.loads(raw["s3"].get_object(Bucket=BUCKET, Key="model-artifacts/alice/iris/v1/smops.json")["Body"].read())
     assert meta["created_by"] == "alice" and meta["source"] == "iris.ipynb"
     assert meta["approval_status"] == "PendingManualApproval"
     assert meta["model_package_arn"] == mv.model_package_arn
@@ -64,7 +72,7 @@ def test_push_creates_default_bucket_layout_tags_and_metadata(registry, raw, tmp
 def test_version_registered_as_model_package_and_approval_updates_both(registry, raw, tmp_path):
     mv = registry.push(make_package(tmp_path), name="iris", owner="alice")
     package = raw["sagemaker"].describe_model_package(ModelPackageName=mv.model_package_arn)
-    assert package["ModelPackageGroupName"] == "iris"
+    assert package["ModelPackageGroupName"] == "alice-iris"
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     container = package["InferenceSpecification"]["Containers"][0]
     assert container["ModelDataUrl"] == mv.uri
@@ -82,14 +90,14 @@ def test_multipart_push_fetch_and_corruption_detected(registry, raw, tmp_path):
     package = make_big_package(tmp_path / "big", 40 * MIB)
     seen = []
     mv = registry.push(package, name="forest", owner="alice", progress=lambda p, d, t: seen.append(d))
-    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/forest/v1/model.tar.gz", ChecksumMode="ENABLED")
+    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/alice/forest/v1/model.tar.gz", ChecksumMode="ENABLED")
     assert head["ContentLength"] == 40 * MIB and head.get("ChecksumSHA256")
     assert head["ContentType"] == "application/gzip"
     assert max(d for d in seen if d is not None) == 40 * MIB and len(seen) > 3  # per-part progress
     assert _pending_uploads(raw) == []
     fetched = registry.fetch(mv, tmp_path / "fetched")
     assert hashlib.sha256(fetched.read_bytes()).hexdigest() == package.sha256
-    raw["s3"].put_object(Bucket=BUCKET, Key="model-artifacts/forest/v1/model.tar.gz", Body=b"tampered")
+    raw["s3"].put_object(Bucket=BUCKET, Key="model-artifacts/alice/forest/v1/model.tar.gz", Body=b"tampered")
     with pytest.raises(UpstreamError, match="corrupt"):
         registry.fetch(mv, tmp_path / "again")
     assert not (tmp_path / "again" / "model.tar.gz").exists()
@@ -123,7 +131,7 @@ def test_server_failure_mid_upload_aborts_the_multipart_upload(registry, raw, tm
     with pytest.raises(UpstreamError, match="Cannot reach AWS"):
         registry.push(make_big_package(tmp_path, 64 * MIB), name="forest", owner="alice")
     assert _pending_uploads(raw) == []
-    assert not [k for k in _keys(raw) if k.startswith("model-artifacts/forest/")]
+    assert not [k for k in _keys(raw) if k.startswith("model-artifacts/alice/forest/")]
     with pytest.raises(NotFound, match="No model named 'forest'"):
         registry.get("forest")
 
@@ -144,7 +152,7 @@ def test_metadata_failure_rolls_back_artifact_and_package(registry, raw, tmp_pat
     with pytest.raises(UpstreamError, match="writing the metadata of iris:1"):
         registry.push(make_package(tmp_path), name="iris", owner="alice")
     assert _keys(raw) == [] and _pending_uploads(raw) == []
-    assert len(deleted) == 1 and b"model-package/iris/1" in deleted[0]
+    assert len(deleted) == 1 and b"model-package/alice-iris/1" in deleted[0]
 
 
 class _Ok:
@@ -242,7 +250,8 @@ def test_resolve_owner_reads_the_studio_profile_tag(aws, monkeypatch, tmp_path):
 
 def test_describe(registry):
     assert registry.describe() == {"kind": "s3", "bucket": BUCKET, "prefix": "model-artifacts",
-                                   "region": "us-east-1", "account": "123456789012"}
+                                   "region": "us-east-1", "account": "123456789012",
+                                   "folder": f"s3://{BUCKET}/model-artifacts/alice/"}
 
 
 def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, monkeypatch, tmp_path):
@@ -282,7 +291,7 @@ def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, m
         mv = registry.push(make_package(tmp_path / "small"), name="forest", owner="alice")
         # The dead push's claim is swept with its upload: v1 is free again, and the version and
         # its model package keep one number (issue 15: big:2 used to be package big/1).
-        assert mv.version == 1 and mv.model_package_arn.endswith("/forest/1")
+        assert mv.version == 1 and mv.model_package_arn.endswith("/alice-forest/1")
         assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
         assert [v.version for v in registry.list_models("forest")[0].versions] == [1]
     finally:
@@ -329,5 +338,5 @@ def test_parts_carry_a_signed_sha256_checksum_instead_of_a_second_body_hash(regi
         assert text(headers["x-amz-content-sha256"]) == "UNSIGNED-PAYLOAD"
         signed = text(headers["Authorization"]).split("SignedHeaders=")[1].split(",")[0].split(";")
         assert "x-amz-checksum-sha256" in signed and "x-amz-checksum-sha256" in headers
-    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/forest/v1/model.tar.gz", ChecksumMode="ENABLED")
+    head = raw["s3"].head_object(Bucket=BUCKET, Key="model-artifacts/alice/forest/v1/model.tar.gz", ChecksumMode="ENABLED")
     assert head["ChecksumSHA256"]

@@ -16,6 +16,14 @@ from jupyter_smops.core.registry.s3 import S3Registry
 from jupyter_smops.core.types import no_progress
 
 pytestmark = pytest.mark.aws
+
+
+@pytest.fixture(autouse=True)
+def _acting_as_alice(aws, monkeypatch):
+    """These tests push as alice: she is the one acting (the registry's folder, the recorder's caller)."""
+    monkeypatch.setenv("SMOPS_OWNER", "alice")
+
+
 IMAGE_1_9 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 
 
@@ -58,7 +66,7 @@ def test_deploy_creates_the_seeds_resources_tagged(eps, mv, raw):
     ep = _deploy(eps, mv, progress=lambda p, d, t: phases.append(p))
     models, configs, endpoints = _inventory(raw)
     assert len(models) == 1 and configs == models and endpoints == ["iris-ep"]
-    assert models[0].startswith("iris-ep-")
+    assert models[0].startswith("alice-iris-ep-")
     model = raw["sagemaker"].describe_model(ModelName=models[0])
     assert model["PrimaryContainer"]["Image"] == IMAGE_1_9
     assert model["PrimaryContainer"]["ModelDataUrl"] == mv.uri
@@ -298,7 +306,7 @@ def test_list_and_cleanup_are_owner_scoped(eps, mv, raw):
     done = eps.cleanup("alice")
     assert done.errors == [] and sorted(done.models) == sorted(dry.models)
     models, configs, endpoints = _inventory(raw)
-    assert endpoints == ["b1"] and len(configs) == 1 and configs[0].startswith("b1-")
+    assert endpoints == ["b1"] and len(configs) == 1 and configs[0].startswith("bob-b1-")
     assert sorted(models) == sorted([configs[0], "not-smops"])
     assert "not-smops" in models  # untagged by smops: never touched
     assert eps.cleanup("alice").endpoints == []  # idempotent
@@ -309,7 +317,7 @@ def test_resources_hidden_by_abac_are_skipped(eps, mv, raw):
     _deploy(eps, mv, name="b1", owner="bob")
 
     def deny_bob(model, params, **kwargs):  # ABAC: bob's resources cannot even be tagged-read by alice
-        if model.name == "ListTags" and b"/b1" in params["body"]:
+        if model.name == "ListTags" and (b"/b1" in params["body"] or b"/bob-b1-" in params["body"]):
             return _Denied(), {"Error": {"Code": "AccessDeniedException", "Message": "not yours"},
                                "ResponseMetadata": {"HTTPStatusCode": 400}}
         return None
@@ -317,7 +325,7 @@ def test_resources_hidden_by_abac_are_skipped(eps, mv, raw):
     assert [e.name for e in eps.list("alice")] == ["a1"]
     assert [e.name for e in eps.list()] == ["a1"]
     dry = eps.cleanup("alice", dry_run=True)
-    assert dry.endpoints == ["a1"] and all(m.startswith("a1-") for m in dry.models + dry.endpoint_configs)
+    assert dry.endpoints == ["a1"] and all(m.startswith("alice-a1-") for m in dry.models + dry.endpoint_configs)
 
 
 class _Denied:

@@ -30,7 +30,7 @@ def test_seed_flow_push_deploy_predict_delete_cleanup(aws, raw, iris_model, tmp_
         "before-call", lambda model, **kw: called.add((model.service_model.service_name, model.name)))
 
     mv = smops.push(iris_model, name="iris", sample={"instances": [[5.1, 3.5, 1.4, 0.2]]})
-    assert mv.ref == "iris:1" and mv.uri.startswith("s3://sagemaker-us-east-1-123456789012/model-artifacts/iris/v1/")
+    assert mv.ref == "iris:1" and mv.uri.startswith("s3://sagemaker-us-east-1-123456789012/model-artifacts/tester/iris/v1/")
     assert mv.serving_version and mv.model_package_arn
     status = smops.status()
     assert (status["backend"], status["bucket"], status["account"]) == (

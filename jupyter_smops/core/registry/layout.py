@@ -1,13 +1,16 @@
 """Where a registry keeps a version, and what its ``smops.json`` says: one layout for every registry.
 
 ``<root>/<name>/v<N>/model.tar.gz`` is the artifact and ``<root>/<name>/v<N>/smops.json`` its
-metadata (DESIGN.md's fields); ``<root>`` is a folder for the local registry and
-``s3://<bucket>/<prefix>`` for the S3 one. A version exists once its ``smops.json`` does.
+metadata (DESIGN.md's fields); ``<root>`` is a folder for the local registry (``$SMOPS_HOME``
+is one user's) and ``s3://<bucket>/<prefix>/<owner>`` for the S3 one, a bucket shared by many
+users: each owner's models are their own (two owners can both push ``iris``), and the ABAC
+policy lets each user reach only their folder. A version exists once its ``smops.json`` does.
 The S3 registry also writes ``v<N>/.claim`` while a push holds the number.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from datetime import datetime, timezone
 from typing import Optional
@@ -22,6 +25,39 @@ VERSION_DIR = re.compile(r"^v(\d+)$")
 METADATA_KEY = re.compile(r"^(?P<name>[^/]+)/v(?P<version>\d+)/" + re.escape(METADATA) + "$")
 # "<anything>/v<N>/": a version's folder in an S3 listing with Delimiter="/".
 VERSION_PREFIX = re.compile(r"/v(\d+)/$")
+
+
+# The old S3 layout (before owner folders), "<name>/v<N>/smops.json" right under the prefix:
+# what `jupyter smops admin migrate-registry` moves.
+LEGACY_METADATA_KEY = METADATA_KEY
+_GROUP_NAME = re.compile(r"^[a-z0-9]+$")
+GROUP_NAME_MAX = 63
+
+
+def owner_folder(owner: str) -> str:
+    """The S3 folder of ``owner``'s models (``<owner>``, the owner tag's value as it is, since the
+    ABAC policy's resource is ``<prefix>/${aws:PrincipalTag/...}/*``); BadRequest when a value
+    cannot be one path segment."""
+    from ..errors import BadRequest
+
+    if not owner or "/" in owner or owner in (".", "..") or len(owner) > 256:
+        raise BadRequest(f"The owner {owner!r} cannot name a registry folder (it must be one path segment, "
+                         f"no '/'): set SMOPS_OWNER (c.SmopsConfig.owner) or the Studio profile's owner tag.")
+    return owner
+
+
+def package_group_name(owner: str, name: str) -> str:
+    """The Model Package Group of ``owner``'s model ``name``: group names are account-wide (and
+    case-insensitive), so each owner's ``iris`` needs its own. ``<owner>-<name>`` when the owner is
+    lowercase letters and digits and it fits in 63 characters (then the owner ends at the first
+    hyphen, so no two owners share a name); otherwise a readable cut of both plus 8 hex digits
+    of a hash of the exact owner and name."""
+    plain = f"{owner}-{name}"
+    if _GROUP_NAME.match(owner) and len(plain) <= GROUP_NAME_MAX:
+        return plain
+    digest = hashlib.sha256(f"{owner}\0{name}".encode()).hexdigest()[:8]
+    readable = re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9]", "-", plain.lower())).strip("-")
+    return f"{readable[:GROUP_NAME_MAX - 9].rstrip('-')}-{digest}"
 
 
 def version_path(name: str, version: int, leaf: str = "") -> str:

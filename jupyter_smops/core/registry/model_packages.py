@@ -1,5 +1,6 @@
-"""The SageMaker Model Registry side of the S3 registry: one Model Package Group per model name,
-one Model Package per version (``PendingManualApproval`` until someone approves it).
+"""The SageMaker Model Registry side of the S3 registry: one Model Package Group per owner's model
+(``<owner>-<name>``, layout.package_group_name: group names are account-wide), one Model Package
+per version (``PendingManualApproval`` until someone approves it).
 
 The S3 objects are the registry's truth; a package mirrors a version so SageMaker's own tools
 (Studio's Model Registry, pipelines) see it, and carries the approval status.
@@ -11,6 +12,7 @@ from typing import Any, Callable, Optional
 
 from ..aws import aws_errors, serving_environment, tag_list
 from ..errors import BadRequest, NotFound, SmopsError
+from .layout import package_group_name
 
 log = logging.getLogger("jupyter_smops")
 
@@ -31,9 +33,10 @@ class ModelPackages:
     def register(self, meta: dict, owner: str, artifact_uri: str) -> str:
         """Register version ``meta`` (its ``smops.json``) as a Model Package; returns its ARN."""
         name, version = meta["name"], meta["version"]
-        self.ensure_group(name, owner)
+        group = package_group_name(owner, name)
+        self.ensure_group(group, owner, model=name)
         args: dict[str, Any] = {
-            "ModelPackageGroupName": name,
+            "ModelPackageGroupName": group,
             "ModelPackageDescription": f"{name}:{version} pushed by jupyter_smops (sha256 {meta['sha256'][:12]})",
             "ModelApprovalStatus": "PendingManualApproval",
             "CustomerMetadataProperties": {"smops:version": str(version), "sha256": meta["sha256"],
@@ -63,8 +66,9 @@ class ModelPackages:
                 "SupportedContentTypes": ["application/json", "text/csv", "application/x-npy"],
                 "SupportedResponseMIMETypes": ["application/json", "text/csv"]}
 
-    def ensure_group(self, name: str, owner: str) -> None:
-        """Create the group ``name`` unless it exists (a concurrent push may create it first)."""
+    def ensure_group(self, name: str, owner: str, *, model: str) -> None:
+        """Create the group ``name`` (of ``owner``'s ``model``) unless it exists (a concurrent push
+        may create it first)."""
         try:
             with aws_errors(f"reading model package group {name}", "sagemaker"):
                 self.sagemaker.describe_model_package_group(ModelPackageGroupName=name)
@@ -72,13 +76,15 @@ class ModelPackages:
         except NotFound:
             pass
         except SmopsError as exc:
-            if exc.code != "ValidationException":
+            # Under the ABAC policy a group that does not exist carries no owner tag, so describing it
+            # is AccessDenied, not NotFound: create it (someone else's group refuses the create too).
+            if exc.code not in ("ValidationException", "AccessDenied"):
                 raise
         try:
             with aws_errors(f"creating model package group {name}", "sagemaker"):
                 self.sagemaker.create_model_package_group(
-                    ModelPackageGroupName=name, Tags=tag_list(self.owner_tag_key, owner, model=name),
-                    ModelPackageGroupDescription=f"Versions of {name} pushed by jupyter_smops")
+                    ModelPackageGroupName=name, Tags=tag_list(self.owner_tag_key, owner, model=model),
+                    ModelPackageGroupDescription=f"Versions of {model} pushed by {owner} with jupyter_smops")
         except SmopsError as exc:
             if exc.code not in ("Conflict", "ValidationException"):  # a concurrent push created it
                 raise

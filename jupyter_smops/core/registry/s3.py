@@ -1,10 +1,14 @@
-"""The S3 registry: ``s3://<bucket>/<prefix>/<name>/v<N>/{model.tar.gz, smops.json}``.
+"""The S3 registry: ``s3://<bucket>/<prefix>/<owner>/<name>/v<N>/{model.tar.gz, smops.json}``.
+
+Each owner (the Studio profile's owner tag, else SMOPS_OWNER or the user name) has a folder of
+their own: a registry reads and lists only its owner's (``S3Registry.owner``), and the ABAC
+policy lets a user reach nothing else, so two owners pushing ``iris`` never meet.
 
 A push (1) claims ``v<N>`` by writing ``v<N>/.claim`` with ``IfNoneMatch='*'`` (S3 answers 412
 when another push holds it, so the next number is tried: concurrent pushes from many notebooks
 get distinct versions); (2) uploads the artifact with boto3's transfer manager (parallel parts,
 SHA-256 checksums S3 verifies, owner and ``smops:*`` tags); (3) registers a SageMaker Model
-Package in group ``<name>`` (``PendingManualApproval``); (4) writes ``smops.json`` last. A
+Package in group ``<owner>-<name>`` (``PendingManualApproval``); (4) writes ``smops.json`` last. A
 version exists only once its ``smops.json`` does, so an interrupted push leaves nothing
 visible; its multipart upload, objects and package are removed on the way out.
 
@@ -29,7 +33,8 @@ from ..names import check_case_unique, validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from . import s3_bucket, s3_claims
 from .base import Registry, package_facts, streamed_package
-from .layout import ARTIFACT, CLAIM, METADATA, METADATA_KEY, version_from_metadata, version_metadata, version_path
+from .layout import (ARTIFACT, CLAIM, METADATA, METADATA_KEY, owner_folder, version_from_metadata, version_metadata,
+                     version_path)
 from .model_packages import ModelPackages
 from .studio_owner import studio_owner
 
@@ -43,12 +48,13 @@ class S3Registry(Registry):
     # An upload older than this is abandoned (a live push of even 5 GB finishes well within it).
     stale_upload_seconds = 3600.0
 
-    def __init__(self, config, *, clients=None):
+    def __init__(self, config, *, clients=None, owner: Optional[str] = None):
         self.config = config
         self.clients = clients or clients_for(config)
         self.prefix = (config.prefix or "").strip("/")
         self._bucket: Optional[str] = config.bucket or None
         self._bucket_ready = False
+        self._owner = owner_folder(owner) if owner is not None else None
         self.packages = ModelPackages(lambda: self.sagemaker, region=lambda: self.region,
                                       owner_tag_key=config.owner_tag_key)
 
@@ -72,8 +78,28 @@ class S3Registry(Registry):
     def sagemaker(self):
         return self.clients.client("sagemaker")
 
-    def _base(self) -> str:
+    @property
+    def owner(self) -> str:
+        """Whose folder this registry reads, lists and deletes in: the one given, else SMOPS_OWNER,
+        the Studio profile's owner tag, or the user name (what ``Smops.owner`` answers)."""
+        if self._owner is None:
+            self._owner = owner_folder(self.config.owner or self.resolve_owner() or self.config.default_owner())
+        return self._owner
+
+    def as_owner(self, owner: str) -> "S3Registry":
+        """This registry for ``owner``'s folder (itself when it is already), sharing clients and bucket."""
+        if owner == self.owner:
+            return self
+        other = S3Registry(self.config, clients=self.clients, owner=owner)
+        other._bucket, other._bucket_ready = self._bucket, self._bucket_ready
+        return other
+
+    def _prefix_base(self) -> str:
         return f"{self.prefix}/" if self.prefix else ""
+
+    def _base(self) -> str:
+        """``<prefix>/<owner>/``: the root of this owner's models."""
+        return f"{self._prefix_base()}{self.owner}/"
 
     def key(self, name: str, version: int, leaf: str = ARTIFACT) -> str:
         """The object key of a version's file."""
@@ -85,10 +111,11 @@ class S3Registry(Registry):
     def describe(self) -> dict:
         """Bucket, prefix, region and account, for the status route (never raises)."""
         info: dict[str, Any] = {"kind": self.kind, "bucket": self._bucket, "prefix": self.prefix,
-                                "region": self.region, "account": None}
+                                "region": self.region, "account": None, "folder": None}
         try:
             info["account"] = self.clients.account()
             info["bucket"] = self.bucket
+            info["folder"] = f"s3://{self.bucket}/{self._base()}"
         except SmopsError as exc:
             info["error"] = exc.message
         return info
@@ -110,14 +137,17 @@ class S3Registry(Registry):
         ``recheck``: ask S3 again even if it was there before (it may have been deleted since)."""
         if recheck or not self._bucket_ready:
             s3_bucket.ensure_bucket(self.s3, self.bucket, configured=bool(self.config.bucket), region=self.region,
-                                    prefix=self._base(), progress=progress)
+                                    prefix=self._prefix_base(), progress=progress)
             self._bucket_ready = True
         return self.bucket
 
     # -- push -----------------------------------------------------------------------------
     def push(self, package: PackageResult, *, name: str, owner: str, source: Optional[str] = None,
              progress: Progress = no_progress) -> ModelVersion:
-        """Upload a validated package as the next version; all or nothing."""
+        """Upload a validated package as the next version of ``owner``'s ``name`` (in their
+        folder); all or nothing."""
+        if owner != self.owner:
+            return self.as_owner(owner).push(package, name=name, owner=owner, source=source, progress=progress)
         validate_model_name(name)
         path = Path(package.path)
         if not path.is_file():
@@ -143,6 +173,9 @@ class S3Registry(Registry):
         and ``size`` are computed from the stream (when given, they must match). Lets packaging
         and upload overlap: the total is about the slower of the two, not their sum.
         """
+        if owner != self.owner:
+            return self.as_owner(owner).push_stream(chunks, package, name=name, owner=owner, source=source,
+                                                    progress=progress)
         validate_model_name(name)
         version = self._start_push(name, owner, progress)
         try:
@@ -192,8 +225,11 @@ class S3Registry(Registry):
     def leftovers(self, owner: Optional[str], *, dry_run: bool = False, name: Optional[str] = None) -> list[str]:
         """Debris of pushes that died without cleaning up (the server killed, S3 lost mid-upload):
         claims older than ``stale_upload_seconds`` in unpublished folders, with the objects and
-        multipart uploads under them, and multipart uploads that old anywhere under the prefix.
-        Only ``owner``'s claims (all with None), of ``name`` when given. Removed unless ``dry_run``."""
+        multipart uploads under them, and multipart uploads that old anywhere in the owner's folder.
+        Only ``owner``'s claims (all in this folder with None), of ``name`` when given. Removed unless
+        ``dry_run``."""
+        if owner is not None and owner != self.owner:
+            return self.as_owner(owner).leftovers(owner, dry_run=dry_run, name=name)
         from .s3_upload import abort_uploads
 
         base = f"{self._base()}{name}/" if name else self._base()
@@ -291,8 +327,24 @@ class S3Registry(Registry):
             known = list(self._published(None))
             hint = (f" Known models: {', '.join(known)}." if known
                     else " The registry is empty: push one first (%smops push model --name NAME).")
-            return f"No model named {name!r} in s3://{self.bucket}/{self._base()}.{hint}"
+            return f"No model named {name!r} in s3://{self.bucket}/{self._base()}.{hint}{self._legacy_hint(name)}"
         return f"Model {name!r} has no version {version}; it has versions {', '.join(map(str, versions))}."
+
+    def _legacy_hint(self, name: str) -> str:
+        """What to do when ``name`` still has versions in the old layout (``<prefix>/<name>/v<N>/``,
+        before owner folders); "" otherwise, or when the caller may not look there (under the ABAC
+        policy a user lists only their own folder: the admin migrates)."""
+        from .layout import LEGACY_METADATA_KEY
+
+        base = self._prefix_base()
+        try:
+            page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"{base}{name}/v", MaxKeys=20)
+        except Exception:  # noqa: BLE001 - only a hint: AccessDenied, no bucket, S3 away
+            return ""
+        if not any(LEGACY_METADATA_KEY.match(o["Key"][len(base):]) for o in page.get("Contents", [])):
+            return ""
+        return (f" Versions of {name} pushed before owners had folders are still in s3://{self.bucket}/{base}{name}/: "
+                f"move them into their owners' folders once with `jupyter smops admin migrate-registry` (docs/admin.md).")
 
     def list_models(self, name: Optional[str] = None) -> list[Model]:
         """Every model (or ``name``) with its published versions, oldest first."""

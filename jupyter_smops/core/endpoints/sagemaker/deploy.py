@@ -2,8 +2,9 @@
 create-endpoint, done for the user, tagged for ABAC, waited for, autoscaled, and rolled back
 when a step fails.
 
-Resource names: the model and the endpoint config are ``<endpoint>-<UTC timestamp>`` (names in
-each namespace stay unique when an endpoint is re-created), the endpoint is the name asked for.
+Resource names: the model and the endpoint config are ``<owner>-<endpoint>-<UTC timestamp>``
+(``resource_name``: the ABAC policy lets a config serve only models named after its caller, and
+names stay unique when an endpoint is re-created), the endpoint is the name asked for.
 Every resource carries the owner tag plus ``smops:model``, ``smops:version`` and
 ``smops:endpoint``. The option rules were checked by the core's plan (core/deploy_plan.py);
 what is left here is what only SageMaker can say.
@@ -65,7 +66,7 @@ def create(account: Account, mv: ModelVersion, name: str, owner: str, options: D
     expires_at = time.time() + options.expires_in if options.expires_in else None
     tags = tag_list(account.owner_key, owner, model=mv.name, version=mv.version, endpoint=name,
                     max_count=options.max_count, expires_at=iso_utc(expires_at) if expires_at else None)
-    resource = f"{name[:47]}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+    resource = resource_name(owner, name, datetime.now(timezone.utc))
     created: list[tuple[str, str]] = []
     try:
         _create(account, mv, name, resource, role, tags, options, created, progress, (owner, expires_at))
@@ -110,6 +111,20 @@ def _create(account, mv, name, resource, role, tags, options, created, progress,
     with aws_errors(f"step 3/3 CreateEndpoint {name}", "sagemaker"):
         sm.create_endpoint(EndpointName=name, EndpointConfigName=resource, Tags=tags)
     created.append(("endpoint", name))
+
+
+def resource_name(owner: str, endpoint: str, when: datetime) -> str:
+    """The model's and endpoint config's name: ``<owner>-<endpoint>-<YYYYmmdd-HHMMSS>``, at most 63
+    characters, the endpoint cut to fit. The ABAC policy matches ``model/<owner tag>-*``, so the
+    owner is kept whole; an owner that cannot start a SageMaker name (a login name with dots,
+    more than 45 characters; bootstrap's owner tags never are) is made name-safe and cut instead,
+    which works wherever the policy is not in force."""
+    stamp = when.strftime("%Y%m%d-%H%M%S")
+    lead = owner
+    if not (re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", owner) and len(owner) <= 45):
+        lead = re.sub(r"-+", "-", re.sub(r"[^a-zA-Z0-9]", "-", owner)).strip("-")[:45].rstrip("-") or "smops"
+    room = 63 - len(lead) - len(stamp) - 2
+    return f"{lead}-{endpoint[:room].rstrip('-')}-{stamp}"
 
 
 def execution_role(account: Account) -> str:

@@ -33,9 +33,16 @@ def describe_raw(account: Account, name: str) -> dict:
 
 
 def exists(account: Account, name: str) -> bool:
+    """Whether the caller has an endpoint ``name``. Under the ABAC policy an endpoint that does not
+    exist carries no owner tag, so describing it is AccessDenied, not NotFound: that is absent too
+    (and so is another owner's endpoint, which the caller may not touch anyway)."""
     try:
         describe_raw(account, name)
     except NotFound:
+        return False
+    except AccessDenied as exc:
+        if exc.code != "AccessDenied":  # rejected credentials are not an answer about the endpoint
+            raise
         return False
     return True
 
@@ -59,8 +66,11 @@ def _endpoint(account: Account, desc: dict, tags: dict, *, with_image: bool = Fa
         if with_image and variant.get("ModelName"):
             with aws_errors("describing the model", "sagemaker"):
                 image = sm.describe_model(ModelName=variant["ModelName"])["PrimaryContainer"].get("Image")
-    except NotFound:
-        pass  # config or model deleted under a live endpoint: show what is left
+    except SmopsError as exc:
+        # The config or model deleted under a live endpoint: show what is left. Under the ABAC
+        # policy what is gone has no owner tag, so that is AccessDenied rather than NotFound.
+        if not isinstance(exc, NotFound) and exc.code != "AccessDenied":
+            raise
     live = (desc.get("ProductionVariants") or [{}])[0]
     count = live.get("CurrentInstanceCount") or variant.get("InitialInstanceCount")
     serverless = (variant.get("ServerlessConfig") or {}).get("MemorySizeInMB")
