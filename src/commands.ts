@@ -78,18 +78,22 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
   for (const command of Object.values(CommandIDs)) {
     deps.palette?.addItem({ command, category: CATEGORY });
   }
+  // Our own group in the file browser's menu, set off by separators from its "New" items.
+  const selector = '.jp-DirListing-item[data-isdir="false"]';
+  app.contextMenu.addItem({ type: 'separator', selector, rank: 59 });
   app.contextMenu.addItem({
     command: CommandIDs.push,
     args: { fromBrowser: true },
-    selector: '.jp-DirListing-item[data-isdir="false"]',
+    selector,
     rank: 60
   });
   app.contextMenu.addItem({
     command: CommandIDs.validate,
     args: { fromBrowser: true },
-    selector: '.jp-DirListing-item[data-isdir="false"]',
+    selector,
     rank: 61
   });
+  app.contextMenu.addItem({ type: 'separator', selector, rank: 62 });
 }
 
 function addPanelCommands(ctx: IContext): void {

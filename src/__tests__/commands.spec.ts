@@ -9,11 +9,11 @@ import { mockActions, mockClient } from './fixtures';
 
 function setup(selected: string | null) {
   const commands = new CommandRegistry();
-  const contextItems: { command: string; selector: string }[] = [];
+  const contextItems: { command?: string; type?: string; selector: string; rank?: number }[] = [];
   const app = {
     commands,
     shell: { activateById: jest.fn() },
-    contextMenu: { addItem: (item: { command: string; selector: string }) => contextItems.push(item) },
+    contextMenu: { addItem: (item: { command?: string; selector: string }) => contextItems.push(item) },
     serviceManager: {}
   };
   const browsers = {
@@ -46,7 +46,8 @@ describe('commands', () => {
       expect(commands.hasCommand(id)).toBe(true);
     }
     expect(paletteItems.sort()).toEqual([...ids].sort());
-    expect(contextItems.map(i => i.command)).toEqual([CommandIDs.push, CommandIDs.validate]);
+    // Their own group: a separator before and after.
+    expect(contextItems.map(i => i.command ?? i.type)).toEqual(['separator', CommandIDs.push, CommandIDs.validate, 'separator']);
     model.dispose();
   });
 

@@ -47,6 +47,11 @@ describe('versions', () => {
     const last = update.mock.calls[update.mock.calls.length - 1][0];
     expect(last).toMatchObject({ type: 'warning', message: 'Pushed iris:3; it is identical to v1 (same sha256).' });
     expect(identicalVersions(model.models, version('iris', 2))).toEqual([]);
+    // The list says so too, whoever pushed it.
+    await model.checkServer('0.1.0');
+    render(<SmopsPanelView model={model} actions={mockActions(model)} settings={DEFAULT_SETTINGS} onPush={jest.fn()} />);
+    expect(screen.getByRole('button', { name: 'Select iris:3 for deploy' }).textContent).toMatch(/identical to v1$/);
+    expect(screen.getByRole('button', { name: 'Select iris:2 for deploy' }).textContent).not.toMatch(/identical/);
     model.dispose();
   });
 

@@ -59,6 +59,7 @@ export function ModelsSection(props: {
               }
               onSelect={ref => model.select(ref)}
               actions={props.actions}
+              twin={row.twin}
             />
           )
         )}
@@ -73,6 +74,8 @@ function VersionRow(props: {
   selected: boolean;
   onSelect: (ref: string) => void;
   actions: SmopsActions;
+  /** The oldest other version with the same sha256, if any. */
+  twin?: number;
 }): JSX.Element {
   const v = props.version;
   const ref = `${v.name}:${v.version}`;
@@ -106,6 +109,11 @@ function VersionRow(props: {
           {v.approval_status === 'PendingManualApproval' ? 'Pending' : v.approval_status}
         </span>
         <span className="jp-smops-muted">{shortDate(v.created_at)}</span>
+        {props.twin !== undefined && (
+          <span className="jp-smops-twin" title="Same sha256: the same model file and code">
+            identical to v{props.twin}
+          </span>
+        )}
       </button>
       <span className="jp-smops-version-actions">
         {v.approval_status !== 'Approved' && (
@@ -140,14 +148,23 @@ function VersionRow(props: {
 
 type Row =
   | { kind: 'name'; name: string; count: number }
-  | { kind: 'version'; version: Smops.IModelVersion };
+  | { kind: 'version'; version: Smops.IModelVersion; twin?: number };
 
 function flatten(models: Smops.IModel[]): Row[] {
   const rows: Row[] = [];
   for (const m of models) {
     rows.push({ kind: 'name', name: m.name, count: m.versions.length });
+    const first = new Map<string, number>();
+    for (const v of m.versions) {
+      if (v.sha256 && !first.has(v.sha256)) {
+        first.set(v.sha256, v.version);
+      }
+    }
     for (let i = m.versions.length - 1; i >= 0; i--) {
-      rows.push({ kind: 'version', version: m.versions[i] });
+      const v = m.versions[i];
+      const oldest = first.get(v.sha256);
+      const twin = oldest !== undefined && oldest !== v.version ? oldest : undefined;
+      rows.push({ kind: 'version', version: v, twin });
     }
   }
   return rows;

@@ -1,3 +1,4 @@
+import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { SmopsActions } from '../actions';
@@ -24,6 +25,21 @@ export function SmopsPanelView(props: IPanelProps): JSX.Element {
   const ready = model.status !== null && model.statusError === null;
   return (
     <div className="jp-smops-panel">
+      <div className="jp-smops-title">
+        <h2>SageMaker MLOps</h2>
+        <div className="jp-smops-title-toolbar" role="toolbar" aria-label="SageMaker MLOps">
+          {ready && (
+            <button
+              className="jp-smops-icon-button"
+              onClick={() => void Promise.all([model.refreshModels(), model.refreshEndpoints()])}
+              aria-label="Refresh models and endpoints"
+              title="Refresh models and endpoints"
+            >
+              <refreshIcon.react tag="span" />
+            </button>
+          )}
+        </div>
+      </div>
       <Header model={model} settings={props.settings} />
       {ready && (
         <>

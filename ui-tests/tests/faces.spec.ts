@@ -1,0 +1,80 @@
+import { expect, test } from '@jupyterlab/galata';
+
+import { openPanel, SEED_REQUEST, shot } from './helpers';
+
+/**
+ * Issue 14's panel states on the real local backend, once per theme: pushes, deploys and
+ * deletes made outside the panel (REST calls, as a notebook or the CLI makes them through the
+ * same core) show up without a click; approve and reject from the version row; Test inference refuses malformed JSON inline and offers
+ * snippets; logs open in the main area and follow new lines.
+ */
+test.use({ viewport: { width: 1280, height: 1500 } });
+
+const API = '/smops/api';
+
+for (const theme of ['light', 'dark'] as const) {
+  test(`panel follows other faces, versions and logs (${theme} theme)`, async ({ page, request }) => {
+    test.setTimeout(180 * 1000);
+    if (theme === 'dark') {
+      await page.theme.setDarkTheme();
+    }
+    const name = `faces-${theme}`;
+    const panel = await openPanel(page);
+
+    // A push made elsewhere: the panel shows it within a few seconds, no click.
+    const started = Date.now();
+    const push = await request.post(`${API}/models`, {
+      data: { path: 'iris.joblib', name, sample: JSON.parse(SEED_REQUEST) }
+    });
+    expect(push.status()).toBe(202);
+    await expect(panel.locator(`[data-ref="${name}:1"]`)).toBeVisible({ timeout: 30 * 1000 });
+    console.log(`push seen by the panel after ${Date.now() - started} ms`);
+
+    // A second version, pushed elsewhere too.
+    await request.post(`${API}/models`, { data: { path: 'iris.joblib', name } });
+    await expect(panel.locator(`[data-ref="${name}:2"]`)).toBeVisible({ timeout: 30 * 1000 });
+
+    // Approve v1 and reject v2 from their rows.
+    await panel.getByRole('button', { name: `Approve ${name}:1` }).click();
+    await expect(panel.locator(`[data-ref="${name}:1"]`)).toContainText('Approved');
+    await panel.getByRole('button', { name: `Reject ${name}:2` }).click();
+    await expect(panel.locator(`[data-ref="${name}:2"]`)).toContainText('Rejected');
+    await shot(panel, `${theme}-13-versions-approval`);
+
+    // A deploy made elsewhere appears and reaches InService without a click.
+    const deploy = await request.post(`${API}/endpoints`, {
+      data: { model: name, version: 1, name: `${name}-v1`, local: true }
+    });
+    expect(deploy.status()).toBe(202);
+    const row = panel.locator(`[data-endpoint="${name}-v1"]`);
+    await expect(row.locator('.jp-smops-chip')).toHaveText('InService', { timeout: 90 * 1000 });
+    await expect(row.getByTestId('smops-cost')).toHaveText('$0 · local');
+
+    // Test inference: malformed JSON is refused inline, Ctrl+Enter sends a good body.
+    const editor = panel.getByLabel('Request body');
+    await editor.fill('{"instances": [[5.1, 3.5');
+    await expect(panel.locator('#jp-smops-body-problem')).toContainText('not valid JSON');
+    await expect(panel.getByRole('button', { name: 'Send request' })).toBeDisabled();
+    await shot(panel, `${theme}-14-invalid-json`);
+    await editor.fill(SEED_REQUEST);
+    await editor.press('Control+Enter');
+    await expect(panel.getByTestId('smops-response-status')).toHaveText('200');
+    await panel.getByText(`Code to call ${name}-v1`).click();
+    await expect(panel.getByTestId('smops-snippet')).toContainText('/invocations');
+    await shot(panel, `${theme}-15-snippets`);
+
+    // Logs in the main area, following.
+    await row.getByRole('button', { name: `Show logs of ${name}-v1` }).click();
+    const logs = page.locator(`#jp-smops-logs-${name}-v1`);
+    await expect(logs).toBeVisible();
+    await expect(logs.locator('pre')).not.toHaveText('', { timeout: 10 * 1000 });
+    await expect(logs).toContainText('Following the last');
+    await shot(page, `${theme}-16-logs-main-area`);
+
+    // A delete made elsewhere: the row goes away; deleting it again is quiet.
+    const gone = await request.delete(`${API}/endpoints/${name}-v1`);
+    expect([200, 202, 204]).toContain(gone.status());
+    await expect(row).toHaveCount(0, { timeout: 30 * 1000 });
+    await expect(logs).toContainText('no longer exists', { timeout: 30 * 1000 });
+  });
+}
