@@ -95,7 +95,11 @@ def test_six_commands_from_an_empty_account_and_back(aws_env, monkeypatch, capsy
     script = base64.b64decode(fake.lccs[arn.rsplit("/", 1)[-1]]["StudioLifecycleConfigContent"]).decode()
     home, state, env = studio
     _run(script, env, home)
-    assert (state / "installed").read_text().strip() == __version__  # the pinned version of this package
+    # The pinned version of this package, installed under $HOME (never into the image), pip-installed once.
+    installs = [line for line in (state / "pip.log").read_text().splitlines() if line.startswith("install")]
+    assert len(installs) == 1 and installs[0].endswith(f" jupyter_smops=={__version__}")
+    prefix = next((home / ".smops/lcc/installs").iterdir())
+    assert prefix.name.startswith(f"{__version__}-") and (prefix / ".installed").exists()
     assert (home / ".ipython/profile_default/startup/50-jupyter-smops.py").exists()
 
     out = run("admin teardown --domain team --all --delete-home --yes")
