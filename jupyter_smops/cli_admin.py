@@ -146,6 +146,8 @@ def _admin(args) -> Any:
             return Document(policies.trust_policy())
         return Document(policies.abac_policy(account=args.account or "*", bucket=args.bucket, prefix=args.prefix,
                                              role_arn=args.role_arn, tag_key=args.tag_key))
+    if action == "migrate-registry":
+        return _migrate_registry(args)
     if action == "teardown" and not args.dry_run and not args.yes:
         _confirm_teardown(args)
     caller = make_caller(args)
@@ -163,6 +165,16 @@ def _admin(args) -> Any:
                              everything=args.all, policy_name=args.policy_name, bucket=args.bucket,
                              region=_region(args), include_user_resources=args.include_user_resources,
                              prefix=args.prefix, tag_key=args.tag_key)
+
+
+def _migrate_registry(args) -> Any:
+    """Move versions pushed before owners had folders into them (core/registry/s3_migrate.py)."""
+    from .core.config import SmopsConfig
+    from .core.registry.s3 import S3Registry
+    from .core.registry.s3_migrate import migrate
+
+    settings = {k: v for k, v in (("bucket", args.bucket), ("prefix", args.prefix), ("region", args.region)) if v}
+    return migrate(S3Registry(SmopsConfig(backend="aws", **settings)), dry_run=args.dry_run)
 
 
 def _confirm_teardown(args) -> None:
@@ -272,6 +284,12 @@ def _register_admin(subparsers) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _setup_options(p)
     _common(p)
+    p = sub.add_parser("migrate-registry", help="move registry versions pushed before owner folders into them (once, "
+                                                "after upgrading)")
+    p.add_argument("--bucket", help="registry bucket (default: SMOPS_BUCKET, else SageMaker's default)")
+    p.add_argument("--prefix", help="registry prefix (default: SMOPS_PREFIX, else model-artifacts)")
+    p.add_argument("--region", help="AWS region (default: SMOPS_REGION, AWS_REGION, else us-east-1)")
+    p.add_argument("--dry-run", action="store_true", help="list what would move (reads S3, changes nothing)")
     p = sub.add_parser("policy", help="print the ABAC or the trust policy document")
     p.add_argument("document", choices=("abac", "trust"))
     p.add_argument("--account", help="account id in ARNs (default *)")

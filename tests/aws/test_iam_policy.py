@@ -21,14 +21,14 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerDomainExecutionRole"
 BUCKET = f"sagemaker-us-east-1-{ACCOUNT}"
 POLICY = abac_policy(account=ACCOUNT, region="us-east-1", bucket=BUCKET, role_arn=ROLE)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "admin.md"
-PKG = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/iris-alice/1"
+PKG = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/alice-iris/1"
 
 
 def _world() -> World:
     world = World()
     alice = {"studiouserid": "alice", "smops:model": "iris"}
     for kind, name in (("model", "alice-iris-ep-20240501-120000"), ("endpoint-config", "alice-iris-ep-20240501-120000"),
-                       ("endpoint", "iris-ep"), ("model-package-group", "iris-alice"),
+                       ("endpoint", "iris-ep"), ("model-package-group", "alice-iris"),
                        ("model", "bob-my-ep-20240501-120000"), ("endpoint-config", "bob-my-ep-20240501-120000")):
         world.tags[sm_arn(kind, name)] = dict(alice) if "alice" in name or name == "iris-ep" else {"studiouserid": "bob"}
     world.tags[PKG] = dict(alice)
@@ -71,10 +71,10 @@ MATRIX = [
     ("approve alice's model package", "sagemaker", "UpdateModelPackage",
      {"ModelPackageArn": PKG, "ModelApprovalStatus": "Approved"}, True, False),
     ("delete alice's model package", "sagemaker", "DeleteModelPackage", {"ModelPackageName": PKG}, True, False),
-    ("describe alice's package group", "sagemaker", "DescribeModelPackageGroup", {"ModelPackageGroupName": "iris-alice"},
+    ("describe alice's package group", "sagemaker", "DescribeModelPackageGroup", {"ModelPackageGroupName": "alice-iris"},
      True, False),
     ("add a package to alice's group", "sagemaker", "CreateModelPackage",
-     {"ModelPackageGroupName": "iris-alice", "Tags": "{tags}"}, True, False),
+     {"ModelPackageGroupName": "alice-iris", "Tags": "{tags}"}, True, False),
     ("re-tag alice's endpoint as the caller's", "sagemaker", "AddTags",
      {"ResourceArn": sm_arn("endpoint", "iris-ep"), "Tags": [{"Key": "studiouserid", "Value": "{me}"}]}, True, False),
     ("re-tag alice's endpoint as someone else's", "sagemaker", "AddTags",

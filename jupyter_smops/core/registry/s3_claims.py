@@ -16,7 +16,7 @@ from .layout import CLAIM, METADATA, VERSION_PREFIX, claim_metadata
 
 
 def claimed_versions(s3, bucket: str, model_prefix: str) -> list[int]:
-    """Every ``v<N>`` folder under ``model_prefix`` (``<prefix>/<name>/``): claimed, in progress or published."""
+    """Every ``v<N>`` folder under ``model_prefix`` (``<prefix>/<owner>/<name>/``): claimed, in progress or published."""
     found = []
     name = model_prefix.rstrip("/").rsplit("/", 1)[-1]
     with aws_errors(f"listing versions of {name}", "s3"):

@@ -1,0 +1,134 @@
+"""The one-time move of versions pushed before owners had folders (``<prefix>/<name>/v<N>/``) into
+their owners' (``<prefix>/<owner>/<name>/v<N>/``): ``jupyter smops admin migrate-registry``.
+
+An administrator runs it once after upgrading: under the ABAC policy a user can neither list nor
+read outside their own folder, so the old versions are out of their reach until moved. Each goes
+to the folder of its ``created_by`` (the owner it was pushed as). Nothing is lost on the way: the
+new copy is complete (objects, a Model Package in ``<owner>-<name>`` with the same approval
+status, ``smops.json`` written last) before the old objects and package are deleted, and a
+failure leaves the old version where it was. A number the owner has used since the upgrade is not
+overwritten: the version takes the next free one and the report says so.
+"""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+from ..aws import aws_errors
+from ..errors import SmopsError
+from . import s3_bucket, s3_claims
+from .layout import ARTIFACT, CLAIM, LEGACY_METADATA_KEY, METADATA, claim_metadata, owner_folder
+
+
+class Migration:
+    """What ``migrate`` moved (or would move, on a dry run) and what it kept, one line each."""
+
+    def __init__(self, dry_run: bool):
+        self.dry_run = dry_run
+        self.moved: list[str] = []
+        self.kept: list[str] = []
+
+    def __str__(self) -> str:
+        verb = "would move" if self.dry_run else "moved"
+        lines = [f"{verb} {line}" for line in self.moved] + [f"kept {line}" for line in self.kept]
+        if not lines:
+            return "Nothing to migrate: every version is in its owner's folder."
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"dry_run": self.dry_run, "moved": self.moved, "kept": self.kept}
+
+
+def legacy_versions(registry) -> list[tuple[str, int]]:
+    """(name, version) of every published version in the old layout, oldest first."""
+    base = registry._prefix_base()
+    found = []
+    with aws_errors("listing the registry", "s3"):
+        for key in s3_bucket.keys_under(registry.s3, registry.bucket, base):
+            m = LEGACY_METADATA_KEY.match(key[len(base):])
+            if m:
+                found.append((m.group("name"), int(m.group("version"))))
+    return sorted(found)
+
+
+def migrate(registry, *, dry_run: bool = False) -> Migration:
+    """Move every old-layout version of ``registry``'s bucket and prefix (an ``S3Registry``) into
+    its owner's folder; with ``dry_run`` only say what would move."""
+    report = Migration(dry_run)
+    base = registry._prefix_base()
+    for name, version in legacy_versions(registry):
+        old = f"{base}{name}/v{version}/"
+        try:
+            with aws_errors(f"reading s3://{registry.bucket}/{old}{METADATA}", "s3"):
+                meta = json.loads(registry.s3.get_object(Bucket=registry.bucket, Key=old + METADATA)["Body"].read())
+            owner = owner_folder(str(meta.get("created_by") or ""))
+            target = registry.as_owner(owner)
+            if dry_run:
+                report.moved.append(f"{name}:{version} of {owner}: s3://{registry.bucket}/{old} -> "
+                                    f"s3://{registry.bucket}/{target.key(name, version, '')}")
+                continue
+            number = _move(target, meta, old, name, version, owner)
+        except SmopsError as exc:
+            report.kept.append(f"{name}:{version} in s3://{registry.bucket}/{old}: {exc.message}")
+            continue
+        renumbered = f" as {name}:{number} (the owner has pushed {name}:{version} since)" if number != version else ""
+        report.moved.append(f"{name}:{version} of {owner}{renumbered} -> s3://{registry.bucket}/"
+                            f"{target.key(name, number, '')}")
+    return report
+
+
+def _move(target, meta: dict, old: str, name: str, version: int, owner: str) -> int:
+    """Copy one version into ``target``'s folder, then delete the old one; returns its number there."""
+    number = _claim(target, name, version, owner)
+    new_arn: Optional[str] = None
+    try:
+        with aws_errors(f"copying {name}:{version}", "s3"):
+            # A managed copy: artifacts over 5 GB are copied in parts.
+            target.s3.copy({"Bucket": target.bucket, "Key": old + ARTIFACT}, target.bucket,
+                           target.key(name, number), ExtraArgs={"Tagging": target.tagging(owner, name, number),
+                                                                "TaggingDirective": "REPLACE"})
+        moved = {**meta, "version": number}
+        status = meta.get("approval_status") or "PendingManualApproval"
+        new_arn = moved["model_package_arn"] = target.packages.register(moved, owner, target.uri(name, number))
+        if status != "PendingManualApproval":
+            target.packages.set_approval(new_arn, status, f"{name}:{number}")
+        with aws_errors(f"writing the metadata of {name}:{number}", "s3"):
+            target.s3.put_object(Bucket=target.bucket, Key=target.key(name, number, METADATA),
+                                 Body=json.dumps(moved, indent=2, default=str).encode(),
+                                 ContentType="application/json", IfNoneMatch="*",
+                                 Tagging=target.tagging(owner, name, number))
+    except BaseException:
+        if new_arn:
+            target.packages.delete(new_arn)
+        target.rollback(name, number)
+        raise
+    s3_bucket.delete_quietly(target.s3, target.bucket, [target.key(name, number, CLAIM)])
+    s3_bucket.delete_quietly(target.s3, target.bucket, s3_bucket.keys_under(target.s3, target.bucket, old))
+    if meta.get("model_package_arn"):
+        target.packages.delete(meta["model_package_arn"])  # it points at the old key
+    return number
+
+
+def _claim(target, name: str, version: int, owner: str) -> int:
+    """The version's own number in the owner's folder when free (no object under ``v<N>/``: a
+    published version has no claim left to collide with), else the owner's next one."""
+    body = json.dumps(claim_metadata(owner)).encode()
+    if version in s3_claims.claimed_versions(target.s3, target.bucket, f"{target._base()}{name}/"):
+        return _next(target, name, owner)
+    try:
+        target.s3.put_object(Bucket=target.bucket, Key=target.key(name, version, CLAIM), Body=body, IfNoneMatch="*",
+                             Tagging=target.tagging(owner, name, version))
+        return version
+    except Exception as exc:  # noqa: BLE001 - taken: the owner's next number
+        from ..aws import error_code
+
+        if error_code(exc) != "PreconditionFailed":
+            with aws_errors(f"claiming {name}:{version} for {owner}", "s3"):
+                raise
+    return _next(target, name, owner)
+
+
+def _next(target, name: str, owner: str) -> int:
+    return s3_claims.claim_version(
+        target.s3, target.bucket, name=name, owner=owner, model_prefix=f"{target._base()}{name}/",
+        claim_key=lambda n: target.key(name, n, CLAIM), tagging=lambda n: target.tagging(owner, name, n))
