@@ -1,6 +1,7 @@
 """Bootstrap, status, lifecycle configs and teardown against moto (+ FakeStudio for what moto lacks)."""
 from __future__ import annotations
 
+import json
 import urllib.request
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from jupyter_smops.core.admin import bootstrap as bs
 from jupyter_smops.core.admin import lifecycle, teardown
 from jupyter_smops.core.admin.lcc_script import render_script
+from jupyter_smops.core.admin.policies import POLICY_SIZE_LIMIT, USER_MANAGED_POLICY_LIMIT, abac_policy, policy_names
 from jupyter_smops.core.errors import Conflict
 from test_admin_support import ACCOUNT, client, mutating, routed_caller
 
@@ -44,11 +46,21 @@ def test_bootstrap_creates_everything_the_seed_does(moto, caller):
     assert domain["AuthMode"] == "IAM" and domain["DefaultUserSettings"]["ExecutionRole"] == role["Arn"]
     default_vpc = client("ec2", moto).describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
     assert domain["VpcId"] == default_vpc["VpcId"] and domain["SubnetIds"]
-    policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/SageMaker-Studio-ABAC"
+    policy_arns = [f"arn:aws:iam::{ACCOUNT}:policy/{name}" for name in policy_names("SageMaker-Studio-ABAC")]
+    assert len(policy_arns) > 1 and report.data["policy_arns"] == policy_arns
+    statements = []
+    for arn in policy_arns:  # what IAM was sent: each part within its size limit, together the whole policy
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        assert len(json.dumps(document, separators=(",", ":"))) <= POLICY_SIZE_LIMIT
+        statements += document["Statement"]
+    whole = abac_policy(account=ACCOUNT, bucket=f"sagemaker-us-east-1-{ACCOUNT}", role_arn=role["Arn"])
+    assert sorted(map(json.dumps, statements)) == sorted(map(json.dumps, whole["Statement"]))
     for user in USERS:
         tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user.iam_user)["Tags"]}
         assert tags["studiouserid"] == user.tag
-        assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user.iam_user)["AttachedPolicies"]] == [policy_arn]
+        attached = [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user.iam_user)["AttachedPolicies"]]
+        assert sorted(attached) == sorted(policy_arns) and len(attached) <= USER_MANAGED_POLICY_LIMIT
         profile = caller.fake.profiles[(report.data["domain_id"], user.profile)]
         assert {"Key": "studiouserid", "Value": user.tag} in caller.fake.tags[profile["Arn"]]
         assert profile["Status"] == "InService"  # bootstrap waited for it
@@ -90,7 +102,7 @@ def test_status_reports_missing_then_present(moto, caller):
 
 def test_abac_policy_out_of_date_gets_a_new_default_version(moto, caller):
     iam = client("iam", moto)
-    arn = iam.create_policy(PolicyName="SageMaker-Studio-ABAC", PolicyDocument='{"Version":"2012-10-17","Statement":'
+    arn = iam.create_policy(PolicyName="SageMaker-Studio-ABAC-Studio", PolicyDocument='{"Version":"2012-10-17","Statement":'
                             '[{"Effect":"Allow","Action":"sagemaker:ListDomains","Resource":"*"}]}')["Policy"]["Arn"]
     report = bs.bootstrap(caller, spec())
     assert {(s.what, s.state) for s in report.steps} >= {("ABAC policy", "updated")}
@@ -169,6 +181,21 @@ def test_teardown_order_and_everything_back_to_empty(moto, caller):
     assert lifecycle_name not in caller.fake.lccs and not caller.fake.profiles and not caller.fake.spaces
 
 
+def test_a_user_without_room_for_the_policies_is_refused_before_any_is_attached(moto, caller):
+    from jupyter_smops.core.errors import BadRequest
+
+    iam = client("iam", moto)
+    iam.create_user(UserName="alice")  # an existing user that already has 7 managed policies: 7 + 4 > 10
+    for i in range(7):
+        arn = iam.create_policy(PolicyName=f"other-{i}", PolicyDocument='{"Version":"2012-10-17","Statement":'
+                                '[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}')["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="alice", PolicyArn=arn)
+    with pytest.raises(BadRequest, match="limit of 10 per user"):
+        bs.bootstrap(caller, spec())
+    attached = [p["PolicyName"] for p in iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]]
+    assert sorted(attached) == [f"other-{i}" for i in range(7)]
+
+
 def test_teardown_keeps_what_it_did_not_create(moto, caller):
     iam = client("iam", moto)
     iam.create_user(UserName="alice")  # the admin's own user, adopted by bootstrap (tagged, not moved)
@@ -179,7 +206,8 @@ def test_teardown_keeps_what_it_did_not_create(moto, caller):
     states = {(s.what, s.name): (s.state, s.detail) for s in report.steps}
     assert states[("IAM user", "bob")][0] == "deleted"
     assert ("IAM user", "alice") not in states and iam.get_user(UserName="alice")
-    assert states[("ABAC policy", "SageMaker-Studio-ABAC")] == ("kept", "still attached to alice")
+    for name in policy_names("SageMaker-Studio-ABAC"):
+        assert states[("ABAC policy", name)] == ("kept", "still attached to alice")
     assert states[("registry bucket", "team-registry")][0] == "kept"
 
 
@@ -216,6 +244,6 @@ def test_a_failed_bootstrap_says_what_it_did_and_a_rerun_finishes(moto, caller):
     report = bs.bootstrap(again, spec())
     created = {(s.what, s.name) for s in report.steps if s.state in ("created", "attached")}
     roles = {(f"{kind} role", f"smops-{kind}-{tag}") for kind in ("expiry", "front") for tag in ("alice123", "bob456")}
-    assert created == {("user profile", "alice"), ("IAM user", "alice"), ("user policy", "SageMaker-Studio-ABAC"),
-                       ("user profile", "bob"), ("IAM user", "bob")} | roles
+    assert created == {("user profile", "alice"), ("IAM user", "alice"), ("user profile", "bob"), ("IAM user", "bob")
+                       } | roles | {("user policy", name) for name in policy_names("SageMaker-Studio-ABAC")}
     assert "sagemaker.CreateDomain" not in [f"{s}.{op}" for s, op, _ in again.calls]

@@ -6,7 +6,8 @@ import json
 import pytest
 from parliament import analyze_policy_string
 
-from jupyter_smops.core.admin.policies import (abac_policy, same_document, to_json, trust_policy,
+from jupyter_smops.core.admin.policies import (POLICY_SIZE_LIMIT, USER_MANAGED_POLICY_LIMIT, abac_policies,
+                                               abac_policy, policy_names, same_document, to_json, trust_policy,
                                                trusts_sagemaker)
 
 VARIANTS = {
@@ -33,6 +34,25 @@ def _findings(document: dict) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_abac_policy_has_no_parliament_findings(variant):
     assert _findings(abac_policy(**VARIANTS[variant])) == []
+
+
+# The longest values bootstrap can put into the documents: a 63-character bucket, a long role path.
+_LONGEST = dict(account="123456789012", region="ap-southeast-3", bucket="b" * 63, prefix="p" * 60, tag_key="t" * 64,
+                role_arn="arn:aws:iam::123456789012:role/" + "r" * 64)
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, "longest values"])
+def test_each_managed_policy_fits_iam_and_together_they_are_the_whole_policy(variant):
+    options = VARIANTS.get(variant, _LONGEST)
+    parts = abac_policies("SageMaker-Studio-ABAC", **options)
+    assert list(parts) == policy_names("SageMaker-Studio-ABAC") and 1 < len(parts) <= USER_MANAGED_POLICY_LIMIT
+    for name, document in parts.items():  # IAM counts the document without whitespace
+        assert len(json.dumps(document, separators=(",", ":"))) <= POLICY_SIZE_LIMIT, name
+        assert len(to_json(document, compact=True)) <= POLICY_SIZE_LIMIT, name
+    whole = abac_policy(**options)
+    assert len(json.dumps(whole, separators=(",", ":"))) > POLICY_SIZE_LIMIT  # why it is split at all
+    union = [st for document in parts.values() for st in document["Statement"]]
+    assert sorted(map(json.dumps, union)) == sorted(map(json.dumps, whole["Statement"]))  # each once, unchanged
 
 
 def test_parliament_would_catch_a_bad_statement():

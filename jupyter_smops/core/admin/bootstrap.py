@@ -84,7 +84,7 @@ class _State:
     bucket: str = ""
     domain_id: str = ""
     domain: dict = field(default_factory=dict)
-    policy_arn: str = ""
+    policy_arns: list = field(default_factory=list)
 
 
 class Bootstrap:
@@ -118,7 +118,7 @@ class Bootstrap:
 
                 ensure_owner_roles(self, user)
         self.report.data.update({"domain_id": self.s.domain_id, "role_arn": self.s.role_arn,
-                                 "bucket": self.s.bucket, "policy_arn": self.s.policy_arn})
+                                 "bucket": self.s.bucket, "policy_arns": self.s.policy_arns})
         if self.caller.dry_run:
             self.report.plan = list(getattr(self.caller, "lines", []))
         if self.spec.vpc_only and self.apply:
@@ -252,13 +252,18 @@ class Bootstrap:
         self.caller.wait(f"Domain {self.spec.domain}", "sagemaker", "DescribeDomain", {"DomainId": self.s.domain_id},
                          state=state_of(), done={"InService"}, failed=_FAILED, timeout=1800, interval=15)
 
-    # -- ABAC policy -----------------------------------------------------------------------
+    # -- ABAC policies ---------------------------------------------------------------------
     def abac_policy(self) -> None:
-        name = self.spec.policy_name
-        self.s.policy_arn = f"arn:aws:iam::{self.s.account}:policy/{name}"
-        document = policies.abac_policy(account=self.s.account, bucket=self.s.bucket, prefix=self.spec.prefix,
-                                        role_arn=self.s.role_arn, tag_key=self.spec.tag_key)
-        found = self.caller.find("iam", "GetPolicy", PolicyArn=self.s.policy_arn)
+        """The ABAC policy, as the managed policies IAM's size limit allows (policies.abac_policies)."""
+        documents = policies.abac_policies(self.spec.policy_name, account=self.s.account, bucket=self.s.bucket,
+                                           prefix=self.spec.prefix, role_arn=self.s.role_arn, tag_key=self.spec.tag_key)
+        for name, document in documents.items():
+            arn = f"arn:aws:iam::{self.s.account}:policy/{name}"
+            self.s.policy_arns.append(arn)
+            self._managed_policy(name, arn, document)
+
+    def _managed_policy(self, name: str, arn: str, document: dict) -> None:
+        found = self.caller.find("iam", "GetPolicy", PolicyArn=arn)
         if found is None:
             if not self.apply:
                 self.report.add("ABAC policy", name, "missing")
@@ -268,22 +273,22 @@ class Bootstrap:
                              Tags=self.spec.tags())
             self.report.add("ABAC policy", name, "created")
             return
-        version = self.caller.call("iam", "GetPolicyVersion", PolicyArn=self.s.policy_arn,
+        version = self.caller.call("iam", "GetPolicyVersion", PolicyArn=arn,
                                    VersionId=found["Policy"]["DefaultVersionId"])["PolicyVersion"]
         if policies.same_document(version.get("Document", "{}"), document):
             self.report.add("ABAC policy", name, "exists")
         elif not self.apply:
             self.report.add("ABAC policy", name, "outdated", "differs from this version's document")
         else:
-            self._new_policy_version(document)
+            self._new_policy_version(arn, document)
             self.report.add("ABAC policy", name, "updated", "new default version")
 
-    def _new_policy_version(self, document: dict) -> None:
-        versions = list(self.caller.pages("iam", "ListPolicyVersions", "Versions", PolicyArn=self.s.policy_arn))
+    def _new_policy_version(self, arn: str, document: dict) -> None:
+        versions = list(self.caller.pages("iam", "ListPolicyVersions", "Versions", PolicyArn=arn))
         if len(versions) >= 5:  # IAM keeps at most five versions: drop the oldest non-default one
             old = sorted((v for v in versions if not v.get("IsDefaultVersion")), key=lambda v: str(v.get("CreateDate")))
-            self.caller.call("iam", "DeletePolicyVersion", PolicyArn=self.s.policy_arn, VersionId=old[0]["VersionId"])
-        self.caller.call("iam", "CreatePolicyVersion", PolicyArn=self.s.policy_arn,
+            self.caller.call("iam", "DeletePolicyVersion", PolicyArn=arn, VersionId=old[0]["VersionId"])
+        self.caller.call("iam", "CreatePolicyVersion", PolicyArn=arn,
                          PolicyDocument=policies.to_json(document, compact=True), SetAsDefault=True)
 
     # -- users -----------------------------------------------------------------------------
@@ -353,21 +358,28 @@ class Bootstrap:
                 self.caller.call("iam", "TagUser", UserName=user.iam_user,
                                  Tags=[{"Key": self.spec.tag_key, "Value": user.tag}])
                 self.report.add(what, user.iam_user, "tagged", f"{self.spec.tag_key}: {current} -> {user.tag}")
-        self._attach_user_policy(user.iam_user, attached=found is not None and self._has_policy(user.iam_user))
+        attached = set() if found is None else {
+            p["PolicyArn"] for p in self.caller.pages("iam", "ListAttachedUserPolicies", "AttachedPolicies",
+                                                      UserName=user.iam_user)}
+        self._attach_user_policies(user.iam_user, attached)
 
-    def _has_policy(self, user: str) -> bool:
-        return any(p["PolicyArn"] == self.s.policy_arn
-                   for p in self.caller.pages("iam", "ListAttachedUserPolicies", "AttachedPolicies", UserName=user))
-
-    def _attach_user_policy(self, user: str, attached: bool) -> None:
-        name = self.spec.policy_name
-        if attached:
-            self.report.add("user policy", name, "exists", f"attached to {user}")
-        elif not self.apply:
-            self.report.add("user policy", name, "missing", f"not attached to {user}")
-        else:
-            self.caller.call("iam", "AttachUserPolicy", UserName=user, PolicyArn=self.s.policy_arn)
-            self.report.add("user policy", name, "attached", f"to {user}")
+    def _attach_user_policies(self, user: str, attached: set) -> None:
+        missing = [arn for arn in self.s.policy_arns if arn not in attached]
+        if self.apply and len(attached) + len(missing) > policies.USER_MANAGED_POLICY_LIMIT:
+            # Checked before attaching any, so the user is never left with only part of the policy.
+            raise BadRequest(f"IAM user {user} has {len(attached)} managed policies attached; the "
+                             f"{len(missing)} ABAC policies would pass IAM's limit of "
+                             f"{policies.USER_MANAGED_POLICY_LIMIT} per user. Detach some of its policies (or raise "
+                             f"the quota 'Managed policies per user') and run bootstrap again.")
+        for arn in self.s.policy_arns:
+            name = arn.rsplit("/", 1)[-1]
+            if arn in attached:
+                self.report.add("user policy", name, "exists", f"attached to {user}")
+            elif not self.apply:
+                self.report.add("user policy", name, "missing", f"not attached to {user}")
+            else:
+                self.caller.call("iam", "AttachUserPolicy", UserName=user, PolicyArn=arn)
+                self.report.add("user policy", name, "attached", f"to {user}")
 
 
 def profile_tag(caller: Caller, domain_id: str, name: str, tag_key: str) -> Optional[str]:

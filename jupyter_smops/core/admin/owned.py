@@ -13,6 +13,7 @@ from typing import Optional
 from ..errors import Conflict, NotFound, SmopsError
 from .bootstrap import MANAGED_BY
 from .calls import Caller
+from .policies import policy_names
 from .report import Report
 
 
@@ -22,13 +23,16 @@ def _ours(tags: list) -> bool:
 
 def delete_owned(caller: Caller, report: Report, *, domain_name: str, role_arn: Optional[str], policy_name: str,
                  bucket: Optional[str], region: str, lcc_arns: list) -> None:
-    """Delete the domain's IAM users, then the policy, role, bucket and LCCs when unused."""
+    """Delete the domain's IAM users, then the ABAC policies, role, bucket and LCCs when unused."""
     account = caller.call("sts", "GetCallerIdentity")["Account"]
     for user in list(caller.pages("iam", "ListUsers", "Users", PathPrefix=f"/smops/{domain_name}/")):
         tags = list(caller.pages("iam", "ListUserTags", "Tags", UserName=user["UserName"]))
         _delete_user(caller, report, user["UserName"])
         _delete_owner_roles(caller, report, tags, domain_name)
-    _delete_policy(caller, report, f"arn:aws:iam::{account}:policy/{policy_name}")
+    for name in policy_names(policy_name):
+        _delete_policy(caller, report, f"arn:aws:iam::{account}:policy/{name}")
+    # Releases before the split made one policy named ``policy_name``: gone too, if there is one.
+    _delete_policy(caller, report, f"arn:aws:iam::{account}:policy/{policy_name}", quiet_absent=True)
     if role_arn:
         _delete_role(caller, report, role_arn)
     _delete_bucket(caller, report, bucket or f"sagemaker-{region}-{account}")
@@ -73,10 +77,11 @@ def _delete_owner_roles(caller: Caller, report: Report, user_tags: list, domain_
             report.add(kind, name, "deleted")
 
 
-def _delete_policy(caller: Caller, report: Report, arn: str) -> None:
+def _delete_policy(caller: Caller, report: Report, arn: str, quiet_absent: bool = False) -> None:
     name = arn.rsplit("/", 1)[-1]
     if caller.find("iam", "GetPolicy", PolicyArn=arn) is None:
-        report.add("ABAC policy", name, "absent")
+        if not quiet_absent:
+            report.add("ABAC policy", name, "absent")
         return
     if not _ours(list(caller.pages("iam", "ListPolicyTags", "Tags", PolicyArn=arn))):
         report.add("ABAC policy", name, "kept", "not created by jupyter smops")

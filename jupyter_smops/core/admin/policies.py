@@ -91,8 +91,9 @@ def trusts_sagemaker(document) -> bool:
 def abac_policy(*, account: str = "*", region: str = "*", bucket: Optional[str] = None,
                 prefix: str = "model-artifacts", role_arn: Optional[str] = None,
                 tag_key: str = DEFAULT_TAG_KEY) -> dict:
-    """The ABAC policy attached to each Studio IAM user (see the module docstring and the IAM
-    matrix in docs/admin.md, which tests/aws/test_iam_policy.py evaluates).
+    """The whole ABAC policy of each Studio IAM user (see the module docstring and the IAM
+    matrix in docs/admin.md, which tests/aws/test_iam_policy.py evaluates). Too long for one
+    managed policy: bootstrap attaches it as ``abac_policies``, whose union this is.
 
     ``bucket``/``prefix`` scope the S3 statements to the registry (any ``sagemaker-*`` bucket when
     no bucket is given); each user reaches only ``<prefix>/<their tag>/``. ``role_arn`` is the
@@ -173,6 +174,44 @@ def abac_policy(*, account: str = "*", region: str = "*", bucket: Optional[str] 
          "Resource": f"{bucket_arn}/{own}*"},
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# IAM caps a customer managed policy at 6,144 characters (whitespace not counted) and a user at 10
+# attached managed policies; the whole ABAC policy is ~10,000, so it goes out as these parts, split
+# by concern. Each statement belongs to exactly one part; the union is ``abac_policy()``.
+POLICY_SIZE_LIMIT = 6144
+USER_MANAGED_POLICY_LIMIT = 10
+_PARTS = {
+    "Studio": ("AllowConsoleListAndDescribe", "AllowDescribingTheDomainAndProfiles", "AllowPresignedUrlWhenTagMatches",
+               "AllowOwnModelsAndEndpoints", "AllowTaggingAtCreation", "AllowTaggingOwnResources"),
+    "Registry": ("AllowCreateModelPackageGroupTaggedWithOwner", "AllowCreateModelPackageTaggedWithOwner",
+                 "DenyAddingPackagesToOthersGroups", "AllowFindingAndCreatingTheRegistryBucket",
+                 "AllowListingOwnRegistryFolder", "AllowOwnRegistryObjects"),
+    "Endpoints": ("AllowCreateModelTaggedWithOwner", "AllowCreateEndpointConfigTaggedWithOwner",
+                  "AllowCreateEndpointTaggedWithOwner", "AllowCreateEndpointOnOwnConfig",
+                  "AllowPassingTheExecutionRoleToSageMaker", "AllowRegisteringOwnScalableTargets",
+                  "AllowScalingOwnTargets", "AllowTheAutoscalingServiceLinkedRole", "AllowReadingEndpointLogs"),
+    "ExpiryAndFronts": ("AllowRemovingExpiryAndFrontTagsOfOwnEndpoints", "AllowReadingOwnScheduleGroup",
+               "AllowCreatingOwnScheduleGroupTagged", "AllowOwnExpirySchedules", "AllowListingSchedules",
+               "AllowPassingOwnExpiryRoleToScheduler", "AllowPassingOwnFrontRoleToApiGateway",
+               "AllowCreatingFrontsTaggedWithOwner", "AllowListingFronts", "AllowOwnFronts"),
+}
+
+
+def policy_names(base: str) -> list[str]:
+    """The managed policies bootstrap creates for ``base`` (``--policy-name``): ``<base>-<part>``."""
+    return [f"{base}-{part}" for part in _PARTS]
+
+
+def abac_policies(base: str, **options) -> dict[str, dict]:
+    """``abac_policy(**options)`` cut into managed policies each IAM accepts, by name
+    (``policy_names(base)``); a statement that belongs to no part is an error, never dropped."""
+    by_sid = {st["Sid"]: st for st in abac_policy(**options)["Statement"]}
+    unplaced = set(by_sid) - {sid for sids in _PARTS.values() for sid in sids}
+    if unplaced:
+        raise ValueError(f"ABAC statements in no policy part: {sorted(unplaced)}")
+    return {f"{base}-{part}": {"Version": "2012-10-17", "Statement": [by_sid[sid] for sid in sids if sid in by_sid]}
+            for part, sids in _PARTS.items()}
 
 
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"

@@ -8,7 +8,7 @@ domain would leave it billed and ownerless), unless ``include_user_resources`` d
 domain with spaces or profiles, so each stage waits for the previous one instead of failing.
 
 With ``everything`` it then removes what ``admin bootstrap`` created for that domain, and only
-that: the IAM users under ``/smops/DOMAIN/``, the ABAC policy and the execution role when tagged
+that: the IAM users under ``/smops/DOMAIN/``, the ABAC policies and the execution role when tagged
 ``smops:managed-by`` and no longer used, the registry bucket when tagged and empty, and the
 lifecycle configurations attached to the domain that ``lifecycle-config create`` made.
 """
@@ -19,7 +19,7 @@ from typing import Optional
 from ..errors import BadRequest, Conflict, NotFound, SmopsError
 from .bootstrap import MANAGED_BY
 from .calls import Caller, state_of, with_steps_done
-from .policies import MANAGED_POLICIES
+from .policies import MANAGED_POLICIES, policy_names
 from .report import Report
 
 _GONE = {"Deleted"}  # what state_of says of a resource that no longer exists, too
@@ -48,7 +48,8 @@ def _plan_assumptions(caller: Caller, domain_id: str, domain_name: str) -> None:
         ("sagemaker", "DescribeUserProfile"): {"UserProfileArn": f"arn:aws:sagemaker:<region>:<account-id>:user-profile/"
                                                                   f"{domain_id}/<user-profile>"},
         ("iam", "ListUsers"): {"Users": [{"UserName": "<iam-user>"}]},
-        ("iam", "ListAttachedUserPolicies"): {"AttachedPolicies": [{"PolicyArn": "arn:aws:iam::<account-id>:policy/SageMaker-Studio-ABAC"}]},
+        ("iam", "ListAttachedUserPolicies"): {"AttachedPolicies": [{"PolicyArn": f"arn:aws:iam::<account-id>:policy/{name}"}
+                                                                   for name in policy_names("SageMaker-Studio-ABAC")]},
         ("iam", "GetRole"): {"Role": {"RoleName": "SageMakerDomainExecutionRole", "Arn": role}},
         ("iam", "ListRoleTags"): {"Tags": ours},
         ("iam", "ListAttachedRolePolicies"): {"AttachedPolicies": [{"PolicyArn": a} for a in MANAGED_POLICIES]},
