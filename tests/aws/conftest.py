@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 SUMMARY = {"tests": 0, "calls": 0, "iam_requests": 0, "allowed": 0, "pending": {}, "tolerated": {},
-           "unknown_tags": 0, "operations": set()}
+           "unknown_tags": 0, "operations": set(), "denied": {"pending": 0, "tolerated": 0, "unchecked": 0, "failing": 0}}
 
 
 @pytest.fixture
@@ -111,6 +111,8 @@ def recorded(monkeypatch, request):
                 SUMMARY["allowed"] += 1
                 continue
             kind, reason = classify(call, req)
+            unchecked = bool(request.node.get_closest_marker("iam_unchecked"))
+            SUMMARY["denied"][kind or ("unchecked" if unchecked else "failing")] += 1
             if kind is None:
                 denied.append(f"{call.service}.{call.operation} as {call.principal!r}: {req.action} on {req.resource} "
                               f"with {req.context}")
@@ -135,6 +137,8 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_line(f"{SUMMARY['calls']} calls ({len(SUMMARY['operations'])} operations) in {SUMMARY['tests']} tests -> "
                   f"{SUMMARY['iam_requests']} IAM requests, {SUMMARY['allowed']} allowed by the ABAC policy; "
                   f"{SUMMARY['unknown_tags']} resource-tag look-ups unknown")
+    tr.write_line("denied: " + ", ".join(f"{n} {kind}" for kind, n in SUMMARY["denied"].items())
+                  + " (unchecked: in tests marked iam_unchecked, which act as no real owner would)")
     for kind in ("pending", "tolerated"):
         for reason, ops in SUMMARY[kind].items():
             tr.write_line(f"  {kind}: {reason}: {', '.join(sorted(ops))}")
