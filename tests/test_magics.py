@@ -3,6 +3,7 @@ notebook receives is ``display_formatter.format``), failures raise short errors.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -165,7 +166,12 @@ def test_push_twice_deploy_two_list_log_and_clean_up(shell, iris_model, capsys):
     assert text[0].split() == ["name", "model", "status", "backend", "URL", "age", "cost", "expires"]
     assert all("InService" in row and "$0 · local" in row for row in text[1:3]) and text[-1] == "2 endpoints"
 
-    log = shell.run_line_magic("smops", "logs ep-a --since 10m")
+    # Workers write their access lines as they answer; give the line of the predict above a moment.
+    for _ in range(50):
+        log = shell.run_line_magic("smops", "logs ep-a --since 10m")
+        if "POST /invocations 200" in log:
+            break
+        time.sleep(0.1)
     shown = _shown(shell, log)
     assert "POST /invocations 200" in log and shown["text/plain"] == str(log)  # real line breaks, no repr
     assert len(shown["text/plain"].splitlines()) >= 2 and "\\n" not in shown["text/plain"]
