@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterable, Optional, Sequence
 
-from .core.types import CleanupResult, Endpoint, Model, PackageResult
+from .core.types import CleanupResult, Endpoint, Model, PackageResult, human_size
 
 
 def plural(n: int, word: str, many: Optional[str] = None) -> str:
@@ -50,14 +50,7 @@ def _cell(value: Any) -> str:
 
 
 def _human(n: Optional[int]) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    return "" if n is None else human_size(n)
 
 
 def _parse_time(stamp: str) -> Optional[float]:

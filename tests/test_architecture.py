@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[1] / "jupyter_smops"
 
 # The ground floor: imports nothing of the project above it.
 GROUND = {"core.types", "core.errors", "core.names", "core.files", "core.version", "core.limits",
-          "core.durations", "core.serving.contract"}
+          "core.durations", "core.procs", "core.serving.contract"}
 # Faces: parse, call the service, render. They may reach the core only through these.
 FACES = ("handlers", "magics", "cli", "commands", "extension", "views")
 FACE_MAY_IMPORT = {"core", "core.api", "core.config", "core.payload"} | GROUND

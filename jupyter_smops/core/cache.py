@@ -18,30 +18,13 @@ from pathlib import Path
 from typing import Optional
 
 from .files import private_dir, read_json, write_json
+from .procs import start_time as _start_time
 
 MARKER = "owner.json"
 # A folder whose marker is missing or unreadable (written by an older release, or the deploy was
 # killed between creating it and writing the marker) is left this long: no live deploy is that slow
 # to write a 100-byte file.
 UNMARKED_STALE_SECONDS = 600.0
-
-
-def _start_time(pid: int) -> Optional[str]:
-    """The kernel's start time of ``pid`` (tells a live process from a reused pid); None when gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        if os.path.isdir("/proc"):
-            return None
-        try:  # no procfs (macOS): existence is all that can be checked
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return "?"
-    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def new_fetch_folder(cache: Path, prefix: str, home: Optional[Path] = None) -> Path:

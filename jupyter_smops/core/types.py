@@ -114,7 +114,7 @@ class PackageResult(_Result):
         return d
 
     def __str__(self) -> str:
-        lines = [f"model.tar.gz: {self.path} ({_human(self.size)}, sha256 {self.sha256[:12]})",
+        lines = [f"model.tar.gz: {self.path} ({human_size(self.size)}, sha256 {self.sha256[:12]})",
                  f"framework: {self.framework} {self.framework_version or '?'} -> serving {self.serving_version or 'none'}"
                  + (f" + scikit-learn=={self.requirements_pin} installed at start" if self.requirements_pin else "")]
         lines += [f"  {c}" for c in self.checks]
@@ -158,7 +158,7 @@ class ModelVersion(_Result):
         return f"{self.name}:{self.version}"
 
     def __str__(self) -> str:
-        return (f"{self.ref}  {_human(self.size)}  sha256 {self.sha256[:12]}  "
+        return (f"{self.ref}  {human_size(self.size)}  sha256 {self.sha256[:12]}  "
                 f"sklearn {self.framework_version or '?'}  {self.approval_status}  {self.created_at}")
 
 
@@ -327,7 +327,8 @@ class CleanupResult(_Result):
         return "\n".join(parts) or "Nothing to clean up: you have no endpoints."
 
 
-def _human(n: int) -> str:
+def human_size(n: int) -> str:
+    """1536 -> '1.5 KB': the one way every face writes a size."""
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":

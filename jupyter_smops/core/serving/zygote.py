@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from ..procs import start_time as _start_time
+
 PRELOAD = ("numpy", "joblib", "sklearn", "sklearn.base", "sklearn.utils.validation", "sklearn.tree",
            "sklearn.ensemble", "sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing",
            "uvloop", "httptools", "jupyter_smops.core.serving.process", "jupyter_smops.core.serving.app")
@@ -185,25 +187,6 @@ def release(root: Path, pid: Optional[int] = None) -> None:
 def needed(root: Path) -> bool:
     """True while a lease holder or a local endpoint of ``root`` is alive."""
     return _live_leases(Path(root)) or _live_endpoints(Path(root))
-
-
-def _start_time(pid: int) -> Optional[str]:
-    """The kernel's start time of ``pid`` (a reused pid is another process); None if gone,
-    "?" without procfs (macOS) when the pid exists."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return None if fields[0] in ("Z", "X") else fields[19]
-    except OSError:
-        if os.path.isdir("/proc"):
-            return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    return "?"
 
 
 def _is_alive(pid: int, start: Optional[str]) -> bool:
