@@ -100,6 +100,7 @@ export const RULES: Smops.IRules = {
 export const STATUS: Smops.IStatus = {
   version: '0.1.0',
   api_version: 1,
+  runtime_url: null,
   backend: 'local',
   configured_backend: 'auto',
   owner: 'tester',

@@ -12,8 +12,7 @@ export function Snippets(props: {
   contentType: string;
   status: Smops.IStatus | null;
 }): JSX.Element | null {
-  // runtime_url is in the server's status (core.api.status) though not yet in the schema.
-  const facts = props.status as IRuntimeFacts | null;
+  const facts: IRuntimeFacts | null = props.status;
   const all = snippets(props.endpoint, props.body, props.contentType, facts);
   const [choice, setChoice] = React.useState<string>('curl');
   const [copied, setCopied] = React.useState(false);

@@ -511,6 +511,8 @@ export interface components {
         Status: {
             version: string;
             api_version: number;
+            /** @description The local SageMaker Runtime address (loopback, owner only): `boto3.client("sagemaker-runtime", endpoint_url=runtime_url)` invokes local endpoints unchanged. Null while no local endpoint runs. */
+            runtime_url: string | null;
             /** @enum {string} */
             backend: "local" | "aws";
             /** @enum {string} */
