@@ -9,6 +9,7 @@ from typing import Callable
 from .contract import JSON, LoadedModel, invoke, response
 
 _FLUSH_LINES = 2000
+_FLUSH_SECONDS = 0.05
 
 
 class RequestLog:
@@ -18,12 +19,13 @@ class RequestLog:
     """
 
     def __init__(self, path: str):
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self.lines: list[str] = []
         self.pid = os.getpid()
         self._second = -1
         self._stamp = ""
         self._scheduled = False
+        self._last_flush = 0.0
 
     def stamp(self) -> str:
         now = time.time()
@@ -39,9 +41,14 @@ class RequestLog:
         if len(self.lines) >= _FLUSH_LINES:
             self.flush()
         elif not self._scheduled:
-            # flush soon after a burst, so logs() shows a request ~50 ms after it was answered
-            self._scheduled = True
-            asyncio.get_running_loop().call_later(0.05, self.flush)
+            if time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+                # A request after a quiet spell (a notebook's predict): its line is in the log
+                # before the answer leaves, so `%smops logs` right after it shows it.
+                self.flush()
+            else:
+                # Within a burst: one write per tick, so logs() shows a request ~50 ms later.
+                self._scheduled = True
+                asyncio.get_running_loop().call_later(_FLUSH_SECONDS, self.flush)
 
     def error(self, text: str) -> None:
         self.lines.append(f"{self.stamp()} [w{self.pid}] {text.rstrip()}\n")
@@ -49,6 +56,7 @@ class RequestLog:
 
     def flush(self) -> None:
         self._scheduled = False
+        self._last_flush = time.monotonic()
         if self.lines:
             data = "".join(self.lines).encode("utf-8", "replace")
             self.lines = []
