@@ -126,6 +126,11 @@ class SmopsHandler(APIHandler):
                                   "message": "jupyter_smops hit an unexpected error; the Jupyter server log "
                                              "has the details. Try again, or report it if it repeats."}
         error["message"] = redact(str(error["message"]))
+        if status == 405:
+            # RFC 9110: a 405 names the methods the route does take.
+            allowed = [m.upper() for m in ("get", "post", "put", "patch", "delete")
+                       if getattr(type(self), m) is not getattr(web.RequestHandler, m)]
+            self.set_header("Allow", ", ".join(allowed))
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": error}, default=str))

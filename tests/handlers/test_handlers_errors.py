@@ -98,6 +98,8 @@ async def test_bad_requests_each_get_status_and_a_useful_message(api, world):
         error = data["error"]
         assert error["code"] == code, (case_id, error)
         assert words.lower() in error["message"].lower(), (case_id, error["message"])
+        if status == 405:  # the methods the route takes, as RFC 9110 asks
+            assert resp_headers["Allow"] == "GET", (case_id, resp_headers.get("Allow"))
         assert "Traceback" not in error["message"], case_id
     # Nothing was pushed, deployed or broken by all that: the server still answers.
     code, status_body, _ = await api("GET", "status")
