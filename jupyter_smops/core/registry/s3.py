@@ -264,8 +264,20 @@ class S3Registry(Registry):
         """Register the Model Package, then write ``smops.json``: the version becomes visible."""
         progress("registering", None, None)
         meta = version_metadata(package, name=name, version=version, owner=owner, source=source)
+        self.publish_metadata(meta, name=name, version=version, owner=owner)
+        s3_bucket.delete_quietly(self.s3, self.bucket, [self.key(name, version, CLAIM)])
+        progress("done", package.size, package.size)
+        return version_from_metadata(meta, self.uri(name, version))
+
+    def publish_metadata(self, meta: dict, *, name: str, version: int, owner: str,
+                         approval: str = "PendingManualApproval") -> dict:
+        """Register ``meta``'s Model Package (with ``approval``), then write ``smops.json`` once
+        (``IfNoneMatch``); on any failure the package is deleted again, so no package points at a
+        version that is not there. Sets ``meta["model_package_arn"]``; push and migration share it."""
         meta["model_package_arn"] = arn = self.packages.register(meta, owner, self.uri(name, version))
         try:
+            if approval != "PendingManualApproval":
+                self.packages.set_approval(arn, approval, f"{name}:{version}")
             with aws_errors(f"writing the metadata of {name}:{version}", "s3"):
                 self.s3.put_object(Bucket=self.bucket, Key=self.key(name, version, METADATA),
                                    Body=json.dumps(meta, indent=2, default=str).encode(),
@@ -274,9 +286,7 @@ class S3Registry(Registry):
         except BaseException:
             self.packages.delete(arn)  # no version, so no package pointing at it either
             raise
-        s3_bucket.delete_quietly(self.s3, self.bucket, [self.key(name, version, CLAIM)])
-        progress("done", package.size, package.size)
-        return version_from_metadata(meta, self.uri(name, version))
+        return meta
 
     def rollback(self, name: str, version: int) -> None:
         """Undo a failed push: abort its multipart uploads, delete its objects (best effort)."""

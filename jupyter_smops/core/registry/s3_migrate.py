@@ -12,7 +12,6 @@ overwritten: the version takes the next free one and the report says so.
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 from ..aws import aws_errors
 from ..errors import SmopsError
@@ -80,26 +79,15 @@ def migrate(registry, *, dry_run: bool = False) -> Migration:
 def _move(target, meta: dict, old: str, name: str, version: int, owner: str) -> int:
     """Copy one version into ``target``'s folder, then delete the old one; returns its number there."""
     number = _claim(target, name, version, owner)
-    new_arn: Optional[str] = None
     try:
         with aws_errors(f"copying {name}:{version}", "s3"):
             # A managed copy: artifacts over 5 GB are copied in parts.
             target.s3.copy({"Bucket": target.bucket, "Key": old + ARTIFACT}, target.bucket,
                            target.key(name, number), ExtraArgs={"Tagging": target.tagging(owner, name, number),
                                                                 "TaggingDirective": "REPLACE"})
-        moved = {**meta, "version": number}
-        status = meta.get("approval_status") or "PendingManualApproval"
-        new_arn = moved["model_package_arn"] = target.packages.register(moved, owner, target.uri(name, number))
-        if status != "PendingManualApproval":
-            target.packages.set_approval(new_arn, status, f"{name}:{number}")
-        with aws_errors(f"writing the metadata of {name}:{number}", "s3"):
-            target.s3.put_object(Bucket=target.bucket, Key=target.key(name, number, METADATA),
-                                 Body=json.dumps(moved, indent=2, default=str).encode(),
-                                 ContentType="application/json", IfNoneMatch="*",
-                                 Tagging=target.tagging(owner, name, number))
-    except BaseException:
-        if new_arn:
-            target.packages.delete(new_arn)
+        target.publish_metadata({**meta, "version": number}, name=name, version=number, owner=owner,
+                                approval=meta.get("approval_status") or "PendingManualApproval")
+    except BaseException:  # publish_metadata has deleted its package already
         target.rollback(name, number)
         raise
     s3_bucket.delete_quietly(target.s3, target.bucket, [target.key(name, number, CLAIM)])
