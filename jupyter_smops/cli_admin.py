@@ -144,8 +144,14 @@ def _admin(args) -> Any:
     if action == "policy":
         if args.document == "trust":
             return Document(policies.trust_policy())
-        return Document(policies.abac_policy(account=args.account or "*", bucket=args.bucket, prefix=args.prefix,
-                                             role_arn=args.role_arn, tag_key=args.tag_key))
+        options = dict(account=args.account or "*", bucket=args.bucket, prefix=args.prefix, role_arn=args.role_arn,
+                       tag_key=args.tag_key)
+        if args.whole:
+            return Document(policies.abac_policy(**options))
+        parts = policies.abac_policies(args.policy_name, **options)
+        if args.part:
+            return Document(parts[f"{args.policy_name}-{args.part}"])
+        return Document(parts)
     if action == "migrate-registry":
         return _migrate_registry(args)
     if action == "teardown" and not args.dry_run and not args.yes:
@@ -247,6 +253,12 @@ def _setup_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag-key", default="studiouserid", help="owner tag key")
 
 
+def _policy_parts() -> list:
+    from .core.admin.policies import part_names
+
+    return part_names()
+
+
 def _register_admin(subparsers) -> None:
     admin = subparsers.add_parser("admin", help="Studio domain, execution role, users and ABAC: set up and tear down",
                                   description="Set up a Studio domain for jupyter_smops users, and tear it down.")
@@ -297,6 +309,13 @@ def _register_admin(subparsers) -> None:
     p.add_argument("--bucket", help="registry bucket (default any sagemaker-* bucket)")
     p.add_argument("--prefix", default="model-artifacts")
     p.add_argument("--tag-key", default="studiouserid")
+    p.add_argument("--policy-name", default="SageMaker-Studio-ABAC",
+                   help="prefix of the managed policies' names, as bootstrap's --policy-name")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--part", choices=_policy_parts(),
+                       help="print only this managed policy's document (ready for aws iam create-policy)")
+    which.add_argument("--whole", action="store_true",
+                       help="print the union as one document (to read or evaluate: over IAM's size limit)")
     admin.set_defaults(func=_admin)
 
 

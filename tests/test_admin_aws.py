@@ -247,3 +247,25 @@ def test_a_failed_bootstrap_says_what_it_did_and_a_rerun_finishes(moto, caller):
     assert created == {("user profile", "alice"), ("IAM user", "alice"), ("user profile", "bob"), ("IAM user", "bob")
                        } | roles | {("user policy", name) for name in policy_names("SageMaker-Studio-ABAC")}
     assert "sagemaker.CreateDomain" not in [f"{s}.{op}" for s, op, _ in again.calls]
+
+
+def _user_with_old_policy(iam, others: int) -> None:
+    """alice as a release before the split left her: the single ABAC policy plus ``others``."""
+    iam.create_user(UserName="alice")
+    doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}'
+    names = ["SageMaker-Studio-ABAC"] + [f"other-{i}" for i in range(others)]
+    for name in names:
+        iam.attach_user_policy(UserName="alice", PolicyArn=iam.create_policy(PolicyName=name,
+                                                                              PolicyDocument=doc)["Policy"]["Arn"])
+
+
+@pytest.mark.parametrize("others", [0, 6])  # 6: the parts fit only once the old policy is gone
+def test_bootstrap_replaces_the_old_single_policy_by_its_parts(moto, caller, others):
+    iam = client("iam", moto)
+    _user_with_old_policy(iam, others)
+    assert any(s.state == "outdated" and s.name == "SageMaker-Studio-ABAC" for s in bs.status(caller, spec()).steps)
+    report = bs.bootstrap(caller, spec())
+    attached = sorted(p["PolicyName"] for p in iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"])
+    assert attached == sorted(policy_names("SageMaker-Studio-ABAC") + [f"other-{i}" for i in range(others)])
+    assert any(s.state == "detached" and s.name == "SageMaker-Studio-ABAC" for s in report.steps)
+    assert not bs.bootstrap(caller, spec()).changed  # and a second run finds nothing to do

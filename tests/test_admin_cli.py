@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 
 from jupyter_smops import __version__, cli, cli_admin
 from jupyter_smops.core.admin import teardown
+from jupyter_smops.core.admin.policies import POLICY_SIZE_LIMIT, abac_policies, abac_policy, policy_names
 from jupyter_smops.core.admin.calls import LiveCaller
 from test_admin_lcc import _run, studio  # noqa: F401 (fixture)
 from test_admin_support import ACCOUNT, FakeStudio, client, routed_caller
@@ -171,6 +172,14 @@ def test_policy_printing_and_lcc_print(capsys):
     assert cli.main(["admin", "policy", "abac", "--account", ACCOUNT, "--bucket", "team-registry"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert "arn:aws:s3:::team-registry" in json.dumps(document)
+    # By default the four managed policies bootstrap creates, each under IAM's size limit.
+    assert list(document) == policy_names("SageMaker-Studio-ABAC")
+    assert all(len(json.dumps(d, separators=(",", ":"))) <= POLICY_SIZE_LIMIT for d in document.values())
+    assert cli.main(["admin", "policy", "abac", "--part", "Registry", "--policy-name", "Team"]) == 0
+    part = json.loads(capsys.readouterr().out)
+    assert part == abac_policies("Team")["Team-Registry"]
+    assert cli.main(["admin", "policy", "abac", "--whole"]) == 0
+    assert json.loads(capsys.readouterr().out) == abac_policy()
     assert cli.main(["admin", "policy", "trust"]) == 0
     assert json.loads(capsys.readouterr().out)["Statement"][0]["Action"] == "sts:AssumeRole"
     assert cli.main(["lifecycle-config", "print", "--version", "0.1.0"]) == 0

@@ -365,12 +365,20 @@ class Bootstrap:
 
     def _attach_user_policies(self, user: str, attached: set) -> None:
         missing = [arn for arn in self.s.policy_arns if arn not in attached]
-        if self.apply and len(attached) + len(missing) > policies.USER_MANAGED_POLICY_LIMIT:
+        # Releases before the split attached one policy named --policy-name: the parts replace it.
+        legacy = f"arn:aws:iam::{self.s.account}:policy/{self.spec.policy_name}"
+        replaced = legacy in attached and legacy not in self.s.policy_arns
+        if self.apply and len(attached) - replaced + len(missing) > policies.USER_MANAGED_POLICY_LIMIT:
             # Checked before attaching any, so the user is never left with only part of the policy.
             raise BadRequest(f"IAM user {user} has {len(attached)} managed policies attached; the "
                              f"{len(missing)} ABAC policies would pass IAM's limit of "
                              f"{policies.USER_MANAGED_POLICY_LIMIT} per user. Detach some of its policies (or raise "
                              f"the quota 'Managed policies per user') and run bootstrap again.")
+        # The old policy goes after the parts are on, so access never lapses; first only when the
+        # parts cannot fit beside it (they replace it a moment later).
+        first = replaced and len(attached) + len(missing) > policies.USER_MANAGED_POLICY_LIMIT
+        if first:
+            self._detach_legacy(user, legacy)
         for arn in self.s.policy_arns:
             name = arn.rsplit("/", 1)[-1]
             if arn in attached:
@@ -380,7 +388,17 @@ class Bootstrap:
             else:
                 self.caller.call("iam", "AttachUserPolicy", UserName=user, PolicyArn=arn)
                 self.report.add("user policy", name, "attached", f"to {user}")
+        if replaced and not first:
+            self._detach_legacy(user, legacy)
 
+    def _detach_legacy(self, user: str, legacy: str) -> None:
+        """Detach the single pre-split ABAC policy (admin teardown deletes it once unused)."""
+        name = legacy.rsplit("/", 1)[-1]
+        if self.apply:
+            self.caller.call("iam", "DetachUserPolicy", UserName=user, PolicyArn=legacy)
+            self.report.add("user policy", name, "detached", f"from {user}: replaced by its parts")
+        else:
+            self.report.add("user policy", name, "outdated", f"attached to {user}: bootstrap replaces it by its parts")
 
 def profile_tag(caller: Caller, domain_id: str, name: str, tag_key: str) -> Optional[str]:
     """The owner tag of user profile ``name`` (None when it has none or is gone)."""

@@ -198,6 +198,11 @@ _PARTS = {
 }
 
 
+def part_names() -> list[str]:
+    """The parts' short names (``Studio``, ``Registry``, ...), in the order bootstrap attaches them."""
+    return list(_PARTS)
+
+
 def policy_names(base: str) -> list[str]:
     """The managed policies bootstrap creates for ``base`` (``--policy-name``): ``<base>-<part>``."""
     return [f"{base}-{part}" for part in _PARTS]
