@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_smops.core.config import SmopsConfig
-from jupyter_smops.core.endpoints.local import LocalEndpoints, _extract
+from jupyter_smops.core.endpoints.local import LocalEndpoints
+from jupyter_smops.core.endpoints.local_process import extract
 from jupyter_smops.core.errors import InvalidArtifact
 from jupyter_smops.core.packaging import safe_extract, validate_package
 from jupyter_smops.core.packaging.archive import ArchiveLimits
@@ -91,7 +92,7 @@ def test_validation_refuses_the_bomb_with_the_archive_check(bomb):
 def test_a_local_deploy_extracts_with_the_settings_limits(bomb, tmp_path):
     endpoints = LocalEndpoints(SmopsConfig(home=str(tmp_path / "home")))
     with pytest.raises(InvalidArtifact, match="SMOPS_ARCHIVE_MAX_RATIO"):
-        _extract(bomb, tmp_path / "model", endpoints.archive_limits)
+        extract(bomb, tmp_path / "model", endpoints.archive_limits)
     assert _written(tmp_path / "model") < MIB
 
 

@@ -48,14 +48,14 @@ def test_core_imports_without_jupyter_modules():
 def test_listing_and_describing_local_endpoints_imports_no_numpy(tmp_path):
     # A local endpoint's state as LocalEndpoints writes it; this test process stands in as the
     # deployer that is still starting it ("Creating").
-    from jupyter_smops.core.endpoints.local import process_start
+    from jupyter_smops.core.procs import start_time
 
     folder = tmp_path / "endpoints" / "demo"
     folder.mkdir(parents=True)
     (folder / "state.json").write_text(json.dumps({
         "name": "demo", "uid": "u1", "model": "iris", "version": 1, "owner": "someone", "status": "Creating",
         "created_at": "2024-01-01T00:00:00.000Z", "workers": 1, "deployer_pid": os.getpid(),
-        "deployer_start": process_start(os.getpid())}))
+        "deployer_start": start_time(os.getpid())}))
     env = dict(os.environ, SMOPS_HOME=str(tmp_path), SMOPS_BACKEND="local")
     out = _run("""
         from jupyter_smops.core import Smops

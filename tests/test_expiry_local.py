@@ -10,7 +10,8 @@ from jupyter_smops.core.api import Smops
 from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.deploy_plan import check_expiry
 from jupyter_smops.core.durations import parse_duration
-from jupyter_smops.core.endpoints.local import LocalEndpoints, alive
+from jupyter_smops.core.endpoints.local import LocalEndpoints
+from jupyter_smops.core.endpoints.local_process import alive
 from jupyter_smops.core.errors import BadRequest, NotFound
 from jupyter_smops.core.types import DeployOptions
 from test_serving_support import (DEFAULT_HANDLERS, build_tarball, iris_tree, teardown_endpoints, version,  # noqa: F401

@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from jupyter_smops.core.config import SmopsConfig
-from jupyter_smops.core.endpoints.local import LocalEndpoints, _terminate, alive, process_start
+from jupyter_smops.core.endpoints.local import LocalEndpoints
+from jupyter_smops.core.endpoints.local_process import alive, terminate
+from jupyter_smops.core.procs import start_time
 from jupyter_smops.core.errors import BadRequest, Conflict, NotFound
 from test_serving_support import (DEFAULT_HANDLERS, SEED_INFERENCE, deploy, iris_tree, spawned_pids,  # noqa: F401
                                   teardown_endpoints, wait_for)
@@ -209,7 +211,7 @@ def test_sigkill_after_the_grace_period(tmp_path):
                             stdout=subprocess.PIPE, text=True)
     proc.stdout.readline()
     start = time.perf_counter()
-    _terminate(proc.pid, process_start(proc.pid), grace=0.5)
+    terminate(proc.pid, start_time(proc.pid), grace=0.5)
     proc.wait(timeout=5)
     assert proc.returncode == -signal.SIGKILL and time.perf_counter() - start >= 0.5
 

@@ -20,7 +20,8 @@ import pytest
 from botocore.config import Config
 
 from jupyter_smops.core.config import SmopsConfig
-from jupyter_smops.core.endpoints.local import LocalEndpoints, process_start
+from jupyter_smops.core.endpoints.local import LocalEndpoints
+from jupyter_smops.core.procs import start_time
 from jupyter_smops.core.files import write_json
 from jupyter_smops.core.limits import MAX_PAYLOAD_BYTES
 from jupyter_smops.core.serving import peer, runtime_gateway
@@ -142,7 +143,7 @@ def test_custom_attributes_round_trip(runtime_url, le):
         me = os.getpid()
         write_json(d / "state.json", {"name": "echo-container", "uid": "x", "model": "echo", "version": 1,
                                       "owner": "tester", "status": "Creating", "created_at": "2026-01-01T00:00:00Z",
-                                      "pid": me, "pid_start": process_start(me)})
+                                      "pid": me, "pid_start": start_time(me)})
         write_json(d / "runtime.json", {"status": "InService", "pid": me, "url": f"http://127.0.0.1:{server.server_port}"})
         out = client(runtime_url).invoke_endpoint(EndpointName="echo-container", Body=b"{}", ContentType="application/json",
                                                   Accept="application/json", CustomAttributes="trace-id=42,c1")

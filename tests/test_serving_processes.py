@@ -18,7 +18,7 @@ from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.local import LocalEndpoints
 from jupyter_smops.core.errors import ModelError
 from jupyter_smops.core.limits import MAX_PAYLOAD_BYTES
-from jupyter_smops.core.serving import zygote
+from jupyter_smops.core.serving import leases, zygote
 from test_serving_support import DEFAULT_HANDLERS, deploy, iris_tree, teardown_endpoints, wait_for  # noqa: F401
 
 ROW = json.dumps([[5.1, 3.5, 1.4, 0.2]]).encode()
@@ -74,7 +74,7 @@ def test_a_lease_keeps_it_and_a_killed_holder_drops_it(tmp_path, short_grace):
     root = tmp_path / "endpoints"
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
-        zygote.hold(root, holder.pid)
+        leases.hold(root, holder.pid)
         assert zygote.warm(root)
         time.sleep(5)  # well past the 1 s grace: the lease keeps it
         assert len(fork_servers(root)) == 1

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from jupyter_smops.core.endpoints.base import DeployOptions
-from jupyter_smops.core.endpoints.local import LocalEndpoints, alive
+from jupyter_smops.core.endpoints.local import LocalEndpoints
+from jupyter_smops.core.endpoints.local_process import alive
 from jupyter_smops.core.serving import contract, default_functions
 from jupyter_smops.core.types import ModelVersion
 

@@ -186,15 +186,15 @@ class Smops:
         """Keep the local endpoints' warm fork server (once started) while this process lives;
         the Jupyter server holds it for its lifetime. Builds no backend (endpoints_class is read
         lazily, at the first operation)."""
-        from .serving import zygote
+        from .serving import leases
 
-        zygote.hold(self.config.home_path / "endpoints")
+        leases.hold(self.config.home_path / "endpoints")
 
     def release_warm_server(self) -> None:
         """Drop this process's hold: the fork server exits soon when nothing else needs it."""
-        from .serving import zygote
+        from .serving import leases
 
-        zygote.release(self.config.home_path / "endpoints")
+        leases.release(self.config.home_path / "endpoints")
 
     def _warm_root(self) -> Optional[Path]:
         """Where the local endpoints' warm fork server lives: validation forks its probe from

@@ -132,14 +132,14 @@ def test_stopping_the_server_says_which_endpoints_keep_running(servers, fault_en
 def test_the_server_holds_the_fork_server_until_killed(servers, fault_env):
     """The extension's lease keeps the warm fork server past its grace; a SIGKILLed server's
     lease dies with it, so the fork server goes too (SMOPS_ZYGOTE_GRACE=2 here)."""
-    from jupyter_smops.core.serving import zygote
+    from jupyter_smops.core.serving import leases
 
     server = servers()
     push_ok(server)  # the validation probe started the fork server
     root = fault_env / "endpoints"
     forksrv = lambda: [p for p in home_processes(fault_env) if open(f"/proc/{p}/comm").read().strip() == "smops-forksrv"]  # noqa: E731
     assert forksrv()
-    assert zygote.needed(root)
+    assert leases.needed(root)
     import time
 
     time.sleep(6)

@@ -15,7 +15,6 @@ import fcntl
 import http.client
 import os
 import shutil
-import signal
 import socket
 import threading
 import time
@@ -24,62 +23,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..errors import BadRequest, Conflict, InvalidArtifact, ModelError, NotFound, SmopsError, Timeout, UpstreamError
+from ..errors import BadRequest, Conflict, ModelError, NotFound, SmopsError, Timeout, UpstreamError
 from ..names import validate_endpoint_name
 from ..files import private_dir, read_json, write_json
-from ..serving import zygote
+from ..serving import leases, zygote
 from ..durations import iso_utc, parse_iso
 from ..types import (CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, PublicFront, expiry_fields,
                      no_progress)
-from . import logtime
+from ..procs import start_time
+from . import local_logs
 from .base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
+from .local_process import alive, extract, note_requirements, ping, terminate
 
 STATE, RUNTIME, LOG = "state.json", "runtime.json", "endpoint.log"
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def process_start(pid: int) -> Optional[str]:
-    """The kernel's start time of ``pid`` (tells a live endpoint from a reused pid); None if gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        if not os.path.isdir("/proc"):  # no procfs (macOS): existence is all we can check
-            try:
-                os.kill(pid, 0)
-                return "?"
-            except ProcessLookupError:
-                return None
-            except PermissionError:
-                return "?"
-        return None
-    return None if fields[0] in ("Z", "X") else fields[19]
-
-
-def _note_requirements(model_dir: Path, log: Path) -> None:
-    """A local endpoint serves with this environment's packages and installs nothing: when they do
-    not satisfy code/requirements.txt, the endpoint's log says so first (the deploy plan did too)."""
-    from ..packaging.requirements import environment_note
-
-    try:
-        text = (model_dir / "code" / "requirements.txt").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    note = environment_note(text)
-    if note:
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # as the endpoint process opens it
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fh.write(f"jupyter_smops: warning: {note}\n")
-
-
-def alive(pid: Optional[int], start: Optional[str]) -> bool:
-    if not pid:
-        return False
-    now = process_start(pid)
-    return now is not None and (start in (None, "?") or now == "?" or now == start)
 
 
 class LocalEndpoints(Endpoints):
@@ -104,18 +64,18 @@ class LocalEndpoints(Endpoints):
     def warm(self) -> bool:
         """Start the pre-imported fork server now so the next deploy is fast (non-essential), and
         keep it while this process (a kernel with the magics) lives."""
-        zygote.hold(self.root)
+        leases.hold(self.root)
         private_dir(self.root, home=self.home)  # the fork server keeps its lock and log here
         return zygote.warm(self.root)
 
     def hold(self) -> None:
         """Keep the fork server (once started) while this process lives: the Jupyter server
         extension holds it for the server's lifetime."""
-        zygote.hold(self.root)
+        leases.hold(self.root)
 
     def release(self) -> None:
         """Drop this process's hold; the fork server exits soon when nothing else needs it."""
-        zygote.release(self.root)
+        leases.release(self.root)
 
     def shutdown(self) -> None:
         """Stop the fork server (endpoints keep running)."""
@@ -176,21 +136,21 @@ class LocalEndpoints(Endpoints):
         expires_at = iso_utc(time.time() + expires_in) if expires_in else None
         state = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "owner": owner,
                  "status": "Creating", "created_at": _now(), "sha256": mv.sha256, "workers": self.workers,
-                 "deployer_pid": os.getpid(), "deployer_start": process_start(os.getpid()),
+                 "deployer_pid": os.getpid(), "deployer_start": start_time(os.getpid()),
                  "log": str(d / LOG), "expires_at": expires_at}
         write_json(d / STATE, state)
         progress("fetching", None, None)
         tarball = fetch(mv)
         progress("extracting", None, None)
-        _extract(Path(tarball), d / "model", self.archive_limits)
-        _note_requirements(d / "model", d / LOG)
+        extract(Path(tarball), d / "model", self.archive_limits)
+        note_requirements(d / "model", d / LOG)
         spec = {"name": name, "uid": uid, "model": mv.name, "version": mv.version, "dir": str(d),
                 "model_dir": str(d / "model"), "log": str(d / LOG), "workers": self.workers,
                 "host": "127.0.0.1", "port": 0, "envs_root": str(self.root / ".envs")}
         write_json(d / "spec.json", spec)
         progress("starting", None, None)
         pid = zygote.spawn(self.root, d / "spec.json")
-        state.update(pid=pid, pid_start=process_start(pid))
+        state.update(pid=pid, pid_start=start_time(pid))
         write_json(d / STATE, state)
         self._start_runtime()
 
@@ -205,7 +165,7 @@ class LocalEndpoints(Endpoints):
                 raise Conflict(f"Endpoint {name} was deleted while it was being created.") from None
             if ep.status == "Failed":
                 return ep
-            if ep.status == "InService" and ep.url and _ping(ep.url):
+            if ep.status == "InService" and ep.url and ping(ep.url):
                 return ep
             if time.monotonic() > deadline:
                 raise Timeout(f"Endpoint {name} is still {ep.status} after {timeout:g} s; it keeps starting "
@@ -281,7 +241,7 @@ class LocalEndpoints(Endpoints):
             return "Failed", runtime.get("failure_reason") or "The endpoint process failed; see its log."
         pid = state.get("pid")
         if pid and not alive(pid, state.get("pid_start")):
-            last = " | ".join(self._tail(d / LOG, 5).splitlines()[-5:])
+            last = " | ".join(local_logs.tail(d / LOG, 5).splitlines()[-5:])
             return "Failed", (f"The endpoint process (pid {pid}) is no longer running: it crashed or was "
                               f"killed. Delete the endpoint and deploy again. Last log lines: {last}")
         if not pid and not alive(state.get("deployer_pid"), state.get("deployer_start")):
@@ -311,41 +271,14 @@ class LocalEndpoints(Endpoints):
     def logs(self, name: str, tail: int = 200, since: Optional[float] = None) -> str:
         """The last ``tail`` lines of the endpoint's log (requests, prints, tracebacks), of those
         stamped at or after ``since`` when given (unstamped lines go with the line before)."""
-        log = self._log_path(name)
-        if since is None:
-            return self._tail(log, tail)
-        text = self._tail(log, logtime.MAX_LOG_LINES)
-        kept = list(logtime.lines_since(text.splitlines(), since))
-        return "\n".join(kept[-tail:]) if tail > 0 else ""
+        return local_logs.since(self._log_path(name), tail, since)
 
     def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None,
                     poll: float = 0.25) -> Iterator[str]:
         """New lines of the endpoint's log file as they are written (after the ``since`` window's
         lines when given); ends at ``until`` (epoch seconds) or when the endpoint is deleted."""
-        log = self._log_path(name)
-        if since is not None:
-            yield from self.logs(name, tail=logtime.MAX_LOG_LINES, since=since).splitlines()
-        fh = None
-        while fh is None:  # the process may not have written its first line yet
-            try:
-                fh = open(log, "rb")
-            except FileNotFoundError:
-                if not (self.root / name / STATE).exists() or (until and time.time() >= until):
-                    return
-                time.sleep(poll)
-        with fh:
-            fh.seek(0, os.SEEK_END)
-            partial = b""
-            while True:
-                chunk = fh.read(65536)
-                if chunk:
-                    *done, partial = (partial + chunk).split(b"\n")
-                    for line in done:
-                        yield line.decode("utf-8", "replace")
-                    continue
-                if not (self.root / name / STATE).exists() or (until and time.time() >= until):
-                    return
-                time.sleep(poll)
+        state = self.root / name / STATE
+        yield from local_logs.follow(self._log_path(name), state.exists, since_time=since, until=until, poll=poll)
 
     def _log_path(self, name: str) -> Path:
         validate_endpoint_name(name)
@@ -353,23 +286,6 @@ class LocalEndpoints(Endpoints):
         if not (d / STATE).exists():
             raise NotFound(f"No local endpoint named {name!r}. List them with %smops endpoints.")
         return d / LOG
-
-    @staticmethod
-    def _tail(path: Path, lines: int) -> str:
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                block, data = 65536, b""
-                while size > 0 and data.count(b"\n") <= lines:
-                    step = min(block, size)
-                    size -= step
-                    fh.seek(size)
-                    data = fh.read(step) + data
-        except FileNotFoundError:
-            return ""
-        text = data.decode("utf-8", "replace")
-        return "\n".join(text.splitlines()[-lines:]) if lines > 0 else ""
 
     # -- invoke -----------------------------------------------------------------------
     def invoke(self, name: str, body: bytes, *, content_type: Optional[str] = None,
@@ -436,7 +352,7 @@ class LocalEndpoints(Endpoints):
             state["status"] = "Deleting"
             write_json(d / STATE, state)
         progress("stopping", None, None)
-        _terminate(state.get("pid"), state.get("pid_start"), self.kill_grace)
+        terminate(state.get("pid"), state.get("pid_start"), self.kill_grace)
         progress("removing", None, None)
         with self._lock(name):
             current = read_json(d / STATE)
@@ -480,42 +396,3 @@ class LocalEndpoints(Endpoints):
         with open(locks / f"{name.lower()}.lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             yield
-
-
-def _extract(tarball: Path, dest: Path, limits=None) -> None:
-    """Unpack as SageMaker does into /opt/ml/model, with the registry's own safe extraction
-    (no absolute paths, ``..``, links or devices; the archive limits of the settings)."""
-    from ..packaging import safe_extract
-
-    private_dir(dest)
-    try:
-        safe_extract(tarball, dest, limits)
-    except OSError as exc:
-        raise InvalidArtifact(f"Cannot unpack {tarball.name}: {exc}. Rebuild it with %smops package.") from None
-
-
-def _ping(url: str) -> bool:
-    try:
-        conn = http.client.HTTPConnection(url.split("//", 1)[1], timeout=2)
-        conn.request("GET", "/ping")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
-        return False
-
-
-def _terminate(pid: Optional[int], start: Optional[str], grace: float) -> None:
-    """SIGTERM the endpoint's process group, then SIGKILL it if it outlives ``grace``."""
-    if not pid or not alive(pid, start):
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)  # the supervisor leads its own session: this reaches the workers too
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 5.0)
-        while time.monotonic() < deadline:
-            if not alive(pid, start):
-                return
-            time.sleep(0.01)

@@ -57,7 +57,7 @@ def has_endpoints(root: Path) -> bool:
 
 
 def _alive(record: dict) -> bool:
-    from ..endpoints.local import alive
+    from ..endpoints.local_process import alive
 
     return alive(record.get("pid"), record.get("pid_start"))
 
@@ -96,10 +96,10 @@ def ensure(root: Path) -> str:
         finally:
             sock.close()
         _children.append(proc)
-        from ..endpoints.local import process_start
+        from ..procs import start_time
 
         url = f"http://127.0.0.1:{port}"
-        write_json(root / RECORD, {"url": url, "port": port, "pid": proc.pid, "pid_start": process_start(proc.pid),
+        write_json(root / RECORD, {"url": url, "port": port, "pid": proc.pid, "pid_start": start_time(proc.pid),
                                    "fingerprint": fp})
         return url
 

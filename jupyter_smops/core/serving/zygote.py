@@ -7,8 +7,8 @@ named after the folder, and every request carries the asker's fingerprint (``sys
 numpy and scikit-learn versions, serving code); a fork server with another fingerprint is replaced
 (after ``pip install -U scikit-learn`` nothing is served by the old import). It is started on first
 use, detached from the caller (its own session, so it outlives a kernel restart), and kept only
-while something needs it: a lease (``hold``: the Jupyter server extension and a kernel with the
-magics hold one for their lifetime) or a live local endpoint. Without either it exits
+while something needs it: a lease (``leases.hold``: the Jupyter server extension and a kernel with the
+magics hold one for their lifetime; see ``leases``) or a live local endpoint. Without either it exits
 ``SMOPS_ZYGOTE_GRACE`` seconds (60) after its last request, at once on ``stop_if_unneeded`` (local
 cleanup), and when the folder is removed. ``SMOPS_ZYGOTE=0`` turns it off: each endpoint then
 starts a fresh interpreter. Model code never runs in the fork server itself, only in its children.
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..procs import start_time as _start_time
+from .leases import needed
 
 PRELOAD = ("numpy", "joblib", "sklearn", "sklearn.base", "sklearn.utils.validation", "sklearn.tree",
            "sklearn.ensemble", "sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing",
@@ -36,7 +37,6 @@ PRELOAD = ("numpy", "joblib", "sklearn", "sklearn.base", "sklearn.utils.validati
 # One BLAS/OpenMP thread per worker process: N workers x M threads on a few cores only thrash.
 THREAD_LIMITS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _CONNECT_TIMEOUT = 120.0
-_LEASES = ".zygote-leases"
 _TICK = 2.0
 _children: list = []  # direct-spawn Popen objects, kept so Python reaps them
 
@@ -140,7 +140,7 @@ def wait_exit(pid: int, timeout: float) -> bool:
 
 def warm(root: Path) -> bool:
     """Make sure a fork server of this environment is running for ``root`` (False when it
-    cannot start). It does not keep it running: see ``hold``."""
+    cannot start). It does not keep it running: see ``leases.hold``."""
     try:
         _request(root, {"cmd": "ping"})
         return True
@@ -163,60 +163,6 @@ def stop_if_unneeded(root: Path) -> bool:
         return bool(_request(root, {"cmd": "exit-if-unneeded"}, start=False).get("exiting"))
     except ZygoteUnavailable:
         return True
-
-
-def hold(root: Path, pid: Optional[int] = None) -> Path:
-    """Keep the fork server of ``root`` while process ``pid`` (this one) lives: a lease file the
-    fork server checks every few seconds (a killed holder's lease dies with it). Starts nothing."""
-    pid = pid or os.getpid()
-    leases = Path(root) / _LEASES
-    leases.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = leases / f"{pid}-{_start_time(pid) or 0}"
-    path.touch(mode=0o600)
-    return path
-
-
-def release(root: Path, pid: Optional[int] = None) -> None:
-    """Drop the leases of ``pid`` (this process); the fork server exits after its grace if
-    nothing else needs it."""
-    pid = pid or os.getpid()
-    for path in (Path(root) / _LEASES).glob(f"{pid}-*"):
-        path.unlink(missing_ok=True)
-
-
-def needed(root: Path) -> bool:
-    """True while a lease holder or a local endpoint of ``root`` is alive."""
-    return _live_leases(Path(root)) or _live_endpoints(Path(root))
-
-
-def _is_alive(pid: int, start: Optional[str]) -> bool:
-    now = _start_time(pid)
-    return now is not None and (start in (None, "?", "0") or now == "?" or now == start)
-
-
-def _live_leases(root: Path) -> bool:
-    live = False
-    for path in (root / _LEASES).glob("*-*"):
-        pid, _, start = path.name.partition("-")
-        if pid.isdigit() and _is_alive(int(pid), start):
-            live = True
-        else:
-            path.unlink(missing_ok=True)  # its holder is gone (killed, or exited without release)
-    return live
-
-
-def _live_endpoints(root: Path) -> bool:
-    for state_path in root.glob("*/state.json"):
-        if state_path.parent.name.startswith("."):
-            continue
-        try:
-            state = json.loads(state_path.read_text())
-        except (OSError, ValueError):
-            continue
-        pid = state.get("pid")
-        if pid and _is_alive(int(pid), state.get("pid_start")):
-            return True
-    return False
 
 
 def _request(root: Path, message: dict, start: bool = True) -> dict:
