@@ -56,12 +56,9 @@ def test_server_killed_while_pushing(servers, fault_env, server_root, phase):
     # No half version: the registry shows none, and the next push is version 1 (nothing burned).
     assert smops().models() == []
     assert push_here(server_root) == 1
-    # The crashed push's staging folder is gone after the next push (or never existed).
-    left = leftovers(fault_env)
-    if left and all("/.staging-" in p for p in left):
-        pytest.xfail(f"a crashed push's staging folder stays until it is an hour old "
-                     f"(registry/local.py _STALE_STAGING_SECONDS; issue 15 item 3, sweeps): {left}")
-    assert left == [], left
+    # The crashed push's staging folder (named after the killed server's pid) is gone after the
+    # next push, at once (or never existed).
+    assert leftovers(fault_env) == [], leftovers(fault_env)
     assert_clean_after_cleanup(fault_env)
 
 

@@ -4,6 +4,10 @@ A push is staged in a temporary folder beside the versions and published with on
 ``rename``; a version number is claimed by that rename itself (renaming onto an existing,
 non-empty ``v<N>`` fails), so concurrent pushes from many processes get distinct numbers and a
 reader never sees a half-written version.
+
+A staging folder's name carries its writer's pid and that pid's start time
+(``.staging-<pid>-<start>-<hex>``): a push killed mid-store (the Jupyter server, a kernel) leaves
+one behind, and the next push of the model, or cleanup, removes it as soon as that process is gone.
 """
 from __future__ import annotations
 
@@ -20,11 +24,14 @@ from typing import Optional
 from ..errors import BadRequest, NotFound, UpstreamError
 from ..files import private_copy, private_dir, sha256_file, write_json
 from ..names import check_case_unique, validate_model_name
+from ..procs import start_time as _start_time
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
 from .base import Registry, package_facts, streamed_package
 from .layout import ARTIFACT, METADATA, VERSION_DIR, version_from_metadata, version_metadata, version_path
 
+# A staging folder without its writer in its name (an older release's) is left this long.
 _STALE_STAGING_SECONDS = 3600
+STAGING = ".staging-"
 
 
 class LocalRegistry(Registry):
@@ -105,7 +112,10 @@ class LocalRegistry(Registry):
                 pass
         private_dir(model_dir, home=self.home)
         self._sweep_staging(model_dir)
-        staging = private_dir(model_dir / f".staging-{uuid.uuid4().hex}")
+        pid = os.getpid()
+        # The writer is in the name, not in a file inside: there is no moment without it, and the
+        # folder is renamed into the version as it is.
+        staging = private_dir(model_dir / f"{STAGING}{pid}-{_start_time(pid) or 0}-{uuid.uuid4().hex}")
         return model_dir, staging
 
     def _publish(self, model_dir: Path, staging: Path, package: PackageResult, name: str,
@@ -124,15 +134,26 @@ class LocalRegistry(Registry):
                 raise
             return version_from_metadata(meta, str(target / ARTIFACT))
 
-    def _sweep_staging(self, model_dir: Path) -> None:
-        """Remove staging folders left by crashed pushes (old enough to be surely dead)."""
-        cutoff = time.time() - _STALE_STAGING_SECONDS
-        for entry in model_dir.glob(".staging-*"):
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    shutil.rmtree(entry, ignore_errors=True)
-            except FileNotFoundError:
-                pass
+    def _sweep_staging(self, model_dir: Path, *, dry_run: bool = False) -> list[Path]:
+        """Remove (list only, on a ``dry_run``) the staging folders of pushes whose process is gone."""
+        dead = [entry for entry in sorted(model_dir.glob(f"{STAGING}*")) if _staging_is_dead(entry)]
+        if not dry_run:
+            for entry in dead:
+                shutil.rmtree(entry, ignore_errors=True)
+        return dead
+
+    def leftovers(self, owner: Optional[str], *, dry_run: bool = False) -> list[str]:
+        """Staging folders of pushes that died (the server or a kernel killed mid-store), removed
+        unless ``dry_run``. The registry is this user's own folder, so ``owner`` changes nothing."""
+        try:
+            models = sorted(d for d in self.root.iterdir() if d.is_dir() and not d.name.startswith("."))
+        except FileNotFoundError:
+            return []
+        found = []
+        for model_dir in models:
+            for entry in self._sweep_staging(model_dir, dry_run=dry_run):
+                found.append(f"registry/{model_dir.name}/{entry.name} (a push that died while storing)")
+        return found
 
     def _read(self, name: str, version: int) -> ModelVersion:
         path = self._version_dir(name, version)
@@ -216,3 +237,17 @@ class LocalRegistry(Registry):
         write_json(path, data)
         return dataclasses.replace(mv, approval_status=status)
 
+
+
+def _staging_is_dead(entry: Path, *, now: Optional[float] = None) -> bool:
+    """Whether ``entry`` (``.staging-<pid>-<start>-<hex>``) belongs to a process that is gone: its
+    pid is not running, or runs with another start time (reused). A name without a writer (an older
+    release's) is dead once it is an hour old."""
+    parts = entry.name[len(STAGING):].split("-")
+    if len(parts) == 3 and parts[0].isdigit():
+        start = _start_time(int(parts[0]))
+        return start is None or (parts[1] not in ("0", "?") and start not in ("?", parts[1]))
+    try:
+        return entry.stat().st_mtime < (time.time() if now is None else now) - _STALE_STAGING_SECONDS
+    except FileNotFoundError:
+        return False
