@@ -103,6 +103,10 @@ class PackageResult(_Result):
     requirements: list = field(default_factory=list)
     requirements_pin: Optional[str] = None
     pin_added: bool = False
+    # Content types code/inference.py reads (request) and writes (response), from its source
+    # (packaging.content_types); None when it cannot tell, so every type is offered.
+    accepts: Optional[list] = None
+    produces: Optional[list] = None
 
     @property
     def ok(self) -> bool:
@@ -152,6 +156,9 @@ class ModelVersion(_Result):
     requirements: list = field(default_factory=list)  # as PackageResult's three fields
     requirements_pin: Optional[str] = None
     pin_added: bool = False
+    # As PackageResult's: recorded at push; None when unknown or pushed before they were recorded.
+    accepts: Optional[list] = None
+    produces: Optional[list] = None
 
     @property
     def ref(self) -> str:

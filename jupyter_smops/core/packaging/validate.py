@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from ..errors import BadRequest, InvalidArtifact
 from ..types import Check, PackageResult
-from . import requirements, static
+from . import content_types, requirements, static
 from .archive import ArchiveLimits, list_names, safe_extract, sha256_file
 
 PROGRAM = "code/inference.py"
@@ -54,10 +54,11 @@ def validate_package(path: Path, *, timeout: float = 60, sample: Any = None,
             raise InvalidArtifact(_failure_message(path, exc.checks), exc.checks) from None
         checks = [Check("archive-safe", True, f"{len(members)} entries, relative paths, no links")]
         files = list_names(members)
-        checks_more, model_file, probe = _check_tree(model_dir, files, timeout, sample, warm_root)
+        checks_more, model_file, probe, types = _check_tree(model_dir, files, timeout, sample, warm_root)
         checks += checks_more
         wanted = _requirements_text(model_dir)
-    return _result(str(path.resolve()), sha256, size, checks, model_file, probe, sample, wanted=wanted, accept=accept)
+    return _result(str(path.resolve()), sha256, size, checks, model_file, probe, sample, wanted=wanted, accept=accept,
+                   types=types)
 
 
 def validate_sources(files: dict[str, Path], *, timeout: float = 60, sample: Any = None,
@@ -86,22 +87,22 @@ def validate_sources(files: dict[str, Path], *, timeout: float = 60, sample: Any
         sizes = {name: Path(source).stat().st_size for name, source in files.items()}
         checks = [Check("archive-safe", True, f"{len(files)} files, written by jupyter_smops with relative "
                                               f"paths and no links")]
-        checks_more, model_file, probe = _check_tree(model_dir, sizes, timeout, sample, warm_root)
+        checks_more, model_file, probe, types = _check_tree(model_dir, sizes, timeout, sample, warm_root)
         checks += checks_more
         wanted = _requirements_text(model_dir)
     return _result("", "", 0, checks, model_file, probe, sample, label=Path("model.tar.gz"), wanted=wanted,
-                   accept=accept)
+                   accept=accept, types=types)
 
 
 def _result(path: str, sha256: str, size: int, checks: list[Check], model_file: str, probe: Optional[dict],
             sample: Any, label: Optional[Path] = None, wanted: Optional[str] = None,
-            accept: Optional[str] = None) -> PackageResult:
+            accept: Optional[str] = None, types: tuple = (None, None)) -> PackageResult:
     version, local_version = _framework_versions(probe)
     serving_checks, serving = requirements.serving_checks(version, local_version, wanted, accept=accept)
     checks += serving_checks
     result = PackageResult(
         path=path, sha256=sha256, size=size, model_file=model_file, framework="sklearn",
-        framework_version=version, checks=checks, sample_input=(probe or {}).get("sample", sample), **serving)
+        framework_version=version, checks=checks, sample_input=(probe or {}).get("sample", sample), accepts=types[0], produces=types[1], **serving)
     failed = [c for c in checks if not c.ok and c.severity == "error"]
     if failed:
         raise InvalidArtifact(_failure_message(label or Path(path), failed), checks)
@@ -109,8 +110,9 @@ def _result(path: str, sha256: str, size: int, checks: list[Check], model_file: 
 
 
 def _check_tree(model_dir: Path, files: dict[str, int], timeout: float, sample: Any,
-                warm_root: Optional[Path] = None) -> tuple[list[Check], str, Optional[dict]]:
-    """Static checks on the extracted tree, then the probe when they all passed."""
+                warm_root: Optional[Path] = None) -> tuple[list[Check], str, Optional[dict], tuple]:
+    """Static checks on the extracted tree, then the probe when they all passed; the last item is
+    (request types, response types) the handlers take (``content_types.handled_types``)."""
     layout, source_name = _layout_check(files)
     checks = [layout]
     model_file = _guess_model_file(files)
@@ -124,11 +126,12 @@ def _check_tree(model_dir: Path, files: dict[str, int], timeout: float, sample: 
             named = [n for n in static.referenced_files(tree) if n in files]
             model_file = named[0] if named else model_file
     checks.append(static.check_model_file(tree, files))
+    types = content_types.handled_types(tree)
     if any(not c.ok and c.severity == "error" for c in checks):
-        return checks, model_file, None
+        return checks, model_file, None, types
     probe, elapsed = run_probe(model_dir, timeout, sample, warm_root)
     checks += _probe_checks(probe, elapsed, timeout, sample is None)
-    return checks, model_file, probe
+    return checks, model_file, probe, types
 
 
 def _layout_check(files: dict[str, int]) -> tuple[Check, Optional[str]]:

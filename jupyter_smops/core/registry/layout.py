@@ -82,6 +82,8 @@ def version_metadata(package: PackageResult, *, name: str, version: int, owner: 
         # What the endpoint installs at start and the scikit-learn it therefore runs (issue 11).
         "requirements": list(package.requirements), "requirements_pin": package.requirements_pin,
         "pin_added": package.pin_added,
+        # The content types inference.py reads and writes (None: unknown), for the panel's offer.
+        "accepts": package.accepts, "produces": package.produces,
     }
 
 
