@@ -386,6 +386,20 @@ class Smops:
     # "10m", "2h", an ISO time -> epoch seconds, for the faces' --since (BadRequest otherwise).
     parse_since = staticmethod(logtime.parse_since)
 
+    def log_page(self, name: str, *, tail: int = 200, since: Optional[str] = None) -> dict:
+        """The log as a client following it asks (the REST route): the last ``tail`` lines, or with
+        ``since`` ("10m", an ISO time or the ``next_since`` of an earlier answer) the lines after it,
+        at most ``tail`` of them; ``next_since`` fetches what comes next, ``truncated`` says new
+        lines were left out."""
+        try:
+            start, skip = logtime.parse_cursor(since)
+        except BadRequest:
+            raise BadRequest(f"since={since!r} is not a duration, a time or a cursor: use e.g. 30s, 10m, 2h, 1d, an "
+                             f"ISO time such as 2025-06-01T12:00:00Z, or the next_since of an earlier answer.") from None
+        text = self.logs(name, tail=None if start is not None else tail, since=start)
+        shown, cursor, truncated = logtime.page(text, start, skip, tail)
+        return {"endpoint": name, "tail": tail, "logs": shown, "next_since": cursor, "truncated": truncated}
+
     def follow_logs(self, name: str, *, since: Optional[float] = None, until: Optional[float] = None) -> Iterator[str]:
         """New log lines as they are written, until the caller stops, ``until`` (epoch seconds) or
         the endpoint is deleted."""

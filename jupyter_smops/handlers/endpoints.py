@@ -138,13 +138,14 @@ class LogsHandler(SmopsHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        """The last ``tail`` lines (default 200) of the endpoint's log."""
+        """The last ``tail`` lines (default 200) of the endpoint's log, or those after ``since``
+        (a duration, an ISO time or the ``next_since`` of an earlier answer, to follow it)."""
         name = validate_endpoint_name(name)
         raw = self.get_query_argument("tail", "200")
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_LOG_LINES:
             raise BadRequest(f"Query 'tail' must be an integer from 1 to {MAX_LOG_LINES}, got {raw!r}.")
-        text = await self.call(self.smops.logs, name, int(raw))
-        self.reply({"endpoint": name, "tail": int(raw), "logs": text})
+        since = self.get_query_argument("since", None)
+        self.reply(await self.call(self.smops.log_page, name, tail=int(raw), since=since))
 
 
 class CleanupHandler(SmopsHandler):

@@ -66,3 +66,45 @@ def lines_since(lines: Iterable[str], since: Optional[float]) -> Iterator[str]:
 def iso(seconds: float) -> str:
     """Epoch seconds as the ISO UTC stamp the logs use, to the millisecond."""
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+# -- following a log through a REST route: a cursor the client passes back as ``since`` --------
+# ``<the last stamp read>~<lines at or after it already delivered>``: stamps are to the millisecond
+# and several lines can share one, so the stamp alone would repeat or lose lines.
+_CURSOR = re.compile(r"^(?P<stamp>.+)~(?P<skip>\d{1,6})$")
+
+
+def parse_cursor(text: Optional[str], *, now: Optional[float] = None) -> tuple[Optional[float], int]:
+    """``since`` as a REST query gives it: what ``parse_since`` reads, or a ``next_since`` cursor
+    of an earlier answer; (epoch seconds or None, lines at or after them to skip)."""
+    match = _CURSOR.match(str(text).strip()) if text else None
+    if match:
+        return parse_since(match.group("stamp"), now=now), int(match.group("skip"))
+    return parse_since(text, now=now), 0
+
+
+def page(text: str, since: Optional[float], skip: int, tail: int) -> tuple[str, str, bool]:
+    """One answer of a followed log: (the new lines, at most the last ``tail`` of them; the cursor
+    that fetches only what comes after them; whether new lines were left out by ``tail``).
+
+    ``text`` is the backend's log: read with ``since`` (the whole window) when a cursor or time was
+    given, else its last lines. A log only grows, so the lines at or after the cursor's stamp of the
+    next read begin with the ``skip`` lines this one had."""
+    lines = text.splitlines()
+    fresh = lines[skip:] if since is not None else lines
+    last = next((m for m in (_STAMP.match(line) for line in reversed(lines)) if m), None)
+    if last is not None:
+        stamp = line_time(last.group(0))
+        cursor = f"{last.group(1)}Z~{len(list(lines_since(lines, stamp)))}"
+    elif since is not None:
+        cursor = f"{_exact_iso(since)}~{skip}"
+    else:
+        cursor = f"{_exact_iso(0)}~0"  # nothing stamped yet: everything stamped from now on is new
+    return "\n".join(fresh[-tail:]) if tail > 0 else "", cursor, len(fresh) > tail
+
+
+def _exact_iso(seconds: float) -> str:
+    """``iso`` rounded to the nearest millisecond, so a stamp read from a line comes back the same
+    (``iso`` truncates, and 12:00:00.123 as a float may sit just below .123)."""
+    ms = round(seconds * 1000)
+    return datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
