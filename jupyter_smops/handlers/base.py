@@ -13,7 +13,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..core.api import Smops
-from ..core.errors import BadRequest, NotFound, SmopsError
+from ..core.errors import BadRequest, NotFound, PayloadTooLarge, SmopsError
+from ..core.limits import MAX_PAYLOAD_BYTES
 from .jobs import Job, JobManager
 from .paths import relative_to_root, resolve_in_root
 from .requests import parse
@@ -32,16 +33,30 @@ _HTTP_HINTS = {
 _SECRETS = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b|(?i:(secret|session)[_ -]?(access[_ -]?)?(key|token)\s*[=:]\s*)\S+")
 # Browsers' fetch() sends text/plain for string bodies; JupyterLab's client sends JSON.
 _JSON_TYPES = ("application/json", "text/plain")
+# A JSON request is a few fields and at most one sample input, which must fit in one invocation.
+MAX_JSON_BODY = MAX_PAYLOAD_BYTES
+# The body of a refused request is read and dropped up to this much before the connection
+# closes, so a client still sending reads the 4xx instead of a connection reset (closing a
+# socket with unread input makes the kernel send RST). Past it the connection is simply closed.
+MAX_DRAIN = 64 * 1024 * 1024
 
 
 def redact(message: str) -> str:
     return _SECRETS.sub("[redacted]", message)
 
 
+@web.stream_request_body
 class SmopsHandler(APIHandler):
-    """Every route subclasses this: ``auth_resource`` names our resource for ``@authorized``."""
+    """Every route subclasses this: ``auth_resource`` names our resource for ``@authorized``.
+
+    Bodies stream in (``data_received``): ``prepare()`` decides on the headers alone (Jupyter's
+    authentication and XSRF, then the route's ``max_body``), so a refused request is answered
+    before its body is read, with the usual JSON error, and the rest of its body is read and
+    dropped (up to ``MAX_DRAIN``) so that every client can read that answer. At most
+    ``max_body`` bytes are ever held."""
 
     auth_resource = "smops"
+    max_body = MAX_JSON_BODY
 
     def initialize(self, smops: Smops, jobs: JobManager, root_dir: str) -> None:
         self.smops = smops
@@ -59,13 +74,93 @@ class SmopsHandler(APIHandler):
         if not await ensure_async(self.authorizer.is_authorized(self, user, action, self.auth_resource)):
             raise web.HTTPError(403, f"User is not authorized to {action} on resource: {self.auth_resource}.")
 
-    def fail_now(self, exc: SmopsError) -> None:
-        """Answer ``exc`` from outside a handler method (``data_received``), logged and shaped as
-        if a method had raised it. Finishing before the body is read makes tornado close the
-        connection after the answer, so the rest of the body is never read."""
+    async def prepare(self) -> None:
+        self._body = bytearray()
+        self._refused = False
+        self._dropped = 0
+        # Our limits (below) apply as the body arrives; the server-wide max_body_size would
+        # answer a bare 400 with no JSON before them.
+        if hasattr(self.request.connection, "set_max_body_size"):
+            self.request.connection.set_max_body_size(2 ** 62)
+        try:
+            await super().prepare()  # Jupyter's authentication and XSRF rules
+            await self.authorize_now()  # before the size check: strangers learn nothing about limits
+            length = self.request.headers.get("Content-Length", "").strip()
+            if length.isdigit():
+                self.check_body_size(int(length), so_far=False)
+        except (web.HTTPError, SmopsError) as exc:
+            self.refuse(exc)
+
+    def too_large(self, size: int, *, so_far: bool) -> SmopsError:
+        """The 413 for a body of ``size`` bytes (``so_far``: still arriving); routes with another
+        limit (invocations) override it with theirs."""
+        amount = f"more than {self.max_body:,}" if so_far else f"{size:,}"
+        return PayloadTooLarge(f"The request body is {amount} bytes; this route takes a JSON object of at most "
+                               f"{self.max_body:,} bytes (6 MiB). A sample input must fit in one invocation: "
+                               f"send a few rows, not the whole dataset.")
+
+    def check_body_size(self, size: int, *, so_far: bool) -> None:
+        if size > self.max_body:
+            raise self.too_large(size, so_far=so_far)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._refused:
+            self._dropped += len(chunk)
+            if self._dropped > MAX_DRAIN:
+                self.request.connection.close()
+            return
+        if self._finished:
+            return
+        try:
+            self.check_body_size(len(self._body) + len(chunk), so_far=True)
+        except SmopsError as exc:
+            self._body = bytearray()
+            self.refuse(exc)
+            return
+        self._body += chunk
+
+    @property
+    def body(self) -> bytes:
+        """The request body (streamed in; empty when there was none)."""
+        return bytes(self._body)
+
+    def refuse(self, exc: Exception) -> None:
+        """Answer ``exc`` before the body has been read (from ``prepare`` or ``data_received``).
+
+        When no body is coming (none declared, or the client waits for ``100 Continue``) or too
+        much to drain is declared, the answer is the usual error and the connection closes. Else
+        the answer goes out at once with ``Connection: close`` and the body's rest is read and
+        dropped; the route's method is replaced by one that closes the connection once it ends."""
         exc_info = (type(exc), exc, exc.__traceback__)
+        headers = self.request.headers
+        length = headers.get("Content-Length", "").strip()
+        chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+        expects = headers.get("Expect", "").lower() == "100-continue"
+        body_coming = chunked or (length.isdigit() and int(length) - len(self._body) - self._dropped > 0)
+        if self._finished:
+            return
+        if not body_coming or expects or (length.isdigit() and int(length) > MAX_DRAIN) or self._headers_written:
+            self.log_exception(*exc_info)
+            self.send_error(getattr(exc, "status", None) or getattr(exc, "status_code", 500), exc_info=exc_info)
+            return
         self.log_exception(*exc_info)
-        self.send_error(exc.status, exc_info=exc_info)
+        status, payload = self.error_payload(exc)
+        data = json.dumps({"error": payload}, default=str).encode()
+        self.clear()
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Content-Length", str(len(data)))
+        self.set_header("Connection", "close")
+        self.write(data)
+        self.flush()
+        self._refused = True
+        # tornado calls the route's method once the body has ended; by then the answer is out.
+        setattr(self, self.request.method.lower(), self._end_refused)
+
+    async def _end_refused(self, *args: Any, **kwargs: Any) -> None:
+        await self.flush()
+        self.finish()
+        self.request.connection.close()
 
     # -- input --------------------------------------------------------------------------
     def body_as(self, cls: type[T]) -> T:
@@ -74,7 +169,7 @@ class SmopsHandler(APIHandler):
         if ctype and ctype not in _JSON_TYPES:
             raise web.HTTPError(415, f"This route takes a JSON body with Content-Type: application/json, "
                                      f"not {ctype}.")
-        raw = self.request.body or b"{}"
+        raw = self.body or b"{}"
         try:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
@@ -109,8 +204,8 @@ class SmopsHandler(APIHandler):
         return await loop.run_in_executor(self.jobs.call_pool, functools.partial(fn, *args, **kwargs))
 
     # -- errors -------------------------------------------------------------------------
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+    def error_payload(self, exc: Any) -> tuple[int, dict]:
+        """The status and ``{"code", "message"}`` answered for ``exc`` (redacted)."""
         if isinstance(exc, SmopsError):
             status, error = exc.status, exc.to_dict()
         elif isinstance(exc, web.HTTPError):
@@ -126,6 +221,14 @@ class SmopsHandler(APIHandler):
                                   "message": "jupyter_smops hit an unexpected error; the Jupyter server log "
                                              "has the details. Try again, or report it if it repeats."}
         error["message"] = redact(str(error["message"]))
+        return status, error
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        status, error = self.error_payload(exc)
+        if exc is None and status_code != 500:  # tornado's own send_error(code)
+            status = status_code
+            error = {"code": _HTTP_CODES.get(status, _phrase(status).replace(" ", "")), "message": _phrase(status)}
         if status == 405:
             # RFC 9110: a 405 names the methods the route does take.
             allowed = [m.upper() for m in ("get", "post", "put", "patch", "delete")

@@ -12,9 +12,9 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..core.durations import parse_duration
-from ..core.limits import check_payload_size
+from ..core.limits import MAX_PAYLOAD_BYTES, check_payload_size
 from ..core.types import DeployOptions
-from ..core.errors import BadRequest, Conflict, PayloadTooLarge
+from ..core.errors import BadRequest, Conflict, PayloadTooLarge, SmopsError
 from ..core.names import validate_endpoint_name
 from .base import SmopsHandler
 from .requests import CleanupRequest, DeployRequest, ExposeRequest, ExtendRequest
@@ -87,37 +87,26 @@ class EndpointHandler(SmopsHandler):
         self.accepted(job, endpoint=name)
 
 
-@web.stream_request_body
 class InvocationsHandler(SmopsHandler):
-    """The body streams in: ``prepare()`` runs on the headers alone, so an oversized request is
-    refused before its body is read, and a body without Content-Length (chunked) is refused as
-    soon as what has arrived passes the limit. At most 6 MiB is ever accumulated."""
+    """The body streams in (as on every route, see ``SmopsHandler``) with InvokeEndpoint's own
+    6 MiB limit: a larger Content-Length is 413 from the headers, a chunked body as soon as what
+    has arrived passes it."""
 
-    async def prepare(self) -> None:
-        await super().prepare()  # Jupyter's authentication and XSRF rules, as on every route
-        await self.authorize_now()  # before the size check: strangers learn nothing about limits
-        self._body = bytearray()
-        length = self.request.headers.get("Content-Length")
-        if length is not None and length.strip().isdigit():
-            check_payload_size(int(length))
+    max_body = MAX_PAYLOAD_BYTES
 
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished:
-            return
+    def too_large(self, size: int, *, so_far: bool) -> SmopsError:
         try:
-            check_payload_size(len(self._body) + len(chunk), so_far=True)
+            check_payload_size(size, so_far=so_far)
         except PayloadTooLarge as exc:
-            self._body = bytearray()
-            self.fail_now(exc)
-            return
-        self._body += chunk
+            return exc
+        raise AssertionError("not too large")  # pragma: no cover - only called past the limit
 
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
         """InvokeEndpoint: raw body in, the model's body and Content-Type out (424 ModelError)."""
         name = validate_endpoint_name(name)
-        body = bytes(self._body)
+        body = self.body
         self._body = bytearray()
         if not body:
             raise BadRequest('The request body is empty; send the model\'s input, e.g. '

@@ -6,6 +6,7 @@ folder only and leave the other test files alone.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -57,6 +58,49 @@ def api(jp_fetch):
         return resp.code, data, resp.headers
 
     return call
+
+
+@pytest.fixture
+def raw_http(jp_fetch, jp_http_port, jp_base_url, jp_auth_header):
+    """``await raw_http(path, headers, body_parts)`` -> (status, headers, body) of the answer, which
+    must arrive within ``wait`` seconds of the last byte sent. Raw HTTP/1.1 over a socket, for what
+    an HTTP client would not send: a Content-Length the body does not live up to, a chunked body
+    left unfinished. The answer is read by its Content-Length, not until the server closes: a
+    refused request's connection stays open while the server drops the rest of the announced body.
+    ``after(reader, writer)`` runs before the socket closes (to check what the server does next)."""
+
+    async def send(path: str, headers: dict, parts: list[bytes], *, auth: bool = True, wait: float = 5.0,
+                   method: str = "POST", after=None, pause: float = 0.0):
+        reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+        head = {"Host": f"127.0.0.1:{jp_http_port}", **(jp_auth_header if auth else {}), **headers}
+        lines = [f"{method} {jp_base_url}{path} HTTP/1.1"] + [f"{k}: {v}" for k, v in head.items()]
+        try:
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+            for part in parts:
+                writer.write(part)
+                await writer.drain()  # a reset here is what a client that is still sending would see
+                if pause:
+                    await asyncio.sleep(pause)
+            try:
+                answer = await asyncio.wait_for(read_answer(reader), wait)
+            except asyncio.TimeoutError:
+                raise AssertionError("no answer: the server is waiting for the rest of the body") from None
+            if after is not None:
+                await after(reader, writer)
+            return answer
+        finally:
+            writer.close()
+
+    return send
+
+
+async def read_answer(reader) -> tuple[int, dict, bytes]:
+    """One HTTP/1.1 answer with a Content-Length: (status, headers, body)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, _, header_block = head[:-4].partition(b"\r\n")
+    headers = dict(line.decode().split(": ", 1) for line in header_block.split(b"\r\n") if line)
+    body = await reader.readexactly(int(headers.get("Content-Length", "0")))
+    return int(status_line.split()[1]), headers, body
 
 
 @pytest.fixture

@@ -29,35 +29,6 @@ def serving(smops_home, fake_endpoints, store_version):
     return "iris-ep-0001"
 
 
-@pytest.fixture
-def raw_http(jp_fetch, jp_http_port, jp_base_url, jp_auth_header):
-    """``await raw_http(head_lines, body_parts)`` -> (status, headers, body) of the answer, which
-    must arrive within ANSWER_WITHIN seconds of the last byte sent; the socket stays open (the
-    request is left unfinished) until the server answers."""
-
-    async def send(path: str, headers: dict, parts: list[bytes], *, auth: bool = True,
-                   wait: float = ANSWER_WITHIN):
-        reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
-        head = {"Host": f"127.0.0.1:{jp_http_port}", **(jp_auth_header if auth else {}), **headers}
-        lines = [f"POST {jp_base_url}{path} HTTP/1.1"] + [f"{k}: {v}" for k, v in head.items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        for part in parts:
-            writer.write(part)
-            await writer.drain()
-        try:
-            raw = await asyncio.wait_for(reader.read(), wait)  # until the server closes
-        except asyncio.TimeoutError:
-            raise AssertionError("no answer: the server is waiting for the rest of the body") from None
-        finally:
-            writer.close()
-        status_line, _, rest = raw.partition(b"\r\n")
-        header_block, _, body = rest.partition(b"\r\n\r\n")
-        answer_headers = dict(line.decode().split(": ", 1) for line in header_block.split(b"\r\n") if line)
-        return int(status_line.split()[1]), answer_headers, body
-
-    return send
-
-
 def _error(headers: dict, body: bytes) -> dict:
     assert headers["Content-Type"].startswith("application/json"), headers
     data = json.loads(body)
