@@ -119,6 +119,25 @@ export class SmopsClient {
     });
   }
 
+  /**
+   * One answer of a followed log: the newest `tail` lines, or with `since` (a duration, a time
+   * or the `next_since` of an earlier answer) only the lines written after it.
+   */
+  logsPage(
+    name: string,
+    options: { tail?: number; since?: string | null } = {}
+  ): Promise<Smops.IEndpointLogs> {
+    const query = new URLSearchParams();
+    if (options.tail) {
+      query.set('tail', String(options.tail));
+    }
+    if (options.since) {
+      query.set('since', options.since);
+    }
+    const search = query.toString();
+    return this.json(`endpoints/${encodeURIComponent(name)}/logs${search ? `?${search}` : ''}`);
+  }
+
   /** The endpoint's newest `tail` log lines (the server's default when not given). */
   async logs(name: string, tail?: number): Promise<string> {
     const query = tail ? `?tail=${tail}` : '';

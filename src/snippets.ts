@@ -1,4 +1,71 @@
+import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
+
+export const JSON_TYPE = 'application/json';
+export const CSV_TYPE = 'text/csv';
+/** What the panel offers when the version does not say what it reads: text it can send. */
+const ANY_TEXT = [JSON_TYPE, CSV_TYPE];
+/** Bodies a text box cannot hold (the container's NPY, archives, images): never offered. */
+const BINARY = /^(application\/(x-npy|x-npz|octet-stream|x-recordio-protobuf|x-image)|image\/|audio\/|video\/)/;
+
+/** The request content types Test inference offers for a version, and a note about the choice. */
+export interface IOffer {
+  types: string[];
+  /** Why these: a type the model reads that cannot be typed here, or not knowing what it reads. */
+  note: string | null;
+}
+
+/**
+ * The content types to offer for a version whose inference.py reads `accepts` (recorded at
+ * push, null when unknown or pushed before jupyter_smops recorded it): those of them a text box
+ * can hold, the version's own order kept (its first is the default).
+ */
+export function offeredTypes(
+  accepts: string[] | null | undefined,
+  trans: TranslationBundle = nullTrans
+): IOffer {
+  if (!accepts || !accepts.length) {
+    return {
+      types: ANY_TEXT,
+      note: trans.__(
+        'Which content types this version reads is not known (its inference.py does not say plainly, or it was pushed before they were recorded): all are offered.'
+      )
+    };
+  }
+  const types = accepts.filter(t => !BINARY.test(t));
+  const binary = accepts.filter(t => BINARY.test(t));
+  if (!types.length) {
+    return {
+      types: [],
+      note: trans.__('This version reads only %1, which cannot be typed here: use one of the snippets.', binary.join(', '))
+    };
+  }
+  return { types, note: null };
+}
+
+/** A content type's short name in the menu (JSON, CSV, or the type itself). */
+export function typeLabel(contentType: string, trans: TranslationBundle = nullTrans): string {
+  return contentType === JSON_TYPE
+    ? trans.__('JSON')
+    : contentType === CSV_TYPE
+      ? trans.__('CSV')
+      : contentType;
+}
+
+/** The version's sample input as the editor's starting text, in the chosen content type. */
+export function sampleText(sample: unknown, contentType: string): string {
+  const json = contentType.includes('json');
+  if (sample === undefined || sample === null) {
+    return json ? '{"instances": [[]]}' : '';
+  }
+  if (contentType === CSV_TYPE) {
+    const rows = Array.isArray(sample)
+      ? sample
+      : ((sample as { instances?: unknown[] }).instances ?? []);
+    return rows.map(r => (Array.isArray(r) ? r.join(',') : String(r))).join('\n');
+  }
+  return json ? JSON.stringify(sample) : '';
+}
 
 /** A copy-ready way to call an endpoint from outside the panel. */
 export interface ISnippet {
@@ -33,7 +100,8 @@ export function snippets(
   endpoint: Smops.IEndpoint,
   body: string,
   contentType: string,
-  status: IRuntimeFacts | null
+  status: IRuntimeFacts | null,
+  trans: TranslationBundle = nullTrans
 ): ISnippet[] {
   const out: ISnippet[] = [];
   const local = endpoint.backend === 'local';
@@ -43,12 +111,12 @@ export function snippets(
     const url = `${endpoint.url.replace(/\/$/, '')}/invocations`;
     out.push({
       id: 'curl',
-      label: 'curl',
+      label: trans.__('curl'),
       code: `curl -s ${url} \\\n  -H 'Content-Type: ${contentType}' \\\n  --data-binary ${data}`
     });
     out.push({
       id: 'requests',
-      label: 'Python requests',
+      label: trans.__('Python requests'),
       code:
         'import requests\n\n' +
         `response = requests.post(\n    ${pyString(url)},\n    data=${pyString(body)},\n` +
@@ -59,7 +127,7 @@ export function snippets(
     const url = `https://runtime.sagemaker.${region}.amazonaws.com/endpoints/${endpoint.name}/invocations`;
     out.push({
       id: 'curl',
-      label: 'curl',
+      label: trans.__('curl'),
       code:
         `curl -s ${url} \\\n  --aws-sigv4 'aws:amz:${region}:sagemaker' \\\n` +
         `  --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \\\n` +
@@ -70,7 +138,7 @@ export function snippets(
     if (publicUrl) {
       out.push({
         id: 'requests',
-        label: 'Python requests',
+        label: trans.__('Python requests'),
         code:
           'import os\nimport requests\n\n' +
           `response = requests.post(\n    ${pyString(publicUrl)},\n    data=${pyString(body)},\n` +
@@ -86,7 +154,7 @@ export function snippets(
       : `boto3.client("sagemaker-runtime", region_name=${pyString(region)})`;
     out.push({
       id: 'boto3',
-      label: 'boto3 sagemaker-runtime',
+      label: trans.__('boto3 sagemaker-runtime'),
       code:
         'import boto3\n\n' +
         `runtime = ${client}\n` +
@@ -99,15 +167,23 @@ export function snippets(
 }
 
 /** Why `text` cannot be sent as `contentType`, or null (only JSON can be checked here). */
-export function bodyProblem(text: string, contentType: string): string | null {
-  if (contentType !== 'application/json') {
-    return text.trim() ? null : 'The request body is empty.';
+export function bodyProblem(
+  text: string,
+  contentType: string,
+  trans: TranslationBundle = nullTrans
+): string | null {
+  if (contentType !== JSON_TYPE) {
+    return text.trim() ? null : trans.__('The request body is empty.');
   }
   try {
     JSON.parse(text);
     return null;
   } catch (reason) {
     const detail = reason instanceof Error ? reason.message : String(reason);
-    return `The request body is not valid JSON (${detail}). Fix it before sending, e.g. {"instances": [[5.1, 3.5, 1.4, 0.2]]}.`;
+    return trans.__(
+      'The request body is not valid JSON (%1). Fix it before sending, e.g. %2.',
+      detail,
+      '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+    );
   }
 }

@@ -27,6 +27,8 @@ export function version(
     sample_input: SEED,
     uri: '',
     model_package_arn: null,
+    accepts: null,
+    produces: null,
     ...extra
   };
 }

@@ -3,36 +3,30 @@ import * as React from 'react';
 
 import { SmopsApiError } from '../api';
 import { SmopsModel } from '../model';
-import { bodyProblem } from '../snippets';
+import { bodyProblem, JSON_TYPE, offeredTypes, sampleText, typeLabel } from '../snippets';
+import { useTrans } from '../trans';
 import { Smops } from '../types';
 import { LatencyChart } from './LatencyChart';
 import { Snippets } from './Snippets';
 import { SectionHead } from './SectionHead';
 
-const JSON_TYPE = 'application/json';
-const CSV_TYPE = 'text/csv';
+export { sampleText };
 
-/** The version's sample input as the editor's starting text, in the chosen content type. */
-export function sampleText(sample: unknown, contentType: string): string {
-  if (sample === undefined || sample === null) {
-    return contentType === CSV_TYPE ? '' : '{"instances": [[]]}';
-  }
-  if (contentType === CSV_TYPE) {
-    const rows = Array.isArray(sample)
-      ? sample
-      : ((sample as { instances?: unknown[] }).instances ?? []);
-    return rows
-      .map(r => (Array.isArray(r) ? r.join(',') : String(r)))
-      .join('\n');
-  }
-  return JSON.stringify(sample);
-}
-
-/** Send a request to an InService endpoint and see the answer, status and latency. */
+/**
+ * Send a request to an InService endpoint and see the answer, status and latency. The content
+ * types offered are those the deployed version's inference.py reads (recorded at push); all
+ * of them when that is not known.
+ */
 export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element {
+  const trans = useTrans();
   const ready = model.endpoints.filter(e => e.status === 'InService');
   const endpoint = ready.find(e => e.name === model.selectedEndpoint) ?? ready[0];
-  const [contentType, setContentType] = React.useState(JSON_TYPE);
+  const version = endpoint ? model.versionOf(endpoint) : undefined;
+  const offer = offeredTypes(version?.accepts, trans);
+  const [chosen, setChosen] = React.useState<string | null>(null);
+  // Another endpoint's choice stands only if this one's model reads it too; else its first type.
+  const contentType =
+    chosen !== null && offer.types.includes(chosen) ? chosen : (offer.types[0] ?? JSON_TYPE);
   const [texts, setTexts] = React.useState<Record<string, string>>({});
   const [answer, setAnswer] = React.useState<Smops.IInvocation | null>(null);
   const [error, setError] = React.useState<SmopsApiError | null>(null);
@@ -41,22 +35,26 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
   React.useEffect(() => setError(null), [endpoint?.name]);
 
   const key = `${endpoint?.name}|${contentType}`;
-  const sample = endpoint ? model.versionOf(endpoint)?.sample_input : undefined;
+  const sample = version?.sample_input;
   const text = texts[key] ?? sampleText(sample, contentType);
   // The server's limit (status.rules): a larger body would only come back as a 413.
   const limit = model.status?.rules.max_payload_bytes;
   const size = limit === undefined ? 0 : new Blob([text]).size;
   const tooLarge =
     limit !== undefined && size > limit
-      ? `The body is ${size.toLocaleString('en-US')} bytes; endpoints accept at most ` +
-        `${limit.toLocaleString('en-US')}. Send fewer rows per request.`
+      ? trans.__(
+          'The body is %1 bytes; endpoints accept at most %2. Send fewer rows per request.',
+          size.toLocaleString('en-US'),
+          limit.toLocaleString('en-US')
+        )
       : null;
 
   // Checked here: a malformed body would only come back as the model's 500.
-  const invalid = bodyProblem(text, contentType);
+  const invalid = bodyProblem(text, contentType, trans);
+  const cannotSend = !offer.types.length;
 
   const send = async () => {
-    if (!endpoint || busy || invalid || tooLarge) {
+    if (!endpoint || busy || invalid || tooLarge || cannotSend) {
       return;
     }
     setBusy(true);
@@ -88,43 +86,49 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
   const requests = model.invocations.filter(i => !endpoint || i.endpoint === endpoint.name);
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-test">
-      <SectionHead id="jp-smops-test" title="Test inference" />
+      <SectionHead id="jp-smops-test" title={trans.__('Test inference')} />
       {!endpoint ? (
-        <p className="jp-smops-muted">No endpoint is InService yet.</p>
+        <p className="jp-smops-muted">{trans.__('No endpoint is InService yet.')}</p>
       ) : (
         <div className="jp-smops-form">
           <label>
-            Endpoint
+            {trans.__('Endpoint')}
             <HTMLSelect
-              aria-label="Endpoint to test"
+              aria-label={trans.__('Endpoint to test')}
               value={endpoint.name}
               onChange={e => model.selectEndpoint(e.currentTarget.value)}
               options={ready.map(e => e.name)}
             />
           </label>
           <label>
-            Content type
+            {trans.__('Content type')}
             <HTMLSelect
-              aria-label="Request content type"
+              aria-label={trans.__('Request content type')}
+              aria-describedby="jp-smops-types-note"
               value={contentType}
-              onChange={e => setContentType(e.currentTarget.value)}
-              options={[
-                { value: JSON_TYPE, label: 'JSON' },
-                { value: CSV_TYPE, label: 'CSV' }
-              ]}
+              onChange={e => setChosen(e.currentTarget.value)}
+              options={offer.types.map(t => ({ value: t, label: typeLabel(t, trans) }))}
             />
           </label>
+          <div className="jp-smops-muted" id="jp-smops-types-note" data-testid="smops-types-note">
+            {offer.note ??
+              trans.__(
+                '%1 accepts %2 (read from its inference.py at push).',
+                `${endpoint.model}:${endpoint.version}`,
+                (version?.accepts ?? offer.types).join(', ')
+              )}
+          </div>
           <label>
-            Request body
+            {trans.__('Request body')}
             <textarea
               className="jp-mod-styled jp-smops-editor"
-              aria-label="Request body"
+              aria-label={trans.__('Request body')}
               spellCheck={false}
               rows={4}
               value={text}
               aria-invalid={!!invalid || undefined}
               aria-describedby={invalid ? 'jp-smops-body-problem' : undefined}
-              title="Ctrl+Enter (⌘+Enter) sends"
+              title={trans.__('Ctrl+Enter (⌘+Enter) sends')}
               onChange={e => {
                 const value = e.currentTarget.value;
                 setTexts(t => ({ ...t, [key]: value }));
@@ -146,24 +150,24 @@ export function InferenceSection({ model }: { model: SmopsModel }): JSX.Element 
           <Button
             className="jp-smops-primary"
             onClick={() => void send()}
-            disabled={busy || !!tooLarge || !!invalid}
-            aria-label="Send request"
-            title="Send (Ctrl+Enter)"
+            disabled={busy || !!tooLarge || !!invalid || cannotSend}
+            aria-label={trans.__('Send request')}
+            title={trans.__('Send (Ctrl+Enter)')}
           >
-            {busy ? 'Sending…' : 'Send'}
+            {busy ? trans.__('Sending…') : trans.__('Send')}
           </Button>
           {answer && answer.endpoint === endpoint.name && (
             <div className="jp-smops-response" aria-live="polite">
               <div className="jp-smops-muted">
-                HTTP <span data-testid="smops-response-status">{answer.status}</span> ·{' '}
-                {answer.latencyMs.toFixed(1)} ms · {answer.contentType}
+                {trans.__('HTTP')} <span data-testid="smops-response-status">{answer.status}</span> ·{' '}
+                {trans.__('%1 ms', answer.latencyMs.toFixed(1))} · {answer.contentType}
               </div>
               <pre data-testid="smops-response-body">{answer.body}</pre>
             </div>
           )}
           {error && (
             <div className="jp-smops-banner jp-smops-error" role="alert">
-              {error.status ? `HTTP ${error.status} · ` : ''}
+              {error.status ? trans.__('HTTP %1 · ', error.status) : ''}
               {error.message}
             </div>
           )}

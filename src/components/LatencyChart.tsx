@@ -1,5 +1,6 @@
 import * as React from 'react';
 
+import { useTrans } from '../trans';
 import { Smops } from '../types';
 
 const WIDTH = 260;
@@ -31,6 +32,7 @@ export function LatencyChart({
 }: {
   requests: Smops.IInvocation[];
 }): JSX.Element | null {
+  const trans = useTrans();
   if (!requests.length) {
     return null;
   }
@@ -45,10 +47,10 @@ export function LatencyChart({
   const mid = median(ok);
   const baseY = TOP + plotH;
   const summary =
-    `${requests.length} request${requests.length === 1 ? '' : 's'}` +
-    (failed ? `, ${failed} failed` : '') +
-    (ok.length ? ` · median ${mid.toFixed(1)} ms` : '') +
-    ` · max ${max.toFixed(1)} ms`;
+    trans._n('%1 request', '%1 requests', requests.length) +
+    (failed ? trans.__(', %1 failed', failed) : '') +
+    (ok.length ? trans.__(' · median %1 ms', mid.toFixed(1)) : '') +
+    trans.__(' · max %1 ms', max.toFixed(1));
   return (
     <figure className="jp-smops-chart">
       <svg
@@ -56,7 +58,7 @@ export function LatencyChart({
         height={HEIGHT}
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         role="img"
-        aria-label={`Latency: ${summary}`}
+        aria-label={trans.__('Latency: %1', summary)}
       >
         <line x1={LEFT} x2={LEFT} y1={TOP} y2={baseY} className="jp-smops-chart-axis" />
         <line x1={LEFT} x2={WIDTH - RIGHT} y1={baseY} y2={baseY} className="jp-smops-chart-axis" />
@@ -64,13 +66,13 @@ export function LatencyChart({
           {max.toFixed(max < 10 ? 1 : 0)}
         </text>
         <text className="jp-smops-chart-label" x={LEFT - 3} y={baseY} textAnchor="end">
-          0 ms
+          {trans.__('0 ms')}
         </text>
         <text className="jp-smops-chart-label" x={LEFT} y={HEIGHT - 3} textAnchor="start">
           #1
         </text>
         <text className="jp-smops-chart-label" x={WIDTH - RIGHT} y={HEIGHT - 3} textAnchor="end">
-          request #{requests.length}
+          {trans.__('request #%1', requests.length)}
         </text>
         {requests.map((r, i) => {
           const h = Math.max(1, (plotH * r.latencyMs) / max);
@@ -87,8 +89,12 @@ export function LatencyChart({
                 height={h}
               >
                 <title>
-                  {`#${i + 1}: ${r.latencyMs.toFixed(1)} ms` +
-                    (bad ? ` · failed${r.status ? ` (HTTP ${r.status})` : ''}` : '')}
+                  {trans.__('#%1: %2 ms', i + 1, r.latencyMs.toFixed(1)) +
+                    (bad
+                      ? r.status
+                        ? trans.__(' · failed (HTTP %1)', r.status)
+                        : trans.__(' · failed')
+                      : '')}
                 </title>
               </rect>
               {bad && (

@@ -3,6 +3,7 @@ import { Button, HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { IRuntimeFacts, snippets } from '../snippets';
+import { useTrans } from '../trans';
 import { Smops } from '../types';
 
 /** The request as copy-ready code: curl, Python requests, boto3 sagemaker-runtime. */
@@ -12,8 +13,9 @@ export function Snippets(props: {
   contentType: string;
   status: Smops.IStatus | null;
 }): JSX.Element | null {
+  const trans = useTrans();
   const facts: IRuntimeFacts | null = props.status;
-  const all = snippets(props.endpoint, props.body, props.contentType, facts);
+  const all = snippets(props.endpoint, props.body, props.contentType, facts, trans);
   const [choice, setChoice] = React.useState<string>('curl');
   const [copied, setCopied] = React.useState(false);
   if (!all.length) {
@@ -22,10 +24,10 @@ export function Snippets(props: {
   const current = all.find(s => s.id === choice) ?? all[0];
   return (
     <details className="jp-smops-snippets">
-      <summary>Code to call {props.endpoint.name}</summary>
+      <summary>{trans.__('Code to call %1', props.endpoint.name)}</summary>
       <div className="jp-smops-actions">
         <HTMLSelect
-          aria-label="Snippet language"
+          aria-label={trans.__('Snippet language')}
           value={current.id}
           onChange={e => {
             setChoice(e.currentTarget.value);
@@ -39,9 +41,9 @@ export function Snippets(props: {
             Clipboard.copyToSystem(current.code);
             setCopied(true);
           }}
-          aria-label={`Copy the ${current.label} snippet`}
+          aria-label={trans.__('Copy the %1 snippet', current.label)}
         >
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? trans.__('Copied') : trans.__('Copy')}
         </Button>
       </div>
       <pre className="jp-smops-logs" data-testid="smops-snippet" tabIndex={0}>

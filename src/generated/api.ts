@@ -212,7 +212,14 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The last lines of the endpoint's log */
+        /**
+         * The last lines of the endpoint's log, or the lines after a time or cursor
+         * @description Without `since`, the last `tail` lines. With `since`, the lines written at or after it, at most
+         *     the last `tail` of them (`truncated` says when more were new). Every answer's `next_since` is a
+         *     cursor (`<stamp of the last line>~<lines at or after that stamp already given>`): passed back
+         *     as `since`, it fetches only the lines written since this answer, which is how a client follows
+         *     the log without re-reading it.
+         */
         get: operations["endpointLogs"];
         put?: never;
         post?: never;
@@ -641,6 +648,10 @@ export interface components {
             sample_input: unknown;
             uri: string;
             model_package_arn: string | null;
+            /** @description Request content types code/inference.py reads, found in its source at push (the container's JSON, CSV and NPY without an input_fn); null when it cannot tell or the version was pushed before this was recorded: any may work */
+            accepts: string[] | null;
+            /** @description Response content types (Accept) its output_fn writes, found the same way; null when unknown */
+            produces: string[] | null;
         };
         Model: {
             name: string;
@@ -668,6 +679,10 @@ export interface components {
             checks: components["schemas"]["Check"][];
             sample_input: unknown;
             ok: boolean;
+            /** @description as ModelVersion's */
+            accepts?: string[] | null;
+            /** @description as ModelVersion's */
+            produces?: string[] | null;
         };
         Endpoint: {
             name: string;
@@ -706,6 +721,10 @@ export interface components {
             endpoint: string;
             tail: number;
             logs: string;
+            /** @description Pass back as since to get only the lines written after these */
+            next_since: string;
+            /** @description More new lines than tail: the older of them were left out */
+            truncated: boolean;
         };
         CleanupResult: {
             dry_run: boolean;
@@ -1116,6 +1135,8 @@ export interface operations {
         parameters: {
             query?: {
                 tail?: number;
+                /** @description A duration back from now (30s, 10m, 2h, 1d), an ISO 8601 time (UTC unless it says otherwise), or an earlier answer's next_since */
+                since?: string;
             };
             header?: never;
             path: {
