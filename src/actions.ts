@@ -1,8 +1,9 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
-import { Widget } from '@lumino/widgets';
 
 import { SmopsApiError } from './api';
+import { detailsAction, errorDetails, packageDetails, toastText } from './details';
 import { SmopsModel } from './model';
+import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
 
 /**
@@ -14,7 +15,8 @@ import { Smops } from './types';
 export class SmopsActions {
   constructor(
     readonly model: SmopsModel,
-    private readonly _openPanel: () => void
+    private readonly _openPanel: () => void,
+    readonly trans: TranslationBundle = nullTrans
   ) {}
 
   /** Opens an endpoint's log in the main area (set by the plugin; the panel shows it inline without). */
@@ -22,11 +24,12 @@ export class SmopsActions {
 
   /** Pushes a model file under the server root; resolves with the new version. */
   async push(request: Smops.IPushRequest): Promise<Smops.IModelVersion> {
-    const id = this.progress(`Pushing ${request.path} as ${request.name}…`);
+    const trans = this.trans;
+    const id = this.progress(trans.__('Pushing %1 as %2…', request.path, request.name));
     try {
       const { job } = await this.model.client.push(request);
       const done = await this.model.client.waitForJob(job, j =>
-        this.updateProgress(id, `Pushing ${request.name}`, j)
+        this.updateProgress(id, trans.__('Pushing %1', request.name), j)
       );
       const version = done.result as Smops.IModelVersion;
       await this.model.refreshModels();
@@ -36,9 +39,11 @@ export class SmopsActions {
         // Not an error: the user decides whether a second copy is what they wanted.
         Notification.update({
           id,
-          message:
-            `Pushed ${version.name}:${version.version}; it is identical to ` +
-            `${twins.map(v => `v${v.version}`).join(', ')} (same sha256).`,
+          message: trans.__(
+            'Pushed %1; it is identical to %2 (same sha256).',
+            `${version.name}:${version.version}`,
+            twins.map(v => `v${v.version}`).join(', ')
+          ),
           type: 'warning',
           autoClose: false,
           progress: undefined,
@@ -48,23 +53,24 @@ export class SmopsActions {
       }
       this.succeed(
         id,
-        `Pushed ${version.name}:${version.version} to the model registry.`
+        trans.__('Pushed %1 to the model registry.', `${version.name}:${version.version}`)
       );
       return version;
     } catch (reason) {
-      throw this.fail(id, `Push of ${request.path} failed`, reason);
+      throw this.fail(id, trans.__('Push of %1 failed', request.path), reason);
     }
   }
 
   /** Deploys a version; resolves once the endpoint exists (it may still be Creating). */
   async deploy(request: Smops.IDeployRequest): Promise<void> {
     const ref = `${request.model}:${request.version ?? 'latest'}`;
-    const id = this.progress(`Deploying ${ref}…`);
+    const trans = this.trans;
+    const id = this.progress(trans.__('Deploying %1…', ref));
     try {
       const { job, endpoint: name } = await this.model.client.deploy(request);
       this.model.expectChange();
       await this.model.client.waitForJob(job, j => {
-        this.updateProgress(id, `Deploying ${ref}`, j);
+        this.updateProgress(id, trans.__('Deploying %1', ref), j);
         void this.model.refreshEndpoints();
       });
       await this.model.refreshEndpoints();
@@ -72,14 +78,19 @@ export class SmopsActions {
       if (endpoint?.status === 'Failed') {
         throw new SmopsApiError(
           'DeployFailed',
-          endpoint.failure_reason || `${endpoint.name} failed to start.`
+          endpoint.failure_reason || trans.__('%1 failed to start.', endpoint.name)
         );
       }
       this.model.selectEndpoint(name);
-      this.succeed(id, `Endpoint ${name} is ${endpoint?.status ?? 'deployed'}.`);
+      this.succeed(
+        id,
+        endpoint
+          ? trans.__('Endpoint %1 is %2.', name, endpoint.status)
+          : trans.__('Endpoint %1 is deployed.', name)
+      );
     } catch (reason) {
       await this.model.refreshEndpoints();
-      throw this.fail(id, `Deploy of ${ref} failed`, reason);
+      throw this.fail(id, trans.__('Deploy of %1 failed', ref), reason);
     }
   }
 
@@ -98,38 +109,53 @@ export class SmopsActions {
     try {
       await this.model.client.setApproval(ref.slice(0, at), Number(ref.slice(at + 1)), status);
       await this.model.refreshModels();
-      Notification.success(`${ref} is ${status}.`, { autoClose: 5000 });
+      Notification.success(
+        status === 'Approved'
+          ? this.trans.__('%1 is approved.', ref)
+          : this.trans.__('%1 is rejected.', ref),
+        { autoClose: 5000 }
+      );
     } catch (reason) {
-      throw this.fail(null, `${status === 'Approved' ? 'Approval' : 'Rejection'} of ${ref} failed`, reason);
+      throw this.fail(
+        null,
+        status === 'Approved'
+          ? this.trans.__('Approval of %1 failed', ref)
+          : this.trans.__('Rejection of %1 failed', ref),
+        reason
+      );
     }
   }
 
   /** Deletes an endpoint after the user confirms; resolves false when cancelled. */
   async deleteEndpoint(name: string, confirm = true): Promise<boolean> {
+    const trans = this.trans;
     if (confirm) {
       const answer = await showDialog({
-        title: 'Delete endpoint',
-        body: `Delete ${name} with its endpoint configuration and model? It stops serving at once.`,
+        title: trans.__('Delete endpoint'),
+        body: trans.__(
+          'Delete %1 with its endpoint configuration and model? It stops serving at once.',
+          name
+        ),
         buttons: [
-          Dialog.cancelButton(),
-          Dialog.warnButton({ label: 'Delete', ariaLabel: `Delete ${name}` })
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Delete'), ariaLabel: trans.__('Delete %1', name) })
         ]
       });
       if (!answer.button.accept) {
         return false;
       }
     }
-    const id = this.progress(`Deleting ${name}…`);
+    const id = this.progress(trans.__('Deleting %1…', name));
     try {
       const answer = await this.model.client.deleteEndpoint(name);
       this.model.expectChange();
       if (answer?.job) {
         await this.model.client.waitForJob(answer.job, j =>
-          this.updateProgress(id, `Deleting ${name}`, j)
+          this.updateProgress(id, trans.__('Deleting %1', name), j)
         );
       }
       await this.model.refreshEndpoints();
-      this.succeed(id, `Deleted ${name}.`);
+      this.succeed(id, trans.__('Deleted %1.', name));
       return true;
     } catch (reason) {
       await this.model.refreshEndpoints();
@@ -145,7 +171,8 @@ export class SmopsActions {
 
   /** Cleanup: dry run first, then (when asked) the real thing. */
   async cleanup(dryRun: boolean): Promise<Smops.ICleanupResult> {
-    const id = dryRun ? null : this.progress('Cleaning up…');
+    const trans = this.trans;
+    const id = dryRun ? null : this.progress(trans.__('Cleaning up…'));
     try {
       const result = await this.model.client.cleanup(dryRun);
       if (!dryRun) {
@@ -154,38 +181,55 @@ export class SmopsActions {
           this.model.refreshModels()
         ]);
         const n = result.endpoints.length;
+        const errors = result.errors.length;
         this.succeed(
           id!,
-          `Cleanup deleted ${n} endpoint${n === 1 ? '' : 's'}` +
-            (result.errors.length ? ` (${result.errors.length} errors)` : '.')
+          trans._n('Cleanup deleted %1 endpoint.', 'Cleanup deleted %1 endpoints.', n) +
+            (errors ? ' ' + trans._n('%1 could not be deleted.', '%1 could not be deleted.', errors) : '')
         );
       }
       return result;
     } catch (reason) {
-      throw this.fail(id, 'Cleanup failed', reason);
+      throw this.fail(id, trans.__('Cleanup failed'), reason);
     }
   }
 
   /** Validates a model.tar.gz; the notification lists each check. */
   async validate(path: string): Promise<Smops.IPackageResult> {
-    const id = this.progress(`Validating ${path}…`);
+    const trans = this.trans;
+    const id = this.progress(trans.__('Validating %1…', path));
     try {
       const result = await this.model.client.package({ path });
       const failed = result.checks.filter(c => !c.ok);
       const text = failed.length
-        ? `${path}: ${failed.map(c => `${c.name}: ${c.message}`).join('; ')}`
-        : `${path} is a valid SageMaker package (${result.checks.length} checks passed).`;
+        ? toastText(
+            path,
+            failed.map(c => trans.__('%1: %2.', c.name, c.message.replace(/\.$/, ''))).join(' '),
+            trans
+          )
+        : trans._n(
+            '%2 is a valid SageMaker package (%1 check passed).',
+            '%2 is a valid SageMaker package (%1 checks passed).',
+            result.checks.length,
+            path
+          );
       Notification.update({
         id,
         message: text,
         type: result.ok ? (failed.length ? 'warning' : 'success') : 'error',
         autoClose: result.ok ? 5000 : false,
         progress: undefined,
-        actions: [Private.detailsAction(JSON.stringify(result, null, 2))]
+        actions: [
+          detailsAction(
+            trans.__('Validation of %1', path),
+            packageDetails(result, trans),
+            trans
+          )
+        ]
       });
       return result;
     } catch (reason) {
-      throw this.fail(id, `Validation of ${path} failed`, reason);
+      throw this.fail(id, trans.__('Validation of %1 failed', path), reason);
     }
   }
 
@@ -207,7 +251,7 @@ export class SmopsActions {
     const fraction = done !== null && total ? done / total : undefined;
     Notification.update({
       id,
-      message: `${label}: ${job.phase}`,
+      message: this.trans.__('%1: %2', label, job.phase),
       type: 'in-progress',
       progress: fraction,
       actions: [this.panelAction()]
@@ -231,10 +275,14 @@ export class SmopsActions {
     reason: unknown
   ): SmopsApiError {
     const error = SmopsApiError.from(reason);
-    const message = `${title}: ${error.message}`;
+    // Whole sentences that fit a toast; the full message, hint and checks behind "Details".
+    const message = toastText(title, error.message, this.trans);
     const options = {
       autoClose: false as const,
-      actions: [Private.detailsAction(error.describe()), this.panelAction()]
+      actions: [
+        detailsAction(title, errorDetails(error, this.trans), this.trans),
+        this.panelAction()
+      ]
     };
     if (id) {
       Notification.update({ id, message, type: 'error', ...options });
@@ -246,8 +294,8 @@ export class SmopsActions {
 
   private panelAction(): Notification.IAction {
     return {
-      label: 'Open panel',
-      caption: 'Show the SageMaker MLOps panel',
+      label: this.trans.__('Open panel'),
+      caption: this.trans.__('Show the SageMaker MLOps panel'),
       callback: () => this._openPanel()
     };
   }
@@ -262,23 +310,4 @@ export function identicalVersions(
   return (model?.versions ?? []).filter(
     v => v.version !== version.version && !!v.sha256 && v.sha256 === version.sha256
   );
-}
-
-namespace Private {
-  export function detailsAction(text: string): Notification.IAction {
-    return {
-      label: 'Details',
-      caption: 'Show the full message from the server',
-      callback: () => {
-        const body = document.createElement('pre');
-        body.className = 'jp-smops-details';
-        body.textContent = text;
-        void showDialog({
-          title: 'SageMaker MLOps: details',
-          body: new Widget({ node: body }),
-          buttons: [Dialog.okButton({ label: 'Close' })]
-        });
-      }
-    };
-  }
 }

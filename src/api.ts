@@ -2,6 +2,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Poll } from '@lumino/polling';
 
+import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
 
 /**
@@ -63,9 +64,12 @@ export class SmopsClient {
     this.serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
     this._jobInterval = options.jobInterval ?? 500;
+    this.trans = options.trans ?? nullTrans;
   }
 
   readonly serverSettings: ServerConnection.ISettings;
+  /** The bundle the client's own error texts (no server, bad answers) are translated with. */
+  readonly trans: TranslationBundle;
 
   status(): Promise<Smops.IStatus> {
     return this.json('status');
@@ -184,7 +188,7 @@ export class SmopsClient {
     const text = await response.text();
     const latencyMs = performance.now() - start;
     if (!response.ok) {
-      throw Private.errorFrom(response.status, text);
+      throw Private.errorFrom(response.status, text, this.trans);
     }
     return {
       status: response.status,
@@ -200,7 +204,7 @@ export class SmopsClient {
    */
   waitForJob(job: Smops.IJob, onProgress?: JobProgress): Promise<Smops.IJob> {
     if (job.state !== 'running') {
-      return Private.settle(job);
+      return Private.settle(job, this.trans);
     }
     return new Promise<Smops.IJob>((resolve, reject) => {
       const poll = new Poll<Smops.IJob, SmopsApiError>({
@@ -219,7 +223,7 @@ export class SmopsClient {
           onProgress?.(current);
           if (current.state !== 'running') {
             poll.dispose();
-            Private.settle(current).then(resolve, reject);
+            Private.settle(current, this.trans).then(resolve, reject);
           }
         } else if (tick.phase === 'rejected') {
           const error = tick.payload as unknown as SmopsApiError;
@@ -243,7 +247,7 @@ export class SmopsClient {
     } catch (reason) {
       throw new SmopsApiError(
         'NetworkError',
-        `Cannot reach the Jupyter server (${String(reason)}). Check that it is running.`
+        this.trans.__('Cannot reach the Jupyter server (%1). Check that it is running.', String(reason))
       );
     }
   }
@@ -260,7 +264,7 @@ export class SmopsClient {
     const response = await this.fetch(this.url(path), init);
     const text = await response.text();
     if (!response.ok) {
-      throw Private.errorFrom(response.status, text);
+      throw Private.errorFrom(response.status, text, this.trans);
     }
     if (!text) {
       return null as T;
@@ -270,7 +274,10 @@ export class SmopsClient {
     } catch {
       throw new SmopsApiError(
         'BadResponse',
-        `The server answered ${path} with something that is not JSON; is the jupyter_smops server extension enabled?`,
+        this.trans.__(
+          'The server answered %1 with something that is not JSON; is the jupyter_smops server extension enabled?',
+          path
+        ),
         response.status
       );
     }
@@ -284,11 +291,17 @@ export namespace SmopsClient {
     serverSettings?: ServerConnection.ISettings;
     /** Milliseconds between job polls before backing off. */
     jobInterval?: number;
+    /** JupyterLab's bundle for this extension (English when not given). */
+    trans?: TranslationBundle;
   }
 }
 
 namespace Private {
-  export function errorFrom(status: number, text: string): SmopsApiError {
+  export function errorFrom(
+    status: number,
+    text: string,
+    trans: TranslationBundle
+  ): SmopsApiError {
     let body: { error?: Smops.IErrorBody; message?: string } | undefined;
     try {
       body = JSON.parse(text);
@@ -302,23 +315,25 @@ namespace Private {
     if (status === 404) {
       return new SmopsApiError(
         'NotFound',
-        'The jupyter_smops server extension did not answer (404). Is it installed and enabled? ' +
-          'Run `jupyter server extension list` and restart JupyterLab.',
+        trans.__(
+          'The jupyter_smops server extension did not answer (404). Is it installed and enabled? Run `%1` and restart JupyterLab.',
+          'jupyter server extension list'
+        ),
         status
       );
     }
     return new SmopsApiError(
       'HTTPError',
-      body?.message || `The server answered HTTP ${status}.`,
+      body?.message || trans.__('The server answered HTTP %1.', status),
       status
     );
   }
 
-  export function settle(job: Smops.IJob): Promise<Smops.IJob> {
+  export function settle(job: Smops.IJob, trans: TranslationBundle): Promise<Smops.IJob> {
     if (job.state === 'failed') {
       const error = job.error ?? {
         code: 'JobFailed',
-        message: `The ${job.kind} failed.`
+        message: trans.__('The %1 failed.', job.kind)
       };
       return Promise.reject(
         new SmopsApiError(error.code, error.message, 0, error.details)

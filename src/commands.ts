@@ -10,6 +10,7 @@ import { smopsIcon } from './icons';
 import { logsWidget } from './logsWidget';
 import { IPushChoice, PushDialogBody } from './pushDialog';
 import { ISmopsSettings } from './settings';
+import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
 import { FRONTEND_VERSION } from './version';
 import { SmopsPanel } from './widget';
@@ -41,6 +42,8 @@ export interface ICommandDeps {
   settings: () => ISmopsSettings;
   browsers: IFileBrowserFactory | null;
   palette: ICommandPalette | null;
+  /** JupyterLab's bundle for this extension; English when not given. */
+  trans?: TranslationBundle;
 }
 
 /** What every group of commands needs. */
@@ -52,6 +55,7 @@ interface IContext {
   deps: ICommandDeps;
   show: () => void;
   selectedPath: (test: RegExp) => string | null;
+  trans: TranslationBundle;
 }
 
 /** Registers every action as a command, in the palette and (for files) the file browser. */
@@ -68,7 +72,8 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
       const item = deps.browsers?.tracker.currentWidget?.selectedItems().next();
       const path = item && !item.done ? item.value.path : null;
       return path && test.test(path) ? path : null;
-    }
+    },
+    trans: deps.trans ?? nullTrans
   };
   addPanelCommands(ctx);
   addFileCommands(ctx);
@@ -76,7 +81,7 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
   addEndpointCommands(ctx);
 
   for (const command of Object.values(CommandIDs)) {
-    deps.palette?.addItem({ command, category: CATEGORY });
+    deps.palette?.addItem({ command, category: ctx.trans.__(CATEGORY) });
   }
   // Our own group in the file browser's menu, set off by separators from its "New" items.
   const selector = '.jp-DirListing-item[data-isdir="false"]';
@@ -97,26 +102,26 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
 }
 
 function addPanelCommands(ctx: IContext): void {
-  const { commands, actions, model, show } = ctx;
+  const { commands, actions, model, show, trans } = ctx;
   commands.addCommand(CommandIDs.openPanel, {
-    label: 'Open SageMaker MLOps Panel',
+    label: trans.__('Open SageMaker MLOps Panel'),
     icon: smopsIcon,
     execute: show
   });
 
   commands.addCommand(CommandIDs.refresh, {
-    label: 'Refresh Models and Endpoints',
+    label: trans.__('Refresh Models and Endpoints'),
     execute: () => Promise.all([model.refreshModels(), model.refreshEndpoints()])
   });
 
   commands.addCommand(CommandIDs.checkServer, {
-    label: 'Check the SageMaker MLOps Server Extension',
+    label: trans.__('Check the SageMaker MLOps Server Extension'),
     execute: async () => {
       const ok = await model.checkServer(FRONTEND_VERSION);
       if (!ok) {
-        actions.report('SageMaker MLOps server extension', model.statusError);
+        actions.report(trans.__('SageMaker MLOps server extension'), model.statusError);
       } else if (model.versionMismatch) {
-        actions.report('Version mismatch', model.versionMismatch);
+        actions.report(trans.__('Version mismatch'), model.versionMismatch);
       }
       return ok;
     }
@@ -124,11 +129,13 @@ function addPanelCommands(ctx: IContext): void {
 }
 
 function addFileCommands(ctx: IContext): void {
-  const { app, commands, actions, show, selectedPath } = ctx;
+  const { app, commands, actions, show, selectedPath, trans } = ctx;
   commands.addCommand(CommandIDs.push, {
     label: args =>
-      args.path || args.fromBrowser ? 'Push to model registry…' : 'Push a Model File to the Registry…',
-    caption: 'Package, validate and store a model file as a new registry version',
+      args.path || args.fromBrowser
+        ? trans.__('Push to model registry…')
+        : trans.__('Push a Model File to the Registry…'),
+    caption: trans.__('Package, validate and store a model file as a new registry version'),
     icon: args => (args.path || selectedPath(MODEL_FILE) ? smopsIcon : undefined),
     isVisible: args => !!(args.path || selectedPath(MODEL_FILE) || !args.fromBrowser),
     execute: async args => {
@@ -136,16 +143,18 @@ function addFileCommands(ctx: IContext): void {
         (args.path as string) || (args.fromBrowser ? selectedPath(MODEL_FILE) : selectedPath(PUSHABLE));
       if (!path) {
         const answer = await InputDialog.getText({
-          title: 'Push a model file',
-          label: 'Path of a .joblib, .pkl or .skops file (relative to the server root)',
-          placeholder: 'iris.joblib'
+          title: trans.__('Push a model file'),
+          label: trans.__('Path of a .joblib, .pkl or .skops file (relative to the server root)'),
+          placeholder: 'iris.joblib',
+          okLabel: trans.__('OK'),
+          cancelLabel: trans.__('Cancel')
         });
         path = answer.value?.trim() || null;
       }
       if (!path) {
         return;
       }
-      const choice = await Private.askPush(app, path, ctx.model.models.map(m => m.name));
+      const choice = await Private.askPush(app, path, ctx.model.models.map(m => m.name), trans);
       if (!choice) {
         return;
       }
@@ -155,16 +164,21 @@ function addFileCommands(ctx: IContext): void {
   });
 
   commands.addCommand(CommandIDs.validate, {
-    label: args => (args.path || args.fromBrowser ? 'Validate SageMaker package' : 'Validate a model.tar.gz…'),
-    caption: 'Check that a model.tar.gz would load and serve on SageMaker',
+    label: args =>
+      args.path || args.fromBrowser
+        ? trans.__('Validate SageMaker package')
+        : trans.__('Validate a model.tar.gz…'),
+    caption: trans.__('Check that a model.tar.gz would load and serve on SageMaker'),
     isVisible: args => !!(args.path || selectedPath(PACKAGE_FILE) || !args.fromBrowser),
     execute: async args => {
       let path = (args.path as string) || (args.fromBrowser ? selectedPath(PACKAGE_FILE) : null);
       if (!path) {
         const answer = await InputDialog.getText({
-          title: 'Validate a SageMaker package',
-          label: 'Path of a model.tar.gz (relative to the server root)',
-          placeholder: 'model.tar.gz'
+          title: trans.__('Validate a SageMaker package'),
+          label: trans.__('Path of a model.tar.gz (relative to the server root)'),
+          placeholder: 'model.tar.gz',
+          okLabel: trans.__('OK'),
+          cancelLabel: trans.__('Cancel')
         });
         path = answer.value?.trim() || null;
       }
@@ -174,15 +188,20 @@ function addFileCommands(ctx: IContext): void {
 }
 
 function addModelCommands(ctx: IContext): void {
-  const { commands, actions, model, deps, show } = ctx;
+  const { commands, actions, model, deps, show, trans } = ctx;
   commands.addCommand(CommandIDs.deploy, {
-    label: 'Deploy the Selected Model Version',
-    caption: 'Deploy (args: model, version, name, local, instance_type, ...) or the panel selection',
+    label: trans.__('Deploy the Selected Model Version'),
+    caption: trans.__(
+      'Deploy (args: model, version, name, local, instance_type, ...) or the panel selection'
+    ),
     execute: async args => {
       const request = Private.deployRequest(args, model.selected, deps.settings());
       if (!request) {
         show();
-        actions.report('Deploy', 'Push a model and select a version in the panel first.');
+        actions.report(
+          trans.__('Deploy'),
+          trans.__('Push a model and select a version in the panel first.')
+        );
         return;
       }
       show();
@@ -191,8 +210,10 @@ function addModelCommands(ctx: IContext): void {
   });
 
   commands.addCommand(CommandIDs.approve, {
-    label: 'Approve the Selected Model Version',
-    caption: 'Mark a version Approved (args: ref "name:version", else the panel selection)',
+    label: trans.__('Approve the Selected Model Version'),
+    caption: trans.__(
+      'Mark a version Approved (args: ref "name:version", else the panel selection)'
+    ),
     isEnabled: args => !!(args.ref || model.selected),
     execute: async args => {
       const ref = (args.ref as string) || model.selected;
@@ -201,8 +222,10 @@ function addModelCommands(ctx: IContext): void {
   });
 
   commands.addCommand(CommandIDs.reject, {
-    label: 'Reject the Selected Model Version',
-    caption: 'Mark a version Rejected (args: ref "name:version", else the panel selection)',
+    label: trans.__('Reject the Selected Model Version'),
+    caption: trans.__(
+      'Mark a version Rejected (args: ref "name:version", else the panel selection)'
+    ),
     isEnabled: args => !!(args.ref || model.selected),
     execute: async args => {
       const ref = (args.ref as string) || model.selected;
@@ -211,9 +234,11 @@ function addModelCommands(ctx: IContext): void {
   });
 
   commands.addCommand(CommandIDs.test, {
-    label: 'Test an Endpoint',
+    label: trans.__('Test an Endpoint'),
     execute: async args => {
-      const name = (args.name as string) || (await Private.pickEndpoint(model.endpoints, 'Test'));
+      const name =
+        (args.name as string) ||
+        (await Private.pickEndpoint(model.endpoints, trans.__('Test which endpoint?'), trans));
       if (name) {
         model.selectEndpoint(name);
         show();
@@ -223,11 +248,13 @@ function addModelCommands(ctx: IContext): void {
 }
 
 function addEndpointCommands(ctx: IContext): void {
-  const { commands, actions, model } = ctx;
+  const { commands, actions, model, trans } = ctx;
   commands.addCommand(CommandIDs.logs, {
-    label: 'Show Endpoint Logs',
+    label: trans.__('Show Endpoint Logs'),
     execute: async args => {
-      const name = (args.name as string) || (await Private.pickEndpoint(model.endpoints, 'Logs of'));
+      const name =
+        (args.name as string) ||
+        (await Private.pickEndpoint(model.endpoints, trans.__('Logs of which endpoint?'), trans));
       if (!name) {
         return;
       }
@@ -238,23 +265,25 @@ function addEndpointCommands(ctx: IContext): void {
         ctx.app.shell.activateById(id);
         return;
       }
-      const widget = logsWidget(model.client, name);
+      const widget = logsWidget(model.client, name, trans);
       ctx.app.shell.add(widget, 'main', { mode: 'split-bottom' });
       ctx.app.shell.activateById(widget.id);
     }
   });
 
   commands.addCommand(CommandIDs.deleteEndpoint, {
-    label: 'Delete an Endpoint…',
+    label: trans.__('Delete an Endpoint…'),
     execute: async args => {
-      const name = (args.name as string) || (await Private.pickEndpoint(model.endpoints, 'Delete'));
+      const name =
+        (args.name as string) ||
+        (await Private.pickEndpoint(model.endpoints, trans.__('Delete which endpoint?'), trans));
       return name ? actions.deleteEndpoint(name).catch(() => false) : false;
     }
   });
 
   commands.addCommand(CommandIDs.cleanup, {
-    label: 'Clean Up Endpoints…',
-    caption: 'List what would be deleted, then delete it after you confirm',
+    label: trans.__('Clean Up Endpoints…'),
+    caption: trans.__('List what would be deleted, then delete it after you confirm'),
     execute: async () => {
       const plan = await actions.cleanup(true).catch(() => null);
       if (!plan) {
@@ -263,16 +292,19 @@ function addEndpointCommands(ctx: IContext): void {
       const items = [...plan.endpoints, ...plan.endpoint_configs, ...plan.models];
       if (!items.length) {
         await showDialog({
-          title: 'Clean up',
-          body: 'Nothing to clean up.',
-          buttons: [Dialog.okButton()]
+          title: trans.__('Clean up'),
+          body: trans.__('Nothing to clean up.'),
+          buttons: [Dialog.okButton({ label: trans.__('OK') })]
         });
         return;
       }
       const answer = await showDialog({
-        title: 'Clean up',
-        body: Private.pre(`Delete:\n${items.join('\n')}`),
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete all' })]
+        title: trans.__('Clean up'),
+        body: Private.pre(`${trans.__('Delete:')}\n${items.join('\n')}`),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Delete all') })
+        ]
       });
       if (answer.button.accept) {
         return actions.cleanup(false).catch(() => undefined);
@@ -285,7 +317,8 @@ namespace Private {
   export async function askPush(
     app: JupyterFrontEnd,
     path: string,
-    names: string[]
+    names: string[],
+    trans: TranslationBundle
   ): Promise<IPushChoice | null> {
     const dir = PathExt.dirname(path);
     let files: Contents.IModel[] = [];
@@ -296,11 +329,14 @@ namespace Private {
       // No listing: push with the generated inference.py and no requirements.
     }
     const named = (ext: string) => files.filter(f => f.name.endsWith(ext)).map(f => f.path);
-    const body = new PushDialogBody(path, named('.py'), named('.txt'), names);
+    const body = new PushDialogBody(path, named('.py'), named('.txt'), names, trans);
     const answer = await showDialog<IPushChoice>({
-      title: `Push ${PathExt.basename(path)} to the model registry`,
+      title: trans.__('Push %1 to the model registry', PathExt.basename(path)),
       body,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Push' })],
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Push') })
+      ],
       focusNodeSelector: 'input'
     });
     return answer.button.accept ? answer.value : null;
@@ -330,15 +366,22 @@ namespace Private {
 
   export async function pickEndpoint(
     endpoints: Smops.IEndpoint[],
-    verb: string
+    title: string,
+    trans: TranslationBundle
   ): Promise<string | null> {
     if (!endpoints.length) {
-      await showDialog({ title: verb, body: 'There are no endpoints.', buttons: [Dialog.okButton()] });
+      await showDialog({
+        title,
+        body: trans.__('There are no endpoints.'),
+        buttons: [Dialog.okButton({ label: trans.__('OK') })]
+      });
       return null;
     }
     const answer = await InputDialog.getItem({
-      title: `${verb} which endpoint?`,
-      items: endpoints.map(e => e.name)
+      title,
+      items: endpoints.map(e => e.name),
+      okLabel: trans.__('OK'),
+      cancelLabel: trans.__('Cancel')
     });
     return answer.button.accept ? answer.value : null;
   }

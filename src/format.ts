@@ -1,3 +1,4 @@
+import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
 
 /** Small display helpers shared by the components. */
@@ -58,13 +59,15 @@ export function suggestEndpointName(
 /** Why a name breaks the server's name rule (`status.rules.names`), or null. */
 export function nameProblem(
   name: string,
-  rule: Smops.IRules['names'] | undefined
+  rule: Smops.IRules['names'] | undefined,
+  trans: TranslationBundle = nullTrans
 ): string | null {
   if (!name) {
-    return 'Give the endpoint a name.';
+    return trans.__('Give the endpoint a name.');
   }
   if (rule && !new RegExp(rule.pattern).test(name)) {
-    return `Use ${rule.description}.`;
+    // The rule's description is the server's own words (its language, like its errors).
+    return trans.__('Use %1.', rule.description);
   }
   return null;
 }

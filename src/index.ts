@@ -6,6 +6,7 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { SmopsActions } from './actions';
 import { SmopsClient } from './api';
@@ -13,6 +14,7 @@ import { addCommands, CommandIDs } from './commands';
 import { smopsIcon } from './icons';
 import { SmopsModel } from './model';
 import { DEFAULT_SETTINGS, ISmopsSettings, readSettings } from './settings';
+import { TRANS_DOMAIN } from './trans';
 import { FRONTEND_VERSION } from './version';
 import { SmopsPanel } from './widget';
 
@@ -28,25 +30,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'SageMaker MLOps panel, commands and file-browser actions.',
   autoStart: true,
-  optional: [ICommandPalette, IFileBrowserFactory, ISettingRegistry, ILayoutRestorer],
+  optional: [ICommandPalette, IFileBrowserFactory, ISettingRegistry, ILayoutRestorer, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     browsers: IFileBrowserFactory | null,
     settingRegistry: ISettingRegistry | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null
   ) => {
-    const client = new SmopsClient({ serverSettings: app.serviceManager.serverSettings });
+    // Every user-facing string goes through this bundle (English without a language pack).
+    const trans = (translator ?? nullTranslator).load(TRANS_DOMAIN);
+    const client = new SmopsClient({ serverSettings: app.serviceManager.serverSettings, trans });
     const model = new SmopsModel(client);
     let settings: ISmopsSettings = DEFAULT_SETTINGS;
-    const actions = new SmopsActions(model, () => app.shell.activateById(panel.id));
+    const actions = new SmopsActions(model, () => app.shell.activateById(panel.id), trans);
     const panel = new SmopsPanel({
       model,
       actions,
+      trans,
       onPush: () => void app.commands.execute(CommandIDs.push)
     });
     panel.title.icon = smopsIcon;
-    panel.title.caption = 'SageMaker MLOps';
+    panel.title.caption = trans.__('SageMaker MLOps');
     app.shell.add(panel, 'left', { rank: 600 });
     restorer?.add(panel, 'jupyter-smops');
 
@@ -56,7 +62,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       actions,
       settings: () => settings,
       browsers,
-      palette
+      palette,
+      trans
     });
 
     if (settingRegistry) {

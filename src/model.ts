@@ -2,6 +2,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { SmopsApiError, SmopsClient } from './api';
+import { nullTrans } from './trans';
 import { Smops } from './types';
 
 /** Statuses that change by themselves: the panel polls faster while any endpoint has one. */
@@ -71,8 +72,11 @@ export class SmopsModel {
       this.statusError = null;
       this.versionMismatch =
         this.status.version && this.status.version !== frontendVersion
-          ? `The panel is version ${frontendVersion} but the server extension is ${this.status.version}. ` +
-            'Reinstall jupyter_smops and restart JupyterLab so both match.'
+          ? (this.client.trans ?? nullTrans).__(
+              'The panel is version %1 but the server extension is %2. Reinstall jupyter_smops and restart JupyterLab so both match.',
+              frontendVersion,
+              this.status.version
+            )
           : null;
     } catch (reason) {
       this.status = null;

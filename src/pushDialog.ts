@@ -1,5 +1,6 @@
 import { Widget } from '@lumino/widgets';
 
+import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
 
 /** What the user chose in the push dialog. */
@@ -37,12 +38,19 @@ export function defaultName(path: string, names: string[]): string {
  * folder, and an optional sample input (JSON) used for validation and the test editor.
  */
 export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushChoice> {
-  constructor(path: string, scripts: string[], requirements: string[] = [], names: string[] = []) {
+  constructor(
+    path: string,
+    scripts: string[],
+    requirements: string[] = [],
+    names: string[] = [],
+    private readonly _trans: TranslationBundle = nullTrans
+  ) {
     super();
+    const trans = _trans;
     this.addClass('jp-smops-push-dialog');
     const form = document.createElement('div');
     form.className = 'jp-smops-form';
-    this._name = Private.input(form, 'Registry name', defaultName(path, names));
+    this._name = Private.input(form, trans.__('Registry name'), defaultName(path, names));
     // Existing models are offered (a new version of one), any new name is still allowed.
     const list = document.createElement('datalist');
     list.id = `jp-smops-model-names-${Private.nextId++}`;
@@ -56,9 +64,9 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
     this._name.setAttribute('autocomplete', 'off');
     this._inference = document.createElement('select');
     this._inference.className = 'jp-mod-styled';
-    this._inference.setAttribute('aria-label', 'Inference script');
+    this._inference.setAttribute('aria-label', trans.__('Inference script'));
     for (const [value, label] of [
-      ['', 'Generated inference.py (default handlers)'],
+      ['', trans.__('Generated inference.py (default handlers)')],
       ...scripts.map(s => [s, s])
     ]) {
       const option = document.createElement('option');
@@ -68,16 +76,16 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
     }
     const defaultScript = scripts.find(s => s.endsWith('inference.py'));
     this._inference.value = defaultScript ?? '';
-    Private.labelled(form, 'Inference script (same folder)', this._inference);
+    Private.labelled(form, trans.__('Inference script (same folder)'), this._inference);
     this._requirements = Private.select(
-      'Requirements file',
-      [['', 'None'], ...requirements.map(r => [r, r])],
+      trans.__('Requirements file'),
+      [['', trans.__('None')], ...requirements.map(r => [r, r])],
       requirements.find(r => r.endsWith('requirements.txt')) ?? ''
     );
-    Private.labelled(form, 'Requirements file (same folder)', this._requirements);
+    Private.labelled(form, trans.__('Requirements file (same folder)'), this._requirements);
     this._sample = Private.input(
       form,
-      'Sample input (JSON, optional)',
+      trans.__('Sample input (JSON, optional)'),
       '',
       '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
     );
@@ -98,7 +106,10 @@ export class PushDialogBody extends Widget implements Smops.IDialogBody<IPushCho
         choice.sample = JSON.parse(sample);
       } catch {
         throw new Error(
-          'The sample input is not valid JSON, e.g. {"instances": [[5.1, 3.5, 1.4, 0.2]]}.'
+          this._trans.__(
+            'The sample input is not valid JSON, e.g. %1.',
+            '{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+          )
         );
       }
     }

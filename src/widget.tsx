@@ -6,6 +6,7 @@ import { SmopsActions } from './actions';
 import { SmopsPanelView } from './components/Panel';
 import { SmopsModel } from './model';
 import { DEFAULT_SETTINGS, ISmopsSettings } from './settings';
+import { nullTrans, TransContext, TranslationBundle } from './trans';
 import { FRONTEND_VERSION } from './version';
 
 /**
@@ -18,12 +19,14 @@ export class SmopsPanel extends ReactWidget {
     this.model = options.model;
     this.actions = options.actions;
     this._onPush = options.onPush;
+    this.trans = options.trans ?? nullTrans;
     this.id = 'jp-smops-panel';
     this.addClass('jp-smops-widget');
   }
 
   readonly model: SmopsModel;
   readonly actions: SmopsActions;
+  readonly trans: TranslationBundle;
 
   get settings(): ISmopsSettings {
     return this._settings;
@@ -57,12 +60,14 @@ export class SmopsPanel extends ReactWidget {
 
   render(): JSX.Element {
     return (
-      <SmopsPanelView
-        model={this.model}
-        actions={this.actions}
-        settings={this._settings}
-        onPush={this._onPush}
-      />
+      <TransContext.Provider value={this.trans}>
+        <SmopsPanelView
+          model={this.model}
+          actions={this.actions}
+          settings={this._settings}
+          onPush={this._onPush}
+        />
+      </TransContext.Provider>
     );
   }
 
@@ -74,6 +79,8 @@ export namespace SmopsPanel {
   export interface IOptions {
     model: SmopsModel;
     actions: SmopsActions;
+    /** JupyterLab's bundle for this extension; English when not given. */
+    trans?: TranslationBundle;
     onPush: () => void;
   }
 }

@@ -4,14 +4,16 @@ import * as React from 'react';
 
 import { SmopsActions } from '../actions';
 import { Smops } from '../types';
+import { TranslationBundle, useTrans } from '../trans';
 import { SectionHead } from './SectionHead';
 
 /** Everything that would be deleted (dry run), then delete it. */
 export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Element {
+  const trans = useTrans();
   const [plan, setPlan] = React.useState<Smops.ICleanupResult | null>(null);
   const [done, setDone] = React.useState<Smops.ICleanupResult | null>(null);
   const [busy, setBusy] = React.useState(false);
-  const items = plan ? listed(plan) : [];
+  const items = plan ? listed(plan, trans) : [];
 
   const preview = async () => {
     setBusy(true);
@@ -26,9 +28,16 @@ export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Elem
   };
   const run = async () => {
     const answer = await showDialog({
-      title: 'Clean up',
-      body: `Delete ${items.length} resource${items.length === 1 ? '' : 's'}? This cannot be undone.`,
-      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete all' })]
+      title: trans.__('Clean up'),
+      body: trans._n(
+        'Delete %1 resource? This cannot be undone.',
+        'Delete %1 resources? This cannot be undone.',
+        items.length
+      ),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.warnButton({ label: trans.__('Delete all') })
+      ]
     });
     if (!answer.button.accept) {
       return;
@@ -46,10 +55,15 @@ export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Elem
 
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-cleanup">
-      <SectionHead id="jp-smops-cleanup" title="Cleanup" />
+      <SectionHead id="jp-smops-cleanup" title={trans.__('Cleanup')} />
       <div className="jp-smops-actions">
-        <Button small onClick={() => void preview()} disabled={busy} aria-label="Preview cleanup">
-          Preview cleanup
+        <Button
+          small
+          onClick={() => void preview()}
+          disabled={busy}
+          aria-label={trans.__('Preview cleanup')}
+        >
+          {trans.__('Preview cleanup')}
         </Button>
         {items.length > 0 && (
           <Button
@@ -57,39 +71,41 @@ export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Elem
             className="jp-smops-danger"
             onClick={() => void run()}
             disabled={busy}
-            aria-label="Delete everything listed"
+            aria-label={trans.__('Delete everything listed')}
           >
-            Delete {items.length}
+            {trans.__('Delete %1', items.length)}
           </Button>
         )}
       </div>
       {done && (
         <p className="jp-smops-muted" aria-live="polite">
-          Deleted {listed(done).length} resource{listed(done).length === 1 ? '' : 's'}.
-          {done.errors.length ? ` Errors: ${done.errors.join('; ')}` : ''}
+          {trans._n('Deleted %1 resource.', 'Deleted %1 resources.', listed(done, trans).length)}
+          {done.errors.length
+            ? ' ' + trans.__('Errors: %1', done.errors.join('; '))
+            : ''}
         </p>
       )}
       {plan &&
         (items.length ? (
-          <ul className="jp-smops-cleanup" aria-label="Would be deleted">
+          <ul className="jp-smops-cleanup" aria-label={trans.__('Would be deleted')}>
             {items.map(item => (
               <li key={item}>{item}</li>
             ))}
           </ul>
         ) : (
           <p className="jp-smops-muted" data-testid="smops-cleanup-empty">
-            Nothing to clean up: no endpoints, configs or models of yours are left.
+            {trans.__('Nothing to clean up: no endpoints, configs or models of yours are left.')}
           </p>
         ))}
     </section>
   );
 }
 
-function listed(result: Smops.ICleanupResult): string[] {
+function listed(result: Smops.ICleanupResult, trans: TranslationBundle): string[] {
   return [
-    ...result.endpoints.map(n => `endpoint ${n}`),
-    ...result.endpoint_configs.map(n => `endpoint config ${n}`),
-    ...result.models.map(n => `model ${n}`),
-    ...result.registry_versions.map(n => `registry version ${n}`)
+    ...result.endpoints.map(n => trans.__('endpoint %1', n)),
+    ...result.endpoint_configs.map(n => trans.__('endpoint config %1', n)),
+    ...result.models.map(n => trans.__('model %1', n)),
+    ...result.registry_versions.map(n => trans.__('registry version %1', n))
   ];
 }

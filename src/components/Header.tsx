@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { SmopsModel } from '../model';
 import { ISmopsSettings } from '../settings';
+import { useTrans } from '../trans';
 
 /** Where things go: backend, region/account, owner, bucket, Studio profile; or why not. */
 export function Header({
@@ -11,32 +12,37 @@ export function Header({
   model: SmopsModel;
   settings: ISmopsSettings;
 }): JSX.Element {
+  const trans = useTrans();
   const { status, statusError, versionMismatch } = model;
   if (statusError) {
     return (
       <div className="jp-smops-banner jp-smops-error" role="alert">
-        <strong>The SageMaker MLOps server extension is not available.</strong>{' '}
+        <strong>{trans.__('The SageMaker MLOps server extension is not available.')}</strong>{' '}
         {statusError.message}
       </div>
     );
   }
   if (!status) {
-    return <div className="jp-smops-muted">Connecting to the server…</div>;
+    return <div className="jp-smops-muted">{trans.__('Connecting to the server…')}</div>;
   }
   const aws = status.backend === 'aws';
   const studio = status.studio;
   const expectations = [
     aws && settings.bucket && status.bucket && settings.bucket !== status.bucket
-      ? `the server uses bucket ${status.bucket}, not ${settings.bucket}`
+      ? trans.__('the server uses bucket %1, not %2', status.bucket, settings.bucket)
       : null,
     settings.ownerTagKey &&
     status.owner_tag_key &&
     settings.ownerTagKey !== status.owner_tag_key
-      ? `the server tags owners with ${status.owner_tag_key}, not ${settings.ownerTagKey}`
+      ? trans.__(
+          'the server tags owners with %1, not %2',
+          status.owner_tag_key,
+          settings.ownerTagKey
+        )
       : null
   ].filter(Boolean);
   return (
-    <div className="jp-smops-header" aria-label="Backend">
+    <div className="jp-smops-header" aria-label={trans.__('Backend')}>
       {versionMismatch && (
         <div className="jp-smops-banner jp-smops-warning" role="alert">
           {versionMismatch}
@@ -44,35 +50,36 @@ export function Header({
       )}
       {expectations.length > 0 && (
         <div className="jp-smops-banner jp-smops-warning" role="alert">
-          Settings differ from the server: {expectations.join('; ')}. Set SMOPS_BUCKET /
-          SMOPS_OWNER_TAG_KEY for the server, or change the panel settings.
+          {trans.__(
+            'Settings differ from the server: %1. Set %2 for the server, or change the panel settings.',
+            expectations.join('; '),
+            'SMOPS_BUCKET / SMOPS_OWNER_TAG_KEY'
+          )}
         </div>
       )}
       <dl className="jp-smops-facts">
-        <dt>Backend</dt>
+        <dt>{trans.__('Backend')}</dt>
         <dd data-testid="smops-backend">
-          {aws ? `AWS ${status.region ?? ''}` : 'Local'}
+          {aws ? trans.__('AWS %1', status.region ?? '').trim() : trans.__('Local')}
         </dd>
         {aws && status.account && (
           <>
-            <dt>Account</dt>
+            <dt>{trans.__('Account')}</dt>
             <dd>{status.account}</dd>
           </>
         )}
-        <dt>Owner</dt>
+        <dt>{trans.__('Owner')}</dt>
         <dd>{status.owner || '—'}</dd>
         {aws && (
           <>
-            <dt>Bucket</dt>
+            <dt>{trans.__('Bucket')}</dt>
             <dd>{status.bucket || '—'}</dd>
           </>
         )}
         {studio?.detected && (
           <>
-            <dt>Studio</dt>
-            <dd>
-              {studio.domain_id} / {studio.user_profile_name}
-            </dd>
+            <dt>{trans.__('Studio')}</dt>
+            <dd>{trans.__('%1 / %2', studio.domain_id ?? '', studio.user_profile_name ?? '')}</dd>
           </>
         )}
       </dl>

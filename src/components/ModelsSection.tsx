@@ -4,6 +4,7 @@ import * as React from 'react';
 import { SmopsActions } from '../actions';
 import { humanSize, shortDate, shortSha } from '../format';
 import { SmopsModel } from '../model';
+import { TranslationBundle, useTrans } from '../trans';
 import { Smops } from '../types';
 import { Pager, pageOf } from './Pager';
 import { SectionHead } from './SectionHead';
@@ -15,6 +16,7 @@ export function ModelsSection(props: {
   onPush: () => void;
 }): JSX.Element {
   const { model } = props;
+  const trans = useTrans();
   const [page, setPage] = React.useState(0);
   const rows = React.useMemo(() => flatten(model.models), [model.models]);
   const [visible, current] = pageOf(rows, page);
@@ -22,32 +24,34 @@ export function ModelsSection(props: {
     <section className="jp-smops-section" aria-labelledby="jp-smops-models">
       <SectionHead
         id="jp-smops-models"
-        title="Models"
-        refresh={{ label: 'Refresh models', run: () => model.refreshModels() }}
+        title={trans.__('Models')}
+        refresh={{ label: trans.__('Refresh models'), run: () => model.refreshModels() }}
         error={model.modelsError}
       >
         <Button
           small
           className="jp-smops-primary"
           onClick={props.onPush}
-          aria-label="Push a model file"
+          aria-label={trans.__('Push a model file')}
         >
-          Push…
+          {trans.__('Push…')}
         </Button>
       </SectionHead>
       {!rows.length && !model.modelsError && (
         <p className="jp-smops-muted">
-          No models yet. Right-click a .joblib, .pkl or .skops file in the file
-          browser and choose “Push to model registry…”.
+          {trans.__(
+            'No models yet. Right-click a .joblib, .pkl or .skops file in the file browser and choose “%1”.',
+            trans.__('Push to model registry…')
+          )}
         </p>
       )}
-      <ul className="jp-smops-list" aria-label="Model versions">
+      <ul className="jp-smops-list" aria-label={trans.__('Model versions')}>
         {visible.map(row =>
           row.kind === 'name' ? (
             <li key={`n-${row.name}`} className="jp-smops-model-name">
               {row.name}{' '}
               <span className="jp-smops-muted">
-                ({row.count} version{row.count === 1 ? '' : 's'})
+                {trans._n('(%1 version)', '(%1 versions)', row.count)}
               </span>
             </li>
           ) : (
@@ -64,7 +68,7 @@ export function ModelsSection(props: {
           )
         )}
       </ul>
-      <Pager page={current} total={rows.length} label="models" onPage={setPage} />
+      <Pager page={current} total={rows.length} label={trans.__('models')} onPage={setPage} />
     </section>
   );
 }
@@ -77,6 +81,7 @@ function VersionRow(props: {
   /** The oldest other version with the same sha256, if any. */
   twin?: number;
 }): JSX.Element {
+  const trans = useTrans();
   const v = props.version;
   const ref = `${v.name}:${v.version}`;
   const [busy, setBusy] = React.useState(false);
@@ -92,26 +97,29 @@ function VersionRow(props: {
       <button
         className={`jp-smops-row${props.selected ? ' jp-mod-selected' : ''}`}
         aria-pressed={props.selected}
-        aria-label={`Select ${ref} for deploy`}
+        aria-label={trans.__('Select %1 for deploy', ref)}
         data-ref={ref}
         onClick={() => props.onSelect(ref)}
       >
-        <span className="jp-smops-ref">v{v.version}</span>
+        <span className="jp-smops-ref">{trans.__('v%1', v.version)}</span>
         <span>{humanSize(v.size)}</span>
         <code title={v.sha256}>{shortSha(v.sha256)}</code>
-        <span title="scikit-learn version it was trained with">
-          sklearn {v.framework_version ?? '?'}
+        <span title={trans.__('scikit-learn version it was trained with')}>
+          {trans.__('sklearn %1', v.framework_version ?? '?')}
         </span>
         <span
           className={`jp-smops-approval jp-smops-approval-${v.approval_status}`}
-          title={`Approval: ${v.approval_status}`}
+          title={trans.__('Approval: %1', v.approval_status)}
         >
-          {v.approval_status === 'PendingManualApproval' ? 'Pending' : v.approval_status}
+          {approvalLabel(v.approval_status, trans)}
         </span>
         <span className="jp-smops-muted">{shortDate(v.created_at)}</span>
         {props.twin !== undefined && (
-          <span className="jp-smops-twin" title="Same sha256: the same model file and code">
-            identical to v{props.twin}
+          <span
+            className="jp-smops-twin"
+            title={trans.__('Same sha256: the same model file and code')}
+          >
+            {trans.__('identical to v%1', props.twin)}
           </span>
         )}
       </button>
@@ -122,10 +130,10 @@ function VersionRow(props: {
             minimal
             disabled={busy}
             onClick={() => decide('approve')}
-            aria-label={`Approve ${ref}`}
-            title={`Approve ${ref}`}
+            aria-label={trans.__('Approve %1', ref)}
+            title={trans.__('Approve %1', ref)}
           >
-            Approve
+            {trans.__('Approve')}
           </Button>
         )}
         {v.approval_status !== 'Rejected' && (
@@ -135,15 +143,27 @@ function VersionRow(props: {
             className="jp-smops-danger"
             disabled={busy}
             onClick={() => decide('reject')}
-            aria-label={`Reject ${ref}`}
-            title={`Reject ${ref}`}
+            aria-label={trans.__('Reject %1', ref)}
+            title={trans.__('Reject %1', ref)}
           >
-            Reject
+            {trans.__('Reject')}
           </Button>
         )}
       </span>
     </li>
   );
+}
+
+/** An approval status in words (the registry's value stays in the title). */
+function approvalLabel(status: Smops.ApprovalStatus, trans: TranslationBundle): string {
+  switch (status) {
+    case 'Approved':
+      return trans.__('Approved');
+    case 'Rejected':
+      return trans.__('Rejected');
+    default:
+      return trans.__('Pending');
+  }
 }
 
 type Row =

@@ -1,6 +1,8 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { useTrans } from '../trans';
+
 export const PAGE_SIZE = 25;
 
 /** Previous / next for a paginated list (long lists never render all rows at once). */
@@ -10,32 +12,31 @@ export function Pager(props: {
   label: string;
   onPage: (page: number) => void;
 }): JSX.Element | null {
+  const trans = useTrans();
   const pages = Math.ceil(props.total / PAGE_SIZE);
   if (pages <= 1) {
     return null;
   }
   return (
-    <nav className="jp-smops-pager" aria-label={`${props.label} pages`}>
+    <nav className="jp-smops-pager" aria-label={trans.__('%1 pages', props.label)}>
       <Button
         small
         minimal
         disabled={props.page === 0}
         onClick={() => props.onPage(props.page - 1)}
-        aria-label={`Previous ${props.label} page`}
+        aria-label={trans.__('Previous %1 page', props.label)}
       >
-        ‹ Prev
+        {trans.__('‹ Prev')}
       </Button>
-      <span>
-        {props.page + 1} / {pages}
-      </span>
+      <span>{trans.__('%1 / %2', props.page + 1, pages)}</span>
       <Button
         small
         minimal
         disabled={props.page >= pages - 1}
         onClick={() => props.onPage(props.page + 1)}
-        aria-label={`Next ${props.label} page`}
+        aria-label={trans.__('Next %1 page', props.label)}
       >
-        Next ›
+        {trans.__('Next ›')}
       </Button>
     </nav>
   );

@@ -4,6 +4,7 @@ import * as React from 'react';
 import { SmopsActions } from '../actions';
 import { SmopsModel } from '../model';
 import { ISmopsSettings } from '../settings';
+import { useTrans } from '../trans';
 import { CleanupSection } from './CleanupSection';
 import { DeploySection } from './DeploySection';
 import { EndpointsSection } from './EndpointsSection';
@@ -22,18 +23,23 @@ export interface IPanelProps {
 /** The whole sidebar: header, then the workflow top to bottom. */
 export function SmopsPanelView(props: IPanelProps): JSX.Element {
   const model = useModel(props.model);
+  const trans = useTrans();
   const ready = model.status !== null && model.statusError === null;
   return (
     <div className="jp-smops-panel">
       <div className="jp-smops-title">
-        <h2>SageMaker MLOps</h2>
-        <div className="jp-smops-title-toolbar" role="toolbar" aria-label="SageMaker MLOps">
+        <h2>{trans.__('SageMaker MLOps')}</h2>
+        <div
+          className="jp-smops-title-toolbar"
+          role="toolbar"
+          aria-label={trans.__('SageMaker MLOps')}
+        >
           {ready && (
             <button
               className="jp-smops-icon-button"
               onClick={() => void Promise.all([model.refreshModels(), model.refreshEndpoints()])}
-              aria-label="Refresh models and endpoints"
-              title="Refresh models and endpoints"
+              aria-label={trans.__('Refresh models and endpoints')}
+              title={trans.__('Refresh models and endpoints')}
             >
               <refreshIcon.react tag="span" />
             </button>

@@ -648,6 +648,12 @@ export interface components {
             sample_input: unknown;
             uri: string;
             model_package_arn: string | null;
+            /** @description what code/requirements.txt installs at start */
+            requirements?: string[];
+            /** @description the exact scikit-learn code/requirements.txt pins (the endpoint installs it at start) */
+            requirements_pin?: string | null;
+            /** @description the pin was added at push because no serving image has the trained scikit-learn */
+            pin_added?: boolean;
             /** @description Request content types code/inference.py reads, found in its source at push (the container's JSON, CSV and NPY without an input_fn); null when it cannot tell or the version was pushed before this was recorded: any may work */
             accepts: string[] | null;
             /** @description Response content types (Accept) its output_fn writes, found the same way; null when unknown */
