@@ -16,7 +16,7 @@ from ..core.api import Smops
 from ..core.errors import BadRequest, NotFound, PayloadTooLarge, SmopsError
 from ..core.limits import MAX_PAYLOAD_BYTES
 from .jobs import Job, JobManager
-from .paths import relative_to_root, resolve_in_root
+from .paths import os_error_as_client_error, relative_to_root, resolve_in_root
 from .requests import parse
 
 T = TypeVar("T")
@@ -201,7 +201,14 @@ class SmopsHandler(APIHandler):
         import functools
 
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.jobs.call_pool, functools.partial(fn, *args, **kwargs))
+        try:
+            return await loop.run_in_executor(self.jobs.call_pool, functools.partial(fn, *args, **kwargs))
+        except OSError as exc:
+            # The OS refusing a client's file (under the root) is the client's 4xx, not our 500.
+            refusal = os_error_as_client_error(exc, self.root_dir)
+            if refusal is None:
+                raise
+            raise refusal from exc
 
     # -- errors -------------------------------------------------------------------------
     def error_payload(self, exc: Any) -> tuple[int, dict]:
