@@ -12,6 +12,23 @@ test.use({ viewport: { width: 1280, height: 1500 } });
 
 const API = '/smops/api';
 
+/** An inference.py whose input_fn reads JSON only (issue 14: the panel offered CSV anyway). */
+const JSON_ONLY_INFERENCE = `import glob, json, os
+
+import joblib
+import numpy as np
+
+
+def model_fn(model_dir):
+    return joblib.load(glob.glob(os.path.join(model_dir, "*.joblib"))[0])
+
+
+def input_fn(request_body, request_content_type):
+    if request_content_type != "application/json":
+        raise ValueError("This model reads JSON only, not %s" % request_content_type)
+    return np.array(json.loads(request_body)["instances"])
+`;
+
 for (const theme of ['light', 'dark'] as const) {
   test(`panel follows other faces, versions and logs (${theme} theme)`, async ({ page, request }) => {
     test.setTimeout(180 * 1000);
@@ -63,12 +80,59 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(panel.getByTestId('smops-snippet')).toContainText('/invocations');
     await shot(panel, `${theme}-15-snippets`);
 
+    // Content types: the generated inference.py reads JSON and CSV, so both are offered (JSON
+    // first) and the snippets follow the choice.
+    const types = panel.getByLabel('Request content type');
+    await expect(types.locator('option')).toHaveText(['JSON', 'CSV']);
+    await types.selectOption('text/csv');
+    await expect(panel.getByTestId('smops-snippet')).toContainText('Content-Type: text/csv');
+    await expect(editor).toHaveValue('5.1,3.5,1.4,0.2');
+    await types.selectOption('application/json');
+    // A version whose own input_fn reads JSON only is offered JSON only.
+    const written = await request.put(`/api/contents/${name}_json_only.py`, {
+      data: { type: 'file', format: 'text', content: JSON_ONLY_INFERENCE }
+    });
+    expect(written.status()).toBeLessThan(300);
+    const pushJson = await request.post(`${API}/models`, {
+      data: { path: 'iris.joblib', name, inference: `${name}_json_only.py`, sample: JSON.parse(SEED_REQUEST) }
+    });
+    expect(pushJson.status()).toBe(202);
+    await expect(panel.locator(`[data-ref="${name}:3"]`)).toBeVisible({ timeout: 60 * 1000 });
+    const deployJson = await request.post(`${API}/endpoints`, {
+      data: { model: name, version: 3, name: `${name}-json`, local: true }
+    });
+    expect(deployJson.status()).toBe(202);
+    const jsonRow = panel.locator(`[data-endpoint="${name}-json"]`);
+    await expect(jsonRow.locator('.jp-smops-chip')).toHaveText('InService', { timeout: 90 * 1000 });
+    await panel.getByLabel('Endpoint to test').selectOption(`${name}-json`);
+    await expect(types.locator('option')).toHaveText(['JSON']);
+    await expect(panel.getByTestId('smops-types-note')).toHaveText(
+      `${name}:3 accepts application/json (read from its inference.py at push).`
+    );
+    await editor.press('Control+Enter');
+    await expect(panel.getByTestId('smops-response-status')).toHaveText('200');
+    await shot(panel.locator('section[aria-labelledby="jp-smops-test"]'), `${theme}-17-inference-accepts-json-only`);
+    await panel.getByLabel('Endpoint to test').selectOption(`${name}-v1`);
+    await expect(types.locator('option')).toHaveText(['JSON', 'CSV']);
+    await shot(panel.locator('section[aria-labelledby="jp-smops-test"]'), `${theme}-18-inference-accepts-json-csv`);
+    expect([200, 202, 204]).toContain((await request.delete(`${API}/endpoints/${name}-json`)).status());
+
     // Logs in the main area, following.
     await row.getByRole('button', { name: `Show logs of ${name}-v1` }).click();
     const logs = page.locator(`#jp-smops-logs-${name}-v1`);
     await expect(logs).toBeVisible();
     await expect(logs.locator('pre')).not.toHaveText('', { timeout: 10 * 1000 });
-    await expect(logs).toContainText('Following the last');
+    await expect(logs).toContainText('Following new lines');
+    // It follows by the route's cursor: a new request's line is appended, once.
+    const calls = async () => ((await logs.locator('pre').textContent()) ?? '').split('POST /invocations').length - 1;
+    await expect.poll(calls, { timeout: 10 * 1000 }).toBeGreaterThan(0);
+    const before = await calls();
+    const sent = await request.post(`${API}/endpoints/${name}-v1/invocations`, {
+      headers: { 'Content-Type': 'application/json' },
+      data: SEED_REQUEST
+    });
+    expect(sent.status()).toBe(200);
+    await expect.poll(calls, { timeout: 15 * 1000 }).toBe(before + 1);
     await shot(page, `${theme}-16-logs-main-area`);
 
     // A delete made elsewhere: the row goes away; deleting it again is quiet.
