@@ -2,6 +2,7 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 
 import { SmopsApiError } from './api';
 import { detailsAction, errorDetails, packageDetails, toastText } from './details';
+import { shortDate } from './format';
 import { SmopsModel } from './model';
 import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
@@ -166,6 +167,82 @@ export class SmopsActions {
         return true;
       }
       throw this.fail(id, `Delete of ${name} failed`, reason);
+    }
+  }
+
+  /** Moves an endpoint's expiry (one of by, expires_in, no_expiry); resolves with the endpoint now. */
+  async extend(name: string, request: Smops.IExtendRequest): Promise<Smops.IEndpoint> {
+    const trans = this.trans;
+    try {
+      const endpoint = await this.model.client.extendEndpoint(name, request);
+      this.model.expectChange();
+      await this.model.refreshEndpoints();
+      Notification.success(
+        endpoint.expires_at
+          ? trans.__('%1 now expires at %2.', name, shortDate(endpoint.expires_at))
+          : trans.__('%1 no longer expires.', name),
+        { autoClose: 5000 }
+      );
+      return endpoint;
+    } catch (reason) {
+      throw this.fail(null, trans.__('Changing the expiry of %1 failed', name), reason);
+    }
+  }
+
+  /**
+   * Exposes an endpoint: on SageMaker a public URL behind an API key (the key's value is in the
+   * answer once); for a local endpoint the answer says what it would create (nothing is).
+   */
+  async expose(name: string, request: Smops.IExposeRequest = {}): Promise<Smops.IPublicFront> {
+    const trans = this.trans;
+    const id = this.progress(trans.__('Exposing %1…', name));
+    try {
+      const front = await this.model.client.expose(name, request);
+      await this.model.refreshEndpoints();
+      this.succeed(
+        id,
+        front.created
+          ? trans.__('%1 has a public URL.', name)
+          : trans.__('%1 is a local endpoint: nothing was made public.', name)
+      );
+      return front;
+    } catch (reason) {
+      throw this.fail(id, trans.__('Exposing %1 failed', name), reason);
+    }
+  }
+
+  /** Removes an endpoint's public front after the user confirms; resolves false when cancelled. */
+  async unexpose(name: string, confirm = true): Promise<boolean> {
+    const trans = this.trans;
+    if (confirm) {
+      const answer = await showDialog({
+        title: trans.__('Remove public URL'),
+        body: trans.__(
+          'Remove the public URL of %1? Its URL and API key stop working at once; the endpoint keeps running.',
+          name
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Remove'), ariaLabel: trans.__('Remove the public URL of %1', name) })
+        ]
+      });
+      if (!answer.button.accept) {
+        return false;
+      }
+    }
+    const id = this.progress(trans.__('Removing the public URL of %1…', name));
+    try {
+      const { removed } = await this.model.client.unexpose(name);
+      await this.model.refreshEndpoints();
+      this.succeed(
+        id,
+        removed
+          ? trans.__('The public URL of %1 is removed.', name)
+          : trans.__('%1 had no public URL.', name)
+      );
+      return true;
+    } catch (reason) {
+      throw this.fail(id, trans.__('Removing the public URL of %1 failed', name), reason);
     }
   }
 

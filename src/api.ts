@@ -123,6 +123,30 @@ export class SmopsClient {
     });
   }
 
+  /** Moves an endpoint's expiry (exactly one of `by`, `expires_in`, `no_expiry`); the endpoint as it is now. */
+  extendEndpoint(name: string, request: Smops.IExtendRequest): Promise<Smops.IEndpoint> {
+    return this.json(`endpoints/${encodeURIComponent(name)}/expiry`, {
+      method: 'POST',
+      body: request
+    });
+  }
+
+  /**
+   * Puts a public front before a SageMaker endpoint (its API key's value is in this answer
+   * only); for a local endpoint, what it would create and the local runtime URL.
+   */
+  expose(name: string, request: Smops.IExposeRequest = {}): Promise<Smops.IPublicFront> {
+    return this.json(`endpoints/${encodeURIComponent(name)}/public`, {
+      method: 'POST',
+      body: request
+    });
+  }
+
+  /** Removes an endpoint's public front (its URL and key stop working). */
+  unexpose(name: string): Promise<Smops.IUnexposeResult> {
+    return this.json(`endpoints/${encodeURIComponent(name)}/public`, { method: 'DELETE' });
+  }
+
   /**
    * One answer of a followed log: the newest `tail` lines, or with `since` (a duration, a time
    * or the `next_since` of an earlier answer) only the lines written after it.

@@ -6,6 +6,7 @@ import { Contents } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 import { SmopsActions } from './actions';
+import { exposeEndpoint, extendEndpoint } from './components/EndpointDialogs';
 import { smopsIcon } from './icons';
 import { logsWidget } from './logsWidget';
 import { IPushChoice, PushDialogBody } from './pushDialog';
@@ -28,6 +29,9 @@ export namespace CommandIDs {
   export const cleanup = 'smops:cleanup';
   export const approve = 'smops:approve';
   export const reject = 'smops:reject';
+  export const extend = 'smops:extend-endpoint';
+  export const expose = 'smops:expose-endpoint';
+  export const unexpose = 'smops:unexpose-endpoint';
 }
 
 const CATEGORY = 'SageMaker MLOps';
@@ -79,6 +83,7 @@ export function addCommands(app: JupyterFrontEnd, deps: ICommandDeps): void {
   addFileCommands(ctx);
   addModelCommands(ctx);
   addEndpointCommands(ctx);
+  addFrontCommands(ctx);
 
   for (const command of Object.values(CommandIDs)) {
     deps.palette?.addItem({ command, category: ctx.trans.__(CATEGORY) });
@@ -309,6 +314,38 @@ function addEndpointCommands(ctx: IContext): void {
       if (answer.button.accept) {
         return actions.cleanup(false).catch(() => undefined);
       }
+    }
+  });
+}
+
+/** An endpoint's expiry and public front (the rows' Extend / Expose / Unexpose). */
+function addFrontCommands(ctx: IContext): void {
+  const { commands, actions, model, trans } = ctx;
+  const pick = async (name: unknown, endpoints: Smops.IEndpoint[], title: string) => {
+    const picked = (name as string) || (await Private.pickEndpoint(endpoints, title, trans));
+    return model.endpoints.find(e => e.name === picked) ?? null;
+  };
+  commands.addCommand(CommandIDs.extend, {
+    label: trans.__('Change the Expiry of an Endpoint…'),
+    execute: async args => {
+      const e = await pick(args.name, model.endpoints, trans.__('Change the expiry of which endpoint?'));
+      return e ? extendEndpoint(actions, e) : false;
+    }
+  });
+  commands.addCommand(CommandIDs.expose, {
+    label: trans.__('Expose an Endpoint at a Public URL…'),
+    execute: async args => {
+      const ready = model.endpoints.filter(e => e.status === 'InService' && !e.public_url);
+      const e = await pick(args.name, ready, trans.__('Expose which endpoint?'));
+      return e ? exposeEndpoint(actions, e) : false;
+    }
+  });
+  commands.addCommand(CommandIDs.unexpose, {
+    label: trans.__('Remove the Public URL of an Endpoint…'),
+    execute: async args => {
+      const exposed = model.endpoints.filter(e => e.public_url);
+      const e = await pick(args.name, exposed, trans.__('Remove the public URL of which endpoint?'));
+      return e ? actions.unexpose(e.name).catch(() => false) : false;
     }
   });
 }

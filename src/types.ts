@@ -1,4 +1,4 @@
-import type { components } from './generated/api';
+import type { components, operations } from './generated/api';
 
 /** The schemas of docs/openapi.yaml, as generated into src/generated/api.ts by `jlpm build:types`. */
 type Schemas = components['schemas'];
@@ -47,6 +47,15 @@ export namespace Smops {
   export type ICleanupRequest = Schemas['CleanupRequest'];
   /** POST /smops/api/models/{name}/versions/{version}/approval */
   export type IApprovalRequest = Schemas['ApprovalRequest'];
+  /** POST /smops/api/endpoints/{name}/expiry (exactly one of by, expires_in, no_expiry) */
+  export type IExtendRequest = Schemas['ExtendRequest'];
+  /** POST /smops/api/endpoints/{name}/public: the usage plan's limits */
+  export type IExposeRequest = Schemas['ExposeRequest'];
+  /** The answer of an expose: the public front (the key's value in it once), or for a local endpoint what it would be. */
+  export type IPublicFront = Schemas['PublicFront'];
+  /** DELETE /smops/api/endpoints/{name}/public */
+  export type IUnexposeResult =
+    operations['unexposeEndpoint']['responses'][200]['content']['application/json'];
 
   /** What the panel keeps of one request sent from "Test inference". */
   export interface IInvocation {

@@ -96,7 +96,8 @@ export const RULES: Smops.IRules = {
   approval: { required: false, local_exempt: true },
   serverless_memory_mb: [1024, 2048, 3072, 4096, 5120, 6144],
   max_payload_bytes: 6291456,
-  expiry: { default_seconds: null, max_seconds: null, no_expiry_allowed: true }
+  // SMOPS_DEFAULT_EXPIRES_IN's default (4h), no admin cap.
+  expiry: { default_seconds: 14400, max_seconds: null, no_expiry_allowed: true }
 };
 
 export const STATUS: Smops.IStatus = {

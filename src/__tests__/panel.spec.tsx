@@ -78,7 +78,7 @@ describe('SmopsPanelView', () => {
     expect((screen.getByLabelText('Endpoint name') as HTMLInputElement).value).toBe('iris-v1');
     fireEvent.click(screen.getByRole('button', { name: 'Deploy' }));
     await waitFor(() => expect(actions.deploy).toHaveBeenCalled());
-    expect(actions.deploy.mock.calls[0][0]).toEqual({ model: 'iris', version: 1, name: 'iris-v1', local: true });
+    expect(actions.deploy.mock.calls[0][0]).toEqual({ model: 'iris', version: 1, name: 'iris-v1', local: true, expires_in: '4h' });
     model.dispose();
   });
 

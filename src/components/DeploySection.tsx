@@ -3,10 +3,20 @@ import * as React from 'react';
 
 import { SmopsActions } from '../actions';
 import { frameworkWarning } from '../compat';
-import { nameProblem as nameRuleProblem, suggestEndpointName, usd } from '../format';
+import {
+  choiceSeconds,
+  deployExpiry,
+  expiryPolicy,
+  IExpiryChoice,
+  initialChoice,
+  lifetimeProblem
+} from '../expiry';
+import { nameProblem as nameRuleProblem, shortDate, suggestEndpointName, usd } from '../format';
 import { SmopsModel } from '../model';
 import { ISmopsSettings } from '../settings';
+import { TranslationBundle, useTrans } from '../trans';
 import { Smops } from '../types';
+import { ExpiryField } from './Expiry';
 import { SectionHead } from './SectionHead';
 
 /** Pick a version, name the endpoint, choose where it runs and what it costs; deploy. */
@@ -16,6 +26,7 @@ export function DeploySection(props: {
   settings: ISmopsSettings;
 }): JSX.Element {
   const { model, actions, settings } = props;
+  const trans = useTrans();
   const status = model.status;
   const awsAvailable = status?.backend === 'aws';
   const version = model.selected ? model.findVersion(model.selected) : undefined;
@@ -35,11 +46,17 @@ export function DeploySection(props: {
     memory: 2048
   });
   const [busy, setBusy] = React.useState(false);
+  // null until the user touches it: the server's default for where the endpoint runs.
+  const [expiryChoice, setExpiry] = React.useState<IExpiryChoice | null>(null);
 
   const isLocal = local || !awsAvailable;
   const endpointName = name ?? suggested;
-  const nameProblem = version ? nameRuleProblem(endpointName, rules?.names) : null;
-  const warning = version ? frameworkWarning(version, isLocal, rules) : null;
+  const nameProblem = version ? nameRuleProblem(endpointName, rules?.names, trans) : null;
+  const warning = version ? frameworkWarning(version, isLocal, rules, trans) : null;
+  const policy = expiryPolicy(rules, isLocal);
+  const expiry = policy ? (expiryChoice ?? initialChoice(policy)) : null;
+  const expiryProblem =
+    policy && expiry ? lifetimeProblem(choiceSeconds(expiry), policy, trans) : null;
   // The server refuses (409) such a deploy whatever the panel does; this only says so early.
   const needsApproval =
     !!rules?.approval.required &&
@@ -60,6 +77,9 @@ export function DeploySection(props: {
     if (!isLocal) {
       Object.assign(request, sageMakerRequest(sm));
     }
+    if (expiry) {
+      Object.assign(request, deployExpiry(expiry));
+    }
     setBusy(true);
     try {
       await actions.deploy(request);
@@ -75,9 +95,11 @@ export function DeploySection(props: {
   const versions = model.models.flatMap(m => m.versions.map(v => `${v.name}:${v.version}`));
   return (
     <section className="jp-smops-section" aria-labelledby="jp-smops-deploy">
-      <SectionHead id="jp-smops-deploy" title="Deploy" />
+      <SectionHead id="jp-smops-deploy" title={trans.__('Deploy')} />
       {!version ? (
-        <p className="jp-smops-muted">Push a model first, then pick a version here.</p>
+        <p className="jp-smops-muted">
+          {trans.__('Push a model first, then pick a version here.')}
+        </p>
       ) : (
         <form
           className="jp-smops-form"
@@ -87,9 +109,9 @@ export function DeploySection(props: {
           }}
         >
           <label>
-            Version
+            {trans.__('Version')}
             <HTMLSelect
-              aria-label="Model version to deploy"
+              aria-label={trans.__('Model version to deploy')}
               value={model.selected ?? ''}
               onChange={e => {
                 model.select(e.currentTarget.value);
@@ -99,10 +121,10 @@ export function DeploySection(props: {
             />
           </label>
           <label>
-            Endpoint name
+            {trans.__('Endpoint name')}
             <input
               className="jp-mod-styled jp-smops-input"
-              aria-label="Endpoint name"
+              aria-label={trans.__('Endpoint name')}
               value={endpointName}
               onChange={e => setName(e.currentTarget.value)}
             />
@@ -115,7 +137,9 @@ export function DeploySection(props: {
               disabled={!awsAvailable}
               onChange={e => setLocal(e.currentTarget.checked)}
             />
-            {awsAvailable ? 'Local endpoint (this machine)' : 'Local endpoint (local backend)'}
+            {awsAvailable
+              ? trans.__('Local endpoint (this machine)')
+              : trans.__('Local endpoint (local backend)')}
           </label>
           {!isLocal && (
             <SageMakerOptions
@@ -126,6 +150,16 @@ export function DeploySection(props: {
               priceNote={status?.prices?.note}
             />
           )}
+          {policy && expiry && (
+            <ExpiryField
+              value={expiry}
+              onChange={setExpiry}
+              policy={policy}
+              legend={trans.__('Expiry')}
+              problem={expiryProblem}
+              note={expiryNote(choiceSeconds(expiry), isLocal, sm, prices, trans)}
+            />
+          )}
           {warning && (
             <div className="jp-smops-banner jp-smops-warning" role="alert">
               {warning}
@@ -133,27 +167,36 @@ export function DeploySection(props: {
           )}
           {needsApproval && (
             <div className="jp-smops-banner jp-smops-warning" role="alert">
-              {version.name}:{version.version} is {version.approval_status}; this server
-              {isLocal ? ' ' : ' (for SageMaker) '}requires an Approved version.{' '}
+              {isLocal
+                ? trans.__(
+                    '%1 is %2; this server requires an Approved version.',
+                    `${version.name}:${version.version}`,
+                    version.approval_status
+                  )
+                : trans.__(
+                    '%1 is %2; this server (for SageMaker) requires an Approved version.',
+                    `${version.name}:${version.version}`,
+                    version.approval_status
+                  )}{' '}
               <Button
                 small
                 type="button"
                 onClick={() =>
                   void actions.approve(`${version.name}:${version.version}`).catch(() => undefined)
                 }
-                aria-label={`Approve ${version.name}:${version.version}`}
+                aria-label={trans.__('Approve %1', `${version.name}:${version.version}`)}
               >
-                Approve
+                {trans.__('Approve')}
               </Button>
             </div>
           )}
           <Button
             type="submit"
             className="jp-smops-primary"
-            disabled={busy || !!nameProblem || !!needsApproval}
-            aria-label="Deploy"
+            disabled={busy || !!nameProblem || !!needsApproval || !!expiryProblem}
+            aria-label={trans.__('Deploy')}
           >
-            {busy ? 'Deploying…' : 'Deploy'}
+            {busy ? trans.__('Deploying…') : trans.__('Deploy')}
           </Button>
         </form>
       )}
@@ -192,25 +235,26 @@ function SageMakerOptions(props: {
   memorySizes: number[];
   priceNote?: string;
 }): JSX.Element {
+  const trans = useTrans();
   const { value, prices } = props;
   const set = (change: Partial<ISageMakerOptions>) => props.onChange({ ...value, ...change });
   const price = prices.find(p => p.instance_type === value.instanceType)?.hourly_usd;
   return (
     <fieldset className="jp-smops-fieldset">
-      <legend>SageMaker</legend>
+      <legend>{trans.__('SageMaker')}</legend>
       <label className="jp-smops-check">
         <input
           type="checkbox"
           checked={value.serverless}
           onChange={e => set({ serverless: e.currentTarget.checked })}
         />
-        Serverless
+        {trans.__('Serverless')}
       </label>
       {value.serverless ? (
         <label>
-          Memory (MB)
+          {trans.__('Memory (MB)')}
           <HTMLSelect
-            aria-label="Serverless memory"
+            aria-label={trans.__('Serverless memory')}
             value={value.memory}
             onChange={e => set({ memory: Number(e.currentTarget.value) as ServerlessMemory })}
             options={props.memorySizes}
@@ -219,18 +263,24 @@ function SageMakerOptions(props: {
       ) : (
         <>
           <label>
-            Instance type
+            {trans.__('Instance type')}
             <HTMLSelect
-              aria-label="Instance type"
+              aria-label={trans.__('Instance type')}
               value={value.instanceType}
               onChange={e => set({ instanceType: e.currentTarget.value })}
-              options={instanceOptions(prices, value.instanceType)}
+              options={instanceOptions(prices, value.instanceType, trans)}
             />
           </label>
           <div className="jp-smops-muted" aria-live="polite">
             {price !== undefined
-              ? `${usd(price)} per instance-hour, ${usd(price * value.count)}/h for ${value.count}`
-              : 'No price known for this type.'}
+              ? trans._n(
+                  '%2 per instance-hour, %3/h for %1 instance',
+                  '%2 per instance-hour, %3/h for %1 instances',
+                  value.count,
+                  usd(price),
+                  usd(price * value.count)
+                )
+              : trans.__('No price known for this type.')}
           </div>
           {props.priceNote && (
             <div className="jp-smops-muted jp-smops-price-note">
@@ -238,25 +288,25 @@ function SageMakerOptions(props: {
             </div>
           )}
           <label>
-            Instances
+            {trans.__('Instances')}
             <input
               type="number"
               min={1}
               max={100}
               className="jp-mod-styled jp-smops-input"
-              aria-label="Instance count"
+              aria-label={trans.__('Instance count')}
               value={value.count}
               onChange={e => set({ count: Math.max(1, Number(e.currentTarget.value)) })}
             />
           </label>
           <label>
-            Max instances (autoscaling)
+            {trans.__('Max instances (autoscaling)')}
             <input
               type="number"
               min={value.count}
               max={100}
               className="jp-mod-styled jp-smops-input"
-              aria-label="Maximum instance count"
+              aria-label={trans.__('Maximum instance count')}
               value={Math.max(value.count, value.maxCount)}
               onChange={e => set({ maxCount: Number(e.currentTarget.value) })}
             />
@@ -265,6 +315,41 @@ function SageMakerOptions(props: {
       )}
     </fieldset>
   );
+}
+
+/**
+ * What the chosen expiry means: when the endpoint stops (local) or AWS deletes it, and on a
+ * priced SageMaker instance what it costs until then.
+ */
+function expiryNote(
+  seconds: number | null,
+  local: boolean,
+  sm: ISageMakerOptions,
+  prices: Smops.IInstancePrice[],
+  trans: TranslationBundle
+): string | null {
+  if (seconds === null) {
+    return local
+      ? trans.__('It runs until you delete it (local endpoints cost nothing).')
+      : trans.__('It runs, and costs, until you delete it.');
+  }
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    return null;
+  }
+  const at = shortDate(new Date(Date.now() + seconds * 1000).toISOString());
+  if (local) {
+    return trans.__('It stops by itself at about %1.', at);
+  }
+  const hourly = sm.serverless
+    ? undefined
+    : prices.find(p => p.instance_type === sm.instanceType)?.hourly_usd;
+  return hourly === undefined
+    ? trans.__('AWS deletes it at about %1, even with JupyterLab stopped.', at)
+    : trans.__(
+        'AWS deletes it at about %1, even with JupyterLab stopped: about %2 until then.',
+        at,
+        usd((hourly * sm.count * seconds) / 3600, 2)
+      );
 }
 
 /** `base`, or `base-2`, `base-3`... when an endpoint already has that name. */
@@ -279,11 +364,12 @@ function freeName(base: string, taken: Set<string>, maxLength: number): string {
 
 function instanceOptions(
   prices: Smops.IInstancePrice[],
-  current: string
+  current: string,
+  trans: TranslationBundle
 ): Array<{ value: string; label: string }> {
   const options = prices.map(p => ({
     value: p.instance_type,
-    label: `${p.instance_type} — ${usd(p.hourly_usd)}/h`
+    label: trans.__('%1 — %2/h', p.instance_type, usd(p.hourly_usd))
   }));
   return options.some(o => o.value === current)
     ? options
