@@ -85,11 +85,20 @@ def age(seconds: Optional[float]) -> str:
 APPROVAL_WORDS = {"PendingManualApproval": "pending", "Approved": "approved", "Rejected": "rejected"}
 
 
+# Request content types as the models table names them.
+_TYPE_WORDS = {"application/json": "JSON", "text/csv": "CSV", "application/x-npy": "NPY"}
+
+
+def _reads(accepts) -> str:
+    """What a version's inference.py reads ("JSON, CSV"); "?" when unknown or not recorded."""
+    return ", ".join(_TYPE_WORDS.get(t, t) for t in accepts) if accepts else "?"
+
+
 class ModelsView(list):
     """``models``: the registry's versions as one table (a list of :class:`Model` underneath).
     A version whose sha256 equals an earlier one's says which (pushing the same thing twice)."""
 
-    HEADERS = ("name", "version", "size", "sha256", "scikit-learn", "approval", "created", "note")
+    HEADERS = ("name", "version", "size", "sha256", "scikit-learn", "reads", "approval", "created", "note")
 
     def __init__(self, models: Iterable[Model]):
         super().__init__(models)
@@ -106,7 +115,7 @@ class ModelsView(list):
         for model in self:
             for v in model.versions:
                 same = self.identical_to.get(v.ref)
-                yield (v.name, v.version, _human(v.size), v.sha256[:12], v.framework_version or "?",
+                yield (v.name, v.version, _human(v.size), v.sha256[:12], v.framework_version or "?", _reads(v.accepts),
                        APPROVAL_WORDS.get(v.approval_status, v.approval_status), _created(v.created_at),
                        f"identical to {same}" if same else "")
 

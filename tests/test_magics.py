@@ -150,8 +150,10 @@ def test_push_twice_deploy_two_list_log_and_clean_up(shell, iris_model, capsys):
     assert "identical to iris:1" in page and mv.sha256[:12] in page and "{" not in page
     assert "color" not in page and "background" not in page  # the theme's own colours
     text = shown["text/plain"].splitlines()
-    assert text[0].split() == ["name", "version", "size", "sha256", "scikit-learn", "approval", "created", "note"]
+    assert text[0].split() == ["name", "version", "size", "sha256", "scikit-learn", "reads", "approval", "created",
+                               "note"]
     assert text[2].endswith("identical to iris:1") and text[-1] == "1 model, 2 versions"
+    assert "JSON, CSV" in text[1]  # what the generated inference.py reads
 
     for name in ("ep-a", "ep-b"):
         shell.run_line_magic("smops", f"deploy iris:1 --endpoint {name} --local")
