@@ -206,9 +206,11 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def serve_forever(sock: socket.socket, app: App, *, on_tick: Optional[Callable[[], None]] = None,
-                  tick_seconds: float = 0.5, admit: Optional[Callable[[socket.socket], bool]] = None) -> None:
+                  tick_seconds: float = 0.5, admit: Optional[Callable[[socket.socket], bool]] = None,
+                  on_start: Optional[Callable[[asyncio.AbstractEventLoop], None]] = None) -> None:
     """Serve ``app`` on a listening socket until SIGTERM/SIGINT; ``on_tick`` runs periodically;
-    ``admit(connection)`` False answers that connection's requests with 403."""
+    ``admit(connection)`` False answers that connection's requests with 403; ``on_start(loop)``
+    adds more to serve on the same loop (the runtime gateway's handed-over connections)."""
     import signal
 
     loop = new_event_loop()
@@ -227,6 +229,8 @@ def serve_forever(sock: socket.socket, app: App, *, on_tick: Optional[Callable[[
         loop.call_later(tick_seconds, tick)
 
     server = loop.run_until_complete(loop.create_server(lambda: _Protocol(app, admit), sock=sock, backlog=1024))
+    if on_start is not None:
+        on_start(loop)
     loop.call_later(tick_seconds, tick)
     try:
         loop.run_until_complete(stop)

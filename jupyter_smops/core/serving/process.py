@@ -47,6 +47,8 @@ class EndpointSupervisor:
         self.restarts: list[float] = []
         self.port = 0
         self.holder: Optional[socket.socket] = None
+        self.handoff: Optional[socket.socket] = None  # connections the runtime gateway hands over
+        self.handoff_name = ""
         self.loaded: Optional[LoadedModel] = None
 
     # -- setup ------------------------------------------------------------------------
@@ -111,6 +113,11 @@ class EndpointSupervisor:
     def bind(self) -> None:
         self.holder = _reuseport_socket(self.spec.get("host", "127.0.0.1"), int(self.spec.get("port") or 0))
         self.port = self.holder.getsockname()[1]
+        from . import handoff, runtime_worker
+
+        # Bound before the workers fork, so they share it and the kernel gives each handover to one.
+        self.handoff_name = runtime_worker.address(str(self.dir), str(self.spec.get("uid", "")))
+        self.handoff = handoff.listen(self.handoff_name)
 
     # -- run --------------------------------------------------------------------------
     def run(self) -> None:
@@ -144,7 +151,8 @@ class EndpointSupervisor:
         os.close(ready_r)
         url = f"http://127.0.0.1:{self.port}"
         write_json(self.runtime, {"status": "InService", "pid": os.getpid(), "port": self.port, "url": url,
-                                  "workers": sorted(self.workers)})
+                                  "workers": sorted(self.workers),
+                                  "handoff": self.handoff_name if self.handoff is not None else None})
         self.log(f"InService at {url} with {len(self.workers)} worker(s) "
                  f"({(time.perf_counter() - started) * 1000:.0f} ms to load and listen)")
         self.supervise()
@@ -308,7 +316,13 @@ def _worker_main(ep: EndpointSupervisor, ready_w: int) -> None:
         if os.getppid() != parent:
             raise SystemExit(0)
 
-    serve_forever(sock, app, on_tick=tick, admit=same_user)
+    def on_start(loop) -> None:
+        if ep.handoff is not None:
+            from .runtime_worker import accept_handoffs
+
+            accept_handoffs(loop, ep.handoff, app)
+
+    serve_forever(sock, app, on_tick=tick, admit=same_user, on_start=on_start)
 
 
 def run_spec(spec_path: str) -> None:

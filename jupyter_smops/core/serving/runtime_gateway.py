@@ -42,7 +42,7 @@ def fingerprint() -> str:
     """Changes with the interpreter or the gateway's code: a changed install restarts it."""
     digest = hashlib.sha256(sys.executable.encode())
     here = Path(__file__).parent
-    for name in ("runtime_gateway.py", "runtime_protocol.py", "peer.py"):
+    for name in ("runtime_gateway.py", "runtime_protocol.py", "peer.py", "handoff.py", "runtime_worker.py"):
         st = (here / name).stat()
         digest.update(f"{name}:{st.st_mtime_ns}:{st.st_size}".encode())
     return digest.hexdigest()[:16]
@@ -179,7 +179,12 @@ class Resolver:
         if ep.status != "InService" or not ep.url:
             why = f": {ep.failure_reason}" if ep.failure_reason else ""
             return Target(error=f"Endpoint {name} is {ep.status}, not InService{why}")
-        return Target(port=int(ep.url.rsplit(":", 1)[1]), log=str(self.endpoints.root / name / "endpoint.log"))
+        from ..files import read_json
+
+        # The workers' handover listener (absent for endpoints started by an older release).
+        runtime = read_json(self.endpoints.root / name / "runtime.json") or {}
+        return Target(port=int(ep.url.rsplit(":", 1)[1]), log=str(self.endpoints.root / name / "endpoint.log"),
+                      handoff=runtime.get("handoff") or None)
 
     def forget(self, name: str) -> None:
         self.cache.pop(name, None)
@@ -189,6 +194,7 @@ def serve(root: Path, sock: socket.socket) -> None:
     """Serve the runtime protocol on ``sock`` until no endpoint is left in ``root`` or SIGTERM."""
     import asyncio
 
+    from . import handoff
     from .http import new_event_loop
     from .runtime_protocol import RuntimeConnection, sweep_timeouts
 
@@ -209,13 +215,28 @@ def serve(root: Path, sock: socket.socket) -> None:
         loop.call_later(1.0, tick)
 
     sock.setblocking(False)
+    back_name = f"smops-gateway-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}-{os.getpid()}"
+    back = handoff.listen(back_name)  # None: connections stay here (no handover on this system)
+
+    def on_returned() -> None:
+        got = handoff.receive(back)
+        if got is not None:
+            client, _note, initial = got
+            loop.create_task(loop.connect_accepted_socket(
+                lambda: RuntimeConnection(resolve, resolve.forget, hosts, initial=initial, returned=True), client))
+
+    if back is not None:
+        loop.add_reader(back.fileno(), on_returned)
+    handback = back_name if back is not None else None
     server = loop.run_until_complete(loop.create_server(
-        lambda: RuntimeConnection(resolve, resolve.forget, hosts), sock=sock, backlog=1024))
+        lambda: RuntimeConnection(resolve, resolve.forget, hosts, handback), sock=sock, backlog=1024))
     loop.call_later(1.0, tick)
     try:
         loop.run_until_complete(stop_future)
     finally:
         server.close()
+        if back is not None:
+            back.close()
         loop.close()
 
 

@@ -2,7 +2,11 @@
 
 One client connection keeps its own keep-alive connection to each endpoint it calls, so the
 concurrency a client brings reaches the endpoint's workers unchanged and nothing is shared
-between connections. A request is parsed, checked (signed, sent to our own address, from this
+between connections. Once a connection's request has been forwarded and answered, and nothing
+more is waiting on it, the connection itself is handed to that endpoint's workers (``handoff``,
+``runtime_worker``), which answer its next requests without this hop; they hand it back for
+anything but the plain InvokeEndpoint of their own endpoint, and a connection handed back stays
+here from then on. A request is parsed, checked (signed, sent to our own address, from this
 user), forwarded to the endpoint's ``POST /invocations`` with ``Content-Type``, ``Accept`` and
 the custom attributes, and answered the way botocore parses InvokeEndpoint: the model's body
 and Content-Type, ``x-Amzn-Invoked-Production-Variant``, the container's custom attributes;
@@ -23,7 +27,7 @@ from typing import Callable, Optional
 from urllib.parse import unquote
 
 from ..limits import INVOKE_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES
-from . import peer
+from . import handoff, peer
 
 try:  # the ``serve`` extra, as for the endpoints; a small parser below works without it
     import httptools
@@ -44,12 +48,13 @@ _ID_PREFIX = os.urandom(6).hex()
 
 
 class Target:
-    """Where an endpoint name leads: its port, or why it cannot be invoked (``error``)."""
+    """Where an endpoint name leads: its port (and its workers' handover listener, ``handoff``),
+    or why it cannot be invoked (``error``)."""
 
-    __slots__ = ("port", "log", "error")
+    __slots__ = ("port", "log", "error", "handoff")
 
-    def __init__(self, port: int = 0, log: str = "", error: Optional[str] = None):
-        self.port, self.log, self.error = port, log, error
+    def __init__(self, port: int = 0, log: str = "", error: Optional[str] = None, handoff: Optional[str] = None):
+        self.port, self.log, self.error, self.handoff = port, log, error, handoff
 
 
 # resolve(name) -> Target; forget(name) drops a cached answer (the endpoint stopped answering).
@@ -69,6 +74,15 @@ def _head(status: int, headers: list, length: int, close: bool) -> bytes:
     if close:
         lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def invoke_response(ctype: str, custom: Optional[str], data: bytes, close: bool) -> bytes:
+    """InvokeEndpoint's 200: the model's body and Content-Type, the variant, the container's
+    custom attributes (the gateway and a worker on a handed-over connection both answer so)."""
+    extra = [("Content-Type", ctype or "application/json"), ("x-Amzn-Invoked-Production-Variant", VARIANT)]
+    if custom is not None:
+        extra.append(("X-Amzn-SageMaker-Custom-Attributes", custom))
+    return _head(200, extra, len(data), close) + data
 
 
 def error_response(status: int, code: str, message: str, close: bool = False, **fields) -> bytes:
@@ -98,8 +112,13 @@ class _Request:
 class RuntimeConnection(asyncio.Protocol):
     """One client connection to the runtime address."""
 
-    def __init__(self, resolve: Resolver, forget: Callable[[str], None], allowed_hosts: frozenset):
+    def __init__(self, resolve: Resolver, forget: Callable[[str], None], allowed_hosts: frozenset,
+                 handback: Optional[str] = None, initial: bytes = b"", returned: bool = False):
         self.resolve, self.forget, self.allowed_hosts = resolve, forget, allowed_hosts
+        # handback: our listener, named to the workers; None keeps every connection here.
+        self.handback = None if returned else handback
+        self.initial = initial  # bytes a worker read before handing the connection back
+        self.partial = False  # a request has begun arriving (not yet complete)
         self.transport: Optional[asyncio.Transport] = None
         self.parser = httptools.HttpRequestParser(self) if httptools else PyParser(self, request=True)
         self.current = _Request()
@@ -119,6 +138,9 @@ class RuntimeConnection(asyncio.Protocol):
             # Refused at its first request, not now: closing before the client has written would
             # reset the connection and the client would see a broken pipe instead of the reason.
             self.foreign = not peer.same_user(sock)
+        if self.initial:
+            data, self.initial = self.initial, b""
+            self.data_received(data)
 
     def connection_lost(self, exc):  # type: ignore[override]
         self.closed = True
@@ -139,6 +161,7 @@ class RuntimeConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.current = _Request()
         self.url = b""
+        self.partial = True
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -169,6 +192,7 @@ class RuntimeConnection(asyncio.Protocol):
         req.method = self.parser.get_method().decode("latin-1")
         req.path = self.url.split(b"?", 1)[0].decode("latin-1")
         req.keep_alive = self.parser.should_keep_alive()
+        self.partial = False
         self.queue.append(req)
         if not self.busy:
             self._next()
@@ -262,17 +286,47 @@ class RuntimeConnection(asyncio.Protocol):
                 self._write(model_error(name, 504 if text.startswith("timed out") else 502, text, target.log,
                                         close), close)
             elif status == 200:
-                extra = [("Content-Type", ctype or "application/json"), ("x-Amzn-Invoked-Production-Variant", VARIANT)]
-                if custom is not None:
-                    extra.append(("X-Amzn-SageMaker-Custom-Attributes", custom))
-                self._write(_head(200, extra, len(data), close) + data, close)
+                self._write(invoke_response(ctype, custom, data, close), close)
             else:
                 self._write(model_error(name, status, data.decode("utf-8", "replace")[:4000], target.log, close), close)
             if not close:
+                if status is not None and self._hand_off(name, target):
+                    return
                 self.busy = False
                 self._next()
 
         up.send(payload, done)
+
+    def _hand_off(self, name: str, target: Target) -> bool:
+        """Pass this connection to the endpoint's workers when it is idle (True: it is leaving)."""
+        transport = self.transport
+        if (not target.handoff or not self.handback or self.queue or self.partial or self.closed
+                or transport.get_write_buffer_size()):
+            return False
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        transport.pause_reading()
+        note = {"name": name, "hosts": sorted(self.allowed_hosts), "log": target.log, "back": self.handback}
+        # In a thread: the worker may be busy with a model call for a while, the gateway may not.
+        pending = asyncio.get_running_loop().run_in_executor(None, handoff.send, target.handoff, sock.fileno(), note)
+        pending.add_done_callback(self._handed)
+        return True
+
+    def _handed(self, pending) -> None:
+        if pending.exception() is None and pending.result():
+            self.closed = True  # the worker holds the connection: drop our descriptor only
+            for up in self.upstreams.values():
+                up.close()
+            self.upstreams.clear()
+            self.transport.abort()
+            return
+        self.handback = None  # its workers did not take it: keep serving it here
+        if self.closed:
+            return
+        self.transport.resume_reading()
+        self.busy = False
+        self._next()
 
     def _write(self, data: bytes, close: bool) -> None:
         if self.transport is None or self.closed:

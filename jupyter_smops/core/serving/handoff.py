@@ -1,0 +1,112 @@
+"""Passing an accepted client connection to another process of this user (standard library only).
+
+The runtime gateway checks a client connection (loopback, this uid), serves its first request
+by forwarding it, then hands the connection itself to the endpoint's workers, which answer
+its next requests in the SageMaker Runtime shape without a second hop (``runtime_worker``). A
+request a worker will not answer (another endpoint, a refused header, a body too large) goes
+back to the gateway with the connection. The descriptor travels over an abstract Unix socket
+as ``SCM_RIGHTS`` with a small JSON note and the bytes already read from the connection.
+
+An abstract socket has no file permissions, so each receiver checks ``SO_PEERCRED``: only
+processes of this uid can hand it a connection (another user could otherwise pass their own
+socket and skip the gateway's peer check). Linux only; elsewhere ``listen`` returns None and
+the gateway keeps forwarding every request.
+"""
+from __future__ import annotations
+
+import array
+import json
+import os
+import socket
+import struct
+from typing import Optional
+
+_NOTE_LIMIT = 64 * 1024
+_TIMEOUT = 2.0
+
+
+def supported() -> bool:
+    """Whether connections can be handed over here (Linux: abstract sockets and SO_PEERCRED)."""
+    return hasattr(socket, "SO_PEERCRED") and hasattr(socket, "SCM_RIGHTS") and os.path.isdir("/proc")
+
+
+def listen(name: str) -> Optional[socket.socket]:
+    """A non-blocking listener on the abstract address ``name``; None when unsupported or taken."""
+    if not supported():
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind("\0" + name)
+    except OSError:
+        sock.close()
+        return None
+    sock.listen(256)
+    sock.setblocking(False)
+    return sock
+
+
+def send(name: str, fd: int, note: dict, data: bytes = b"") -> bool:
+    """Hand the connection ``fd`` to the listener ``name`` with ``note`` and the bytes already
+    read from it. False when nobody took it (the caller keeps the connection)."""
+    head = json.dumps(note).encode()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(_TIMEOUT)
+    try:
+        sock.connect("\0" + name)
+        first = struct.pack("!II", len(head), len(data)) + head
+        sock.sendmsg([first], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+        if data:
+            sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        # The receiver's one byte says it holds the descriptor now: only then may ours be closed
+        # without the client's connection being reset.
+        return sock.recv(1) == b"1"
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def receive(listener: socket.socket) -> Optional[tuple[socket.socket, dict, bytes]]:
+    """Accept one handed-over connection: (client socket, note, bytes already read), or None
+    when there is none waiting (another worker took it) or the sender is not this user."""
+    try:
+        conn, _ = listener.accept()
+    except (BlockingIOError, InterruptedError):
+        return None
+    client = None
+    try:
+        conn.settimeout(_TIMEOUT)
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        if struct.unpack("3i", creds)[1] != os.getuid():
+            return None
+        fds = array.array("i")
+        msg, ancdata, _flags, _ = conn.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+        if len(fds) != 1 or len(msg) < 8:
+            for fd in fds:
+                os.close(fd)
+            return None
+        client = socket.socket(fileno=fds[0])
+        head_len, data_len = struct.unpack("!II", msg[:8])
+        if head_len > _NOTE_LIMIT:
+            raise ValueError("note too long")
+        buf = bytearray(msg[8:])
+        while len(buf) < head_len + data_len:
+            chunk = conn.recv(max(65536, head_len + data_len - len(buf)))
+            if not chunk:
+                raise ValueError("short handover")
+            buf += chunk
+        note = json.loads(bytes(buf[:head_len]))
+        conn.sendall(b"1")
+        client.setblocking(False)
+        out, client = (client, note, bytes(buf[head_len:head_len + data_len])), None
+        return out
+    except (OSError, ValueError):
+        return None
+    finally:
+        conn.close()
+        if client is not None:
+            client.close()

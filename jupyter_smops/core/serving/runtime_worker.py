@@ -1,0 +1,154 @@
+"""InvokeEndpoint answered by the endpoint's own worker, on a connection the gateway handed over.
+
+After the runtime gateway has checked a client connection and served its first request, it
+passes the connection to one of the endpoint's workers (``handoff``), which answers the next
+requests itself: no second hop, no gateway process in the way. A worker answers only the plain
+case, each check the gateway makes repeated here: ``POST /endpoints/<this endpoint>/invocations``,
+a SigV4 Authorization header, the gateway's own Host, no Origin, a Content-Length body within
+6 MiB, no ``Expect``. Anything else (another endpoint, a refused or unusual request, a body too
+large) goes back to the gateway with the connection and the bytes read so far, and the gateway
+answers it (and keeps that connection from then on). Answers use the gateway's shapes
+(``runtime_protocol``): the model's body with ``x-Amzn-Invoked-Production-Variant``, or
+``ModelError`` 424 with the container's status and message.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from typing import Callable, Optional
+from urllib.parse import unquote
+
+from ..limits import MAX_PAYLOAD_BYTES
+from . import handoff
+from .peer import same_user
+from .runtime_protocol import CUSTOM, error_response, invoke_response, model_error
+
+_HEAD_LIMIT = 64 * 1024
+
+
+class HandedConnection(asyncio.Protocol):
+    """A client connection the gateway passed to this worker (see the module docstring)."""
+
+    def __init__(self, app: Callable, note: dict, initial: bytes):
+        self.app = app
+        self.name = str(note.get("name", ""))
+        self.path = f"/endpoints/{self.name}/invocations"
+        self.hosts = frozenset(note.get("hosts") or ())
+        self.log = str(note.get("log", ""))
+        self.back = str(note.get("back", ""))
+        self.buf = bytearray(initial)
+        self.transport: Optional[asyncio.Transport] = None
+        self.done = False
+
+    def connection_made(self, transport):  # type: ignore[override]
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        if not same_user(sock):  # the gateway checked it; a worker never serves another uid
+            self.done = True
+            transport.abort()
+            return
+        if self.buf:
+            self._serve()
+
+    def data_received(self, data: bytes) -> None:
+        if self.done:
+            return
+        self.buf += data
+        self._serve()
+
+    def connection_lost(self, exc):  # type: ignore[override]
+        self.done = True
+
+    def _serve(self) -> None:
+        while not self.done:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buf) > _HEAD_LIMIT:
+                    self._give_back()
+                return
+            head = self._parse(bytes(self.buf[:end]))
+            if head is None:
+                self._give_back()
+                return
+            length, headers, close = head
+            if len(self.buf) < end + 4 + length:
+                return
+            body = bytes(self.buf[end + 4:end + 4 + length])
+            del self.buf[:end + 4 + length]
+            status, ctype, payload = self.app("POST", "/invocations", headers, body)
+            if status == 200:
+                out = invoke_response(ctype, None, payload, close)
+            else:
+                out = model_error(self.name, status, payload.decode("utf-8", "replace")[:4000], self.log, close)
+            self.transport.write(out)
+            if close:
+                self.done = True
+                self.transport.close()
+
+    def _parse(self, raw: bytes) -> Optional[tuple[int, dict, bool]]:
+        """(body length, headers, close) for a request this worker answers; None for the gateway."""
+        lines = raw.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or parts[0] != "POST" or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            return None
+        if parts[1] != self.path and unquote(parts[1]) != self.path:
+            return None
+        headers = {}
+        for line in lines[1:]:
+            key, sep, value = line.partition(":")
+            if not sep:
+                return None
+            key = key.strip().lower()
+            if key in headers:
+                return None  # a repeated header: the gateway's parser decides what it means
+            headers[key] = value.strip()
+        length = headers.get("content-length", "")
+        if (headers.get("host") not in self.hosts or "origin" in headers or "expect" in headers
+                or "transfer-encoding" in headers or not headers.get("authorization", "").startswith("AWS4-")
+                or not length.isdigit() or int(length) > MAX_PAYLOAD_BYTES):
+            return None
+        conn = headers.get("connection", "").lower()
+        close = conn == "close" or (parts[2] == "HTTP/1.0" and conn != "keep-alive")
+        kept = {k: headers[k] for k in ("content-type", "accept", CUSTOM) if k in headers}
+        return int(length), kept, close
+
+    def _give_back(self) -> None:
+        """Return the connection and the unanswered bytes to the gateway."""
+        self.done = True
+        transport = self.transport
+        transport.pause_reading()
+        sock = transport.get_extra_info("socket")
+        if transport.get_write_buffer_size() == 0 and self.back and handoff.send(
+                self.back, sock.fileno(), {"returned": self.name}, bytes(self.buf)):
+            transport.abort()  # the gateway holds the connection now; this only drops our descriptor
+            return
+        transport.write(error_response(500, "InternalFailure", "The local SageMaker Runtime gateway did not take "
+                                       "the request back; retry it.", close=True))
+        transport.close()
+
+
+def accept_handoffs(loop: asyncio.AbstractEventLoop, listener: socket.socket, app: Callable) -> None:
+    """Serve the connections the gateway hands to ``listener`` on ``loop`` (one worker among
+    several may take each)."""
+
+    def on_ready() -> None:
+        got = handoff.receive(listener)
+        if got is None:
+            return
+        sock, note, initial = got
+        loop.create_task(loop.connect_accepted_socket(lambda: HandedConnection(app, note, initial), sock))
+
+    loop.add_reader(listener.fileno(), on_ready)
+
+
+def address(endpoint_dir: str, uid: str) -> str:
+    """The abstract name of an endpoint's handover listener (one per endpoint process tree)."""
+    import hashlib
+
+    key = hashlib.sha256(f"{os.path.realpath(endpoint_dir)}|{uid}".encode()).hexdigest()[:24]
+    return f"smops-handoff-{key}"

@@ -1,0 +1,187 @@
+"""The runtime gateway hands a checked connection to the endpoint's workers after its first request.
+
+The worker then answers InvokeEndpoint on it in the gateway's shapes with no second hop; anything
+else goes back to the gateway with the connection, and the answer is the gateway's own. Only this
+user's processes can hand a worker (or the gateway) a connection.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from jupyter_smops.core.files import read_json
+from jupyter_smops.core.limits import MAX_PAYLOAD_BYTES
+from jupyter_smops.core.serving import handoff, runtime_gateway
+from test_runtime_gateway import ROW, iris_ep, le, runtime_url  # noqa: F401 - module fixtures
+from test_serving_support import iris_tree, wait_for  # noqa: F401
+
+pytestmark = pytest.mark.skipif(not handoff.supported(), reason="connections are handed over on Linux only")
+SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/sagemaker/aws4_request, "
+                           "SignedHeaders=host, Signature=00", "Content-Type": "application/json"}
+PATH = "/endpoints/iris-rt/invocations"
+
+
+class _StoppedGateway:
+    """SIGSTOP the gateway process: only a connection its worker holds can still be answered."""
+
+    def __init__(self, root):
+        self.pid = runtime_gateway.current(root)["pid"]
+
+    def __enter__(self):
+        os.kill(self.pid, signal.SIGSTOP)
+        return self
+
+    def __exit__(self, *exc):
+        os.kill(self.pid, signal.SIGCONT)
+
+
+def _connect(url: str) -> http.client.HTTPConnection:
+    host, port = url.split("//")[1].split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=5)
+
+
+def _post(conn, path=PATH, headers=SIGNED, body=ROW.encode(), method="POST"):
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    return resp.status, resp.getheader("x-amzn-ErrorType"), resp, data
+
+
+def _handed(le, sock: socket.socket) -> None:
+    """Wait until one of the endpoint's workers holds the server end of the connection ``sock``
+    (the gateway hands it over once the first answer has left)."""
+    gateway_port = runtime_gateway.current(le.root)["port"]
+    ours = f"0100007F:{sock.getsockname()[1]:04X}"
+
+    def held() -> bool:
+        rows = [line.split() for line in open("/proc/net/tcp").read().splitlines()[1:]]
+        inodes = {f[9] for f in rows if f[1] == f"0100007F:{gateway_port:04X}" and f[2] == ours}
+        for pid in read_json(le.root / "iris-rt" / "runtime.json")["workers"]:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{i}]" for i in inodes}:
+                        return True
+                except OSError:
+                    pass
+        return False
+
+    assert wait_for(held, timeout=10), "the connection was not handed to a worker"
+
+
+def _gateway_holds_no_client(le) -> bool:
+    """True when the gateway process has no client connection open (all handed over or closed)."""
+    record = runtime_gateway.current(le.root)
+    rows = [line.split() for line in open("/proc/net/tcp").read().splitlines()[1:]]
+    inodes = {f"socket:[{f[9]}]" for f in rows if f[1] == f"0100007F:{record['port']:04X}" and f[3] == "01"}
+    for fd in os.listdir(f"/proc/{record['pid']}/fd"):
+        try:
+            if os.readlink(f"/proc/{record['pid']}/fd/{fd}") in inodes:
+                return False
+        except OSError:
+            pass
+    return True
+
+
+def test_after_the_first_request_the_worker_answers_without_the_gateway(runtime_url, iris_ep, le):
+    conn = _connect(runtime_url)
+    assert _post(conn)[0] == 200  # through the gateway
+    _handed(le, conn.sock)
+    with _StoppedGateway(le.root):
+        status, kind, resp, data = _post(conn)
+        assert (status, kind, json.loads(data)) == (200, None, [0])
+        assert resp.getheader("x-Amzn-Invoked-Production-Variant") == "AllTraffic"
+        assert resp.getheader("Content-Type") == "application/json" and resp.getheader("x-amzn-RequestId")
+        status, kind, resp, data = _post(conn, body=b"[5.1, 3.5, 1.4, 0.2]")  # 1-D: the container's 500
+        body = json.loads(data)
+        assert (status, kind, body["OriginalStatusCode"]) == (424, "ModelError", 500)
+        assert "Expected 2D array" in body["OriginalMessage"]
+        assert body["LogStreamArn"] == str(le.root / "iris-rt" / "endpoint.log")
+        assert "jupyter smops logs iris-rt" in body["message"]
+    conn.close()
+
+
+def test_boto3_keeps_its_connection_on_the_worker(runtime_url, iris_ep, le):
+    c = boto3.client("sagemaker-runtime", endpoint_url=runtime_url, region_name="us-east-1",
+                     aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="dummy",
+                     config=Config(retries={"total_max_attempts": 1}, read_timeout=5, connect_timeout=5))
+    assert c.invoke_endpoint(EndpointName="iris-rt", Body=ROW, ContentType="application/json")["Body"].read() == b"[0]"
+    assert wait_for(lambda: _gateway_holds_no_client(le), timeout=10)  # boto3's pooled connection: handed over
+    with _StoppedGateway(le.root):
+        out = c.invoke_endpoint(EndpointName="iris-rt", Body=ROW, ContentType="application/json", Accept="text/csv")
+        assert (out["ContentType"], out["Body"].read(), out["InvokedProductionVariant"]) == ("text/csv", b"0\n",
+                                                                                            "AllTraffic")
+        with pytest.raises(c.exceptions.ModelError):
+            c.invoke_endpoint(EndpointName="iris-rt", Body="[1, 2]", ContentType="application/json")
+
+
+@pytest.mark.parametrize("request_, expected", [
+    ({"headers": {**SIGNED, "Origin": "https://evil.example"}}, (403, "AccessDeniedException")),
+    ({"headers": {"Content-Type": "application/json"}}, (403, "MissingAuthenticationTokenException")),
+    ({"headers": {**SIGNED, "Host": "evil.example:80"}}, (403, "AccessDeniedException")),
+    ({"path": "/endpoints/no-such-endpoint/invocations"}, (400, "ValidationError")),
+    ({"path": "/endpoints/iris-rt/invocations-response-stream"}, (400, "ValidationError")),
+    ({"method": "GET", "body": None}, (404, "UnknownOperationException")),
+    ({"body": b" " * (MAX_PAYLOAD_BYTES + 1)}, (400, "ValidationError")),
+], ids=["origin", "unsigned", "rebound-host", "other-endpoint", "stream", "get", "oversize"])
+def test_what_a_worker_does_not_answer_goes_back_to_the_gateway(runtime_url, iris_ep, le, request_, expected):
+    conn = _connect(runtime_url)
+    assert _post(conn)[0] == 200
+    _handed(le, conn.sock)
+    status, kind, _resp, _data = _post(conn, **request_)
+    assert (status, kind) == expected
+    if status == 400 and request_.get("body"):
+        return  # the oversize refusal closes the connection once the body is drained
+    assert _post(conn)[:2] == (200, None)  # the same connection, now served by the gateway again
+    conn.close()
+
+
+def test_handing_over_round_trip_carries_the_note_and_the_bytes_read():
+    listener = handoff.listen(f"smops-test-{os.getpid()}")
+    a, b = socket.socketpair()
+    try:
+        assert not handoff.receive(listener)  # nothing waiting
+        import threading
+
+        result = {}
+        thread = threading.Thread(target=lambda: result.update(ok=handoff.send(
+            f"smops-test-{os.getpid()}", a.fileno(), {"name": "x"}, b"POST / HTTP/1.1\r\n")))
+        thread.start()
+        got = None
+        deadline = time.monotonic() + 5
+        while got is None and time.monotonic() < deadline:
+            got = handoff.receive(listener)
+        thread.join(5)
+        assert result == {"ok": True}
+        sock, note, data = got
+        assert (note, data) == ({"name": "x"}, b"POST / HTTP/1.1\r\n")
+        b.sendall(b"ping")
+        sock.setblocking(True)
+        assert sock.recv(4) == b"ping"  # the very connection, through the passed descriptor
+        sock.close()
+    finally:
+        for s in (a, b, listener):
+            s.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another uid")
+def test_another_user_cannot_hand_a_worker_a_connection(runtime_url, iris_ep, le):
+    name = read_json(le.root / "iris-rt" / "runtime.json")["handoff"]
+    script = ("import array, socket, struct\na, b = socket.socketpair()\ns = socket.socket(socket.AF_UNIX)\n"
+              f"s.connect('\\0' + {name!r})\nhead = b'{{}}'\ns.settimeout(5)\ntry:\n"
+              "    s.sendmsg([struct.pack('!II', len(head), 0) + head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, "
+              "array.array('i', [a.fileno()]))])\n    s.shutdown(socket.SHUT_WR)\n    ack = s.recv(1)\n"
+              "except OSError:\n    ack = b''\nprint('CONNECTED', 'TAKEN' if ack == b'1' else 'REFUSED')\n")
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    out = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=30, cwd="/",
+                         user=65534, group=65534, extra_groups=[])
+    assert out.stdout.split() == ["CONNECTED", "REFUSED"], out.stderr  # closed without the receiver's ack
