@@ -19,8 +19,8 @@ _JSON_NAMES = {str: "a string", int: "an integer", bool: "a boolean (true or fal
 
 
 def _meta(example: Any = None, minimum: Optional[int] = None, maximum: Optional[int] = None,
-          choices: Optional[tuple] = None) -> dict:
-    return {"example": example, "minimum": minimum, "maximum": maximum, "choices": choices}
+          choices: Optional[tuple] = None, sample: bool = False) -> dict:
+    return {"example": example, "minimum": minimum, "maximum": maximum, "choices": choices, "sample": sample}
 
 
 def opt(default: Any = None, **meta: Any) -> Any:
@@ -39,7 +39,7 @@ class PushRequest:
     name: str = req(example="iris")
     inference: Optional[str] = opt(example="inference.py")
     requirements: Optional[str] = opt(example="requirements.txt")
-    sample: Any = opt(example={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    sample: Any = opt(example=[[5.1, 3.5, 1.4, 0.2]], sample=True)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class PackageRequest:
     path: str = req(example="iris.joblib")
     inference: Optional[str] = opt(example="inference.py")
     requirements: Optional[str] = opt(example="requirements.txt")
-    sample: Any = opt(example={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    sample: Any = opt(example=[[5.1, 3.5, 1.4, 0.2]], sample=True)
     out: Optional[str] = opt(example="model.tar.gz")
 
 
@@ -127,7 +127,23 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
+def _check_sample(name: str, value: Any) -> Any:
+    """A sample is the JSON body the validation sends the model: rows (a non-empty array) or, for
+    an input_fn of your own, a non-empty object. Anything else could only fail later, in the job."""
+    if value is None:
+        return None
+    if isinstance(value, list) and value or isinstance(value, dict) and value:
+        return value
+    what = "an empty array" if value == [] else "an empty object" if value == {} else _json_type(value)
+    hint = " (a JSON text in a string is not parsed here: send the array itself)" if isinstance(value, str) else ""
+    raise BadRequest(f"Field {name!r} must be the model's input as JSON: rows such as [[5.1, 3.5, 1.4, 0.2]], "
+                     f"or an object your input_fn reads such as {{\"instances\": [[5.1, 3.5, 1.4, 0.2]]}}; "
+                     f"got {what}{hint}.")
+
+
 def _check(name: str, tp: Any, value: Any, meta: dict) -> Any:
+    if meta.get("sample"):
+        return _check_sample(name, value)
     if tp is Any:
         return value
     optional = type(None) in typing.get_args(tp)
