@@ -94,8 +94,11 @@ def test_reporting_the_type_in_an_error_does_not_make_it_unknown():
             log.info("reading %s", ct)
             if ct == "text/csv":
                 return body
-            raise ValueError("Unsupported content type %r" % ct)
-    '''))[0] == [CSV]
+            if ct == "application/json":
+                return body
+            print("unsupported", ct)
+            raise ValueError("Unsupported content type {}".format(ct))
+    '''))[0] == [JSON, CSV]
 
 
 def test_output_fn_and_transform_fn():

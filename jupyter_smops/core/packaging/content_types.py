@@ -27,7 +27,7 @@ _DEFAULT_CALLS = {"input": {"default_input_fn", "encoders.decode", "decoder.deco
 # Calls whose use of the type is only to report it: they say nothing about what is read.
 _HARMLESS_CALLS = {"print", "str", "repr", "len", "isinstance", "format", "ValueError", "TypeError",
                    "RuntimeError", "Exception", "NotImplementedError", "KeyError", "UnsupportedFormat"}
-_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "write"}
 # When the function never looks at the type: what the body is decoded (or encoded) with.
 _BODY_READERS = {"json.loads": JSON, "json.load": JSON, "csv.reader": CSV, "pd.read_csv": CSV,
                  "pandas.read_csv": CSV, "np.loadtxt": CSV, "np.genfromtxt": CSV, "np.load": NPY,
@@ -69,6 +69,11 @@ def _dotted(node: ast.AST) -> str:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return ""
+
+
+def _last_name(func: ast.AST) -> str:
+    """``b`` of ``a.b(...)`` (also ``"...".format``), ``f`` of ``f(...)``."""
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _mentions(node: ast.AST, aliases: set[str]) -> bool:
@@ -122,7 +127,7 @@ class _Reader:
                 used |= self._call(node, aliases, constants, kind, depth, found)
             elif isinstance(node, ast.Subscript) and _mentions(node.slice, aliases):
                 used = True
-                found += self._strings(node.value, constants, keys=True)
+                found += self._strings(node.value, constants)
             elif isinstance(node, ast.Match) and _mentions(node.subject, aliases):
                 used = True
                 found += [p for case in node.cases for p in _match_values(case.pattern)]
@@ -142,7 +147,7 @@ class _Reader:
                 if isinstance(op, (ast.In, ast.NotIn)) and mine_right:  # "json" in content_type
                     found += _full_only(self._strings(other, constants))
                 else:
-                    found += self._strings(other, constants, keys=isinstance(op, (ast.In, ast.NotIn)))
+                    found += self._strings(other, constants)
         return used
 
     def _call(self, node: ast.Call, aliases: set[str], constants: dict, kind: str, depth: int,
@@ -154,7 +159,7 @@ class _Reader:
             found += _full_only([s for a in node.args for s in self._strings(a, constants)])
             return True
         if isinstance(func, ast.Attribute) and func.attr == "get" and node.args and _mentions(node.args[0], aliases):
-            found += self._strings(func.value, constants, keys=True)
+            found += self._strings(func.value, constants)
             return True
         positions = [i for i, a in enumerate(node.args) if _mentions(a, aliases)]
         if not positions and not any(_mentions(k.value, aliases) for k in node.keywords):
@@ -163,14 +168,14 @@ class _Reader:
             found += DEFAULT_TYPES
         elif name in self.functions and positions and not node.keywords:
             found += self._read(self.functions[name], positions[0], kind, depth + 1)
-        elif name.split(".")[-1] in _HARMLESS_CALLS or name.split(".")[-1] in _LOG_METHODS \
+        elif _last_name(func) in _HARMLESS_CALLS or _last_name(func) in _LOG_METHODS \
                 or (isinstance(func, ast.Attribute) and _mentions(func.value, aliases)):
             return False  # reporting it, or a string method (lower, split) in an expression
         else:
             raise _Unsure  # handed to code this reading cannot see
         return True
 
-    def _strings(self, node: ast.AST, constants: dict, keys: bool = False, seen: int = 0) -> list[str]:
+    def _strings(self, node: ast.AST, constants: dict, seen: int = 0) -> list[str]:
         """String literals ``node`` stands for: a literal, a tuple/list/set of them, a dict's keys,
         a module or local constant holding one, or a toolkit constant (``content_types.JSON``)."""
         if isinstance(node, ast.Constant):
@@ -180,12 +185,12 @@ class _Reader:
         if isinstance(node, ast.Dict):
             return [s for k in node.keys if k is not None for s in self._strings(k, constants, seen=seen)]
         if isinstance(node, ast.Name) and node.id in constants and seen < 5:
-            return self._strings(constants[node.id], constants, keys, seen + 1)
+            return self._strings(constants[node.id], constants, seen + 1)
         if isinstance(node, ast.Attribute) and _dotted(node).split(".")[0] in ("content_types", "_content_types"):
             return [_TOOLKIT_CONSTANTS[node.attr]] if node.attr in _TOOLKIT_CONSTANTS else []
         if isinstance(node, ast.Call) and _dotted(node.func) in ("dict", "frozenset", "set", "tuple", "list") \
                 and node.args:
-            return self._strings(node.args[0], constants, keys, seen + 1)
+            return self._strings(node.args[0], constants, seen + 1)
         raise _Unsure
 
     def _body_guess(self, fn: ast.AST, kind: str) -> list[str]:
