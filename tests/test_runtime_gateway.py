@@ -9,6 +9,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -194,6 +196,18 @@ def test_another_local_user_is_refused(runtime_url, iris_ep):
     # this user's own client passes the same check
     same = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert same.stdout.split()[0] == "200", same.stderr
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl not installed")
+def test_the_curl_example_local_expose_gives_is_served(runtime_url, iris_ep):
+    from jupyter_smops.core.types import PublicFront
+
+    command = PublicFront(endpoint="iris-rt", created=False, runtime_url=runtime_url).curl()
+    out = subprocess.run(shlex.split(command) + ["-s"], capture_output=True, text=True, timeout=30)
+    # It reaches the model (whose default input_fn here takes no {"instances": ...} wrapper: the
+    # container's 500 as a ModelError), not the gateway's refusal of an unsigned request.
+    answer = json.loads(out.stdout)
+    assert answer.get("OriginalStatusCode") == 500 and "float()" in answer["OriginalMessage"], out.stdout + out.stderr
 
 
 def test_peer_uid_is_the_clients():

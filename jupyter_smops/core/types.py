@@ -255,7 +255,9 @@ class PublicFront(_Result):
             return (f"curl -X POST {self.url} -H 'x-api-key: {self.api_key or '<your key>'}' "
                     f"-H 'Content-Type: application/json' -d {body}")
         if self.runtime_url:
+            # The local runtime address refuses unsigned requests (any SigV4 signature will do).
             return (f"curl -X POST {self.runtime_url}/endpoints/{self.endpoint}/invocations "
+                    f"--aws-sigv4 'aws:amz:us-east-1:sagemaker' --user 'local:local' "
                     f"-H 'Content-Type: application/json' -d {body}")
         return ""
 

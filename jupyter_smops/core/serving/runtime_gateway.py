@@ -18,6 +18,13 @@ SigV4 ``Authorization`` header and name this address as ``Host`` and carry no ``
 page in the user's browser can send none of these without a CORS preflight, which is never
 granted, and a rebinding DNS name is refused). What it can do for a caller is what that user can
 already do with the endpoints' own ports and files.
+
+Speed. A checked connection is handed to the endpoint's workers once its first request has been
+answered (``handoff``, ``runtime_worker``): they answer the following InvokeEndpoint calls on it
+themselves, with the same checks per request, so a client's steady state costs what the
+endpoint's own URL costs (``bench/runtime.py``). The handover goes over an abstract Unix socket
+that only this uid may use (``SO_PEERCRED``), and the worker checks the client's uid once more.
+Anything a worker does not answer comes back here with the connection.
 """
 from __future__ import annotations
 
