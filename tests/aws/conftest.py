@@ -16,7 +16,11 @@ SUMMARY = {"tests": 0, "calls": 0, "iam_requests": 0, "allowed": 0, "pending": {
 
 @pytest.fixture
 def aws(aws_env, monkeypatch):
-    """aws_env plus fast failure: one attempt per call (moto answers unimplemented calls with 500)."""
+    """aws_env plus fast failure: one attempt per call (moto answers unimplemented calls with 500),
+    and model packages numbered and deleted as SageMaker does (moto_packages.py)."""
+    from moto_packages import aws_model_packages
+
+    aws_model_packages(monkeypatch)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("SMOPS_ROLE_ARN", "arn:aws:iam::123456789012:role/SageMakerDemoExecutionRole")
     return aws_env

@@ -111,7 +111,12 @@ def _s3(op: str, p: dict, world: World) -> list[Request]:
     if op == "DeleteObjects":
         return [_object_request("s3:DeleteObject", p["Bucket"], o["Key"], world) for o in p["Delete"]["Objects"]]
     key = p.get("Key", "")
-    if op in ("PutObject", "CreateMultipartUpload", "PutObjectTagging"):
+    if op in ("PutObject", "CreateMultipartUpload", "PutObjectTagging", "CopyObject"):
+        if op == "CopyObject":  # reads the source; writes (and tags) the target as a PutObject does
+            source = p["CopySource"]
+            if isinstance(source, str):
+                source = dict(zip(("Bucket", "Key"), urllib.parse.unquote(source.split("?")[0]).lstrip("/").split("/", 1)))
+            source_request = _object_request("s3:GetObject", source["Bucket"], source["Key"], world)
         if op == "PutObjectTagging":
             tags = {t["Key"]: t["Value"] for t in p["Tagging"]["TagSet"]}
         else:
@@ -123,7 +128,7 @@ def _s3(op: str, p: dict, world: World) -> list[Request]:
         if tags or op == "PutObjectTagging":
             out.append(_object_request("s3:PutObjectTagging", p["Bucket"], key, world, ctx))
         world.tags[f"s3://{p['Bucket']}/{key}"] = tags
-        return out
+        return [source_request] + out if op == "CopyObject" else out
     if op in _S3_OBJECT_ACTIONS:
         return [_object_request(_S3_OBJECT_ACTIONS[op], p["Bucket"], key, world,
                                 existing=op in ("GetObject", "HeadObject", "GetObjectTagging"))]

@@ -73,8 +73,10 @@ def test_failed_check_aborts_the_upload_and_leaves_no_version(smops, raw, iris_m
         smops.registry.get("big")
     assert raw["sagemaker"].list_model_packages(ModelPackageGroupName="tester-big")["ModelPackageSummaryList"] == []
     assert _workers() == set()
-    # A good push afterwards takes the freed number.
-    assert smops.push(iris_model, name="big").version == 1
+    # A good push afterwards takes the next number SageMaker gives (1 went with the failed push's
+    # package): the version and its package share it.
+    mv = smops.push(iris_model, name="big")
+    assert mv.version == 2 and mv.model_package_arn.endswith("/tester-big/2")
 
 
 def test_static_failure_stops_the_upload_before_it_finishes(smops, raw, iris_model, tmp_path):

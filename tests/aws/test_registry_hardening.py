@@ -64,35 +64,43 @@ def _smops(config, registry, tmp_path):
     return Smops(config, registry=registry, endpoints=fakes, local_endpoints=fakes)
 
 
+def _packages(raw, group="alice-big"):
+    return [p["ModelPackageVersion"] for p in
+            raw["sagemaker"].list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]]
+
+
 def test_a_push_that_died_is_shown_by_the_dry_run_swept_and_numbering_stays_with_the_packages(config, raw, tmp_path):
     """The issue's case: S3 lost mid-upload left v1/.claim and a pending multipart upload; the next
     push became big:2 while its model package was big/1."""
     registry = S3Registry(config)
     registry.ensure_bucket()
-    assert registry.claim_version("big", "alice") == 1  # the push that died held v1...
+    assert registry.reserve("big", "alice")[0] == 1  # the push that died held package big/1 and v1...
     key = registry.key("big", 1)
     raw["s3"].create_multipart_upload(Bucket=BUCKET, Key=key)  # ...and had started its upload
     registry.stale_upload_seconds = 0  # (an hour later)
     smops = _smops(config, registry, tmp_path)
     smops._owner = "alice"
     preview = smops.cleanup(dry_run=True, include_registry=True)
-    assert any("big/v1/.claim" in item and "died" in item for item in preview.leftovers), preview.leftovers
+    assert any("big/v1/.claim" in item and "died" in item and item.endswith("/alice-big/1)")
+               for item in preview.leftovers), preview.leftovers
     assert any("multipart upload" in item and key in item for item in preview.leftovers), preview.leftovers
-    assert raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+    assert raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads") and _packages(raw) == [1]
     smops.cleanup(include_registry=True)
     assert not raw["s3"].list_multipart_uploads(Bucket=BUCKET).get("Uploads")
     assert raw["s3"].list_objects_v2(Bucket=BUCKET, Prefix="model-artifacts/alice/big/").get("KeyCount") == 0
+    assert _packages(raw) == []
+    # SageMaker never gives 1 again: the next push is big:2, registered as package big/2.
     mv = registry.push(make_package(tmp_path / "1"), name="big", owner="alice")
-    assert mv.version == 1 and mv.model_package_arn.endswith("/alice-big/1")
+    assert mv.version == 2 and mv.model_package_arn.endswith("/alice-big/2") and _packages(raw) == [2]
 
 
 def test_the_next_push_sweeps_a_dead_claim_of_its_model(config, raw, tmp_path):
     registry = S3Registry(config)
     registry.ensure_bucket()
-    registry.claim_version("big", "alice")  # a push of hers that died
+    registry.reserve("big", "alice")  # a push of hers that died
     registry.stale_upload_seconds = 0
     mv = registry.push(make_package(tmp_path), name="big", owner="alice")
-    assert mv.version == 1 and mv.model_package_arn.endswith("/alice-big/1")
+    assert mv.version == 2 and mv.model_package_arn.endswith("/alice-big/2") and _packages(raw) == [2]
 
 
 def test_losing_s3_fails_in_seconds_not_minutes(config, monkeypatch, tmp_path):

@@ -115,8 +115,12 @@ def test_interrupted_upload_leaves_no_version_and_no_pending_upload(registry, ra
     assert _pending_uploads(raw) == []
     assert [v.version for v in registry.list_models("forest")[0].versions] == [1]
     assert not [k for k in _keys(raw) if "/v2/" in k]
-    # The number is free again; the next push takes it.
-    assert registry.push(make_package(tmp_path / "next"), name="forest", owner="alice").version == 2
+    # Its package is gone and SageMaker never gives its number again: the next push is forest:3,
+    # registered as package forest/3 (it used to be forest:2 with package forest/3).
+    packages = raw["sagemaker"].list_model_packages(ModelPackageGroupName="alice-forest")["ModelPackageSummaryList"]
+    assert [p["ModelPackageVersion"] for p in packages] == [1]
+    mv = registry.push(make_package(tmp_path / "next"), name="forest", owner="alice")
+    assert mv.version == 3 and mv.model_package_arn.endswith("/alice-forest/3")
 
 
 def test_server_failure_mid_upload_aborts_the_multipart_upload(registry, raw, tmp_path):
@@ -169,16 +173,13 @@ def test_twenty_concurrent_pushes_get_distinct_versions(config, raw, tmp_path):
 
     def push(package):
         start.wait()
-        # One registry shared by the threads: claim_version holds no in-process lock, so only
-        # S3's conditional write keeps the numbers apart (as between separate notebooks).
-        return registry.push(package, name="iris", owner="alice").version
-    claims = []
-    registry.s3.meta.events.register("before-call.s3.PutObject",
-                                     lambda params, **kw: claims.append(1) if ".claim" in params["url_path"] else None)
+        # One registry shared by the threads, no in-process lock: the numbers come from SageMaker,
+        # which gives each package its own (as between separate notebooks).
+        return registry.push(package, name="iris", owner="alice")
     with ThreadPoolExecutor(max_workers=20) as pool:
-        versions = list(pool.map(push, packages))
-    assert sorted(versions) == list(range(1, 21))
-    assert len(claims) > 20  # pushes really raced for the same numbers (412 PreconditionFailed)
+        pushed = list(pool.map(push, packages))
+    assert sorted(mv.version for mv in pushed) == list(range(1, 21))
+    assert all(mv.model_package_arn.endswith(f"/alice-iris/{mv.version}") for mv in pushed)
     listed = registry.list_models("iris")[0].versions
     assert [v.version for v in listed] == list(range(1, 21))
     by_version = {v.version: v.sha256 for v in listed}
@@ -289,11 +290,14 @@ def test_server_stopped_mid_upload_leaves_no_version_and_next_push_sweeps(aws, m
             registry.get("forest")  # ...but no version is visible
         registry.stale_upload_seconds = 0  # the test cannot wait an hour
         mv = registry.push(make_package(tmp_path / "small"), name="forest", owner="alice")
-        # The dead push's claim is swept with its upload: v1 is free again, and the version and
-        # its model package keep one number (issue 15: big:2 used to be package big/1).
-        assert mv.version == 1 and mv.model_package_arn.endswith("/alice-forest/1")
+        # The dead push's claim is swept with its upload and its package (forest/1, named in the
+        # claim); SageMaker never reuses 1, and the version keeps its package's number (issue 15:
+        # big:2 used to be package big/1).
+        assert mv.version == 2 and mv.model_package_arn.endswith("/alice-forest/2")
         assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
-        assert [v.version for v in registry.list_models("forest")[0].versions] == [1]
+        assert [v.version for v in registry.list_models("forest")[0].versions] == [2]
+        packages = boto3.client("sagemaker").list_model_packages(ModelPackageGroupName="alice-forest")
+        assert [p["ModelPackageVersion"] for p in packages["ModelPackageSummaryList"]] == [2]
     finally:
         server.stop()
 

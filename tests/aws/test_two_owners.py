@@ -143,8 +143,10 @@ def test_old_layout_versions_are_migrated_once_into_their_owners_folders(aws, ra
 
     assert cli_admin.main(["admin", "migrate-registry"]) == 0
     out = capsys.readouterr().out
-    assert "moved iris:1 of alice as iris:2 (the owner has pushed iris:1 since)" in out
-    assert "moved iris:2 of bob -> s3://" in out
+    # A version's number is its new package's: alice's iris:1 cannot stay 1 (her own iris:1 is
+    # package alice-iris/1) and becomes iris:2; bob's group is new, so his iris:2 becomes iris:1.
+    assert "moved iris:1 of alice as iris:2 (the number of its model package in the owner's group)" in out
+    assert "moved iris:2 of bob as iris:1 (the number of its model package in the owner's group) -> s3://" in out
     assert not [k for k in _keys(raw) if k.startswith("model-artifacts/iris/")]  # the old folder is gone
     versions = {v.version: v for v in _as(recorded, "alice").list_models()[0].versions}
     assert (versions[1].sha256, versions[2].sha256, versions[2].approval_status) == (new.sha256, old1, "Approved")
@@ -152,7 +154,8 @@ def test_old_layout_versions_are_migrated_once_into_their_owners_folders(aws, ra
     package = raw["sagemaker"].describe_model_package(ModelPackageName=versions[2].model_package_arn)
     assert package["ModelApprovalStatus"] == "Approved"
     assert _as(recorded, "alice").fetch(versions[2], tmp_path / "f").exists()
-    bobs = _as(recorded, "bob").get("iris", 2)
+    bobs = _as(recorded, "bob").get("iris", 1)
+    assert bobs.model_package_arn.endswith("/bob-iris/1")
     assert (bobs.sha256, bobs.created_by) == (old2, "bob")
     assert cli_admin.main(["admin", "migrate-registry"]) == 0
     assert "Nothing to migrate" in capsys.readouterr().out

@@ -4,6 +4,12 @@ per version (``PendingManualApproval`` until someone approves it).
 
 The S3 objects are the registry's truth; a package mirrors a version so SageMaker's own tools
 (Studio's Model Registry, pipelines) see it, and carries the approval status.
+
+Version numbers come from here: SageMaker numbers a group's packages itself (1, 2, ... and never
+reuses the number of a deleted one), so a push first ``reserve``s a package (no inference
+specification yet, ``smops:state=pushing``) and stores its S3 version under that package's number;
+``complete`` then gives the package the artifact's facts. ``iris:3`` is always package
+``<owner>-iris/3``.
 """
 from __future__ import annotations
 
@@ -30,8 +36,26 @@ class ModelPackages:
     def sagemaker(self):
         return self._sagemaker()
 
+    def reserve(self, name: str, owner: str, folder_uri: str) -> str:
+        """Create the next package of ``owner``'s ``name`` and return its ARN: its version number
+        (``package_version``) is the S3 version's. ``folder_uri`` is ``.../<name>/`` in S3."""
+        import uuid
+
+        group = package_group_name(owner, name)
+        self.ensure_group(group, owner, model=name)
+        with aws_errors(f"registering a version of {name} in the SageMaker Model Registry", "sagemaker"):
+            return self.sagemaker.create_model_package(
+                ModelPackageGroupName=group, ModelApprovalStatus="PendingManualApproval",
+                ModelPackageDescription=(f"{name} pushed by {owner} with jupyter_smops: model.tar.gz and smops.json "
+                                         f"in {folder_uri}v<this version>/")[:1024],
+                CustomerMetadataProperties={PUSHING[0]: PUSHING[1]},
+                Tags=tag_list(self.owner_tag_key, owner, model=name),
+                # A retried request (a timeout) must not make a second package.
+                ClientToken=uuid.uuid4().hex)["ModelPackageArn"]
+
     def register(self, meta: dict, owner: str, artifact_uri: str) -> str:
-        """Register version ``meta`` (its ``smops.json``) as a Model Package; returns its ARN."""
+        """Create a complete package for version ``meta`` (its ``smops.json``) in one request; returns
+        its ARN, whose number the caller checks against ``meta["version"]`` (``recreate``)."""
         name, version = meta["name"], meta["version"]
         group = package_group_name(owner, name)
         self.ensure_group(group, owner, model=name)
@@ -39,8 +63,7 @@ class ModelPackages:
             "ModelPackageGroupName": group,
             "ModelPackageDescription": f"{name}:{version} pushed by jupyter_smops (sha256 {meta['sha256'][:12]})",
             "ModelApprovalStatus": "PendingManualApproval",
-            "CustomerMetadataProperties": {"smops:version": str(version), "sha256": meta["sha256"],
-                                           "artifact": artifact_uri},
+            "CustomerMetadataProperties": self._facts(meta, artifact_uri),
             "Tags": tag_list(self.owner_tag_key, owner, model=name, version=version),
         }
         spec = self.inference_spec(meta, artifact_uri)
@@ -48,6 +71,33 @@ class ModelPackages:
             args["InferenceSpecification"] = spec
         with aws_errors(f"registering {name}:{version} in the SageMaker Model Registry", "sagemaker"):
             return self.sagemaker.create_model_package(**args)["ModelPackageArn"]
+
+    @staticmethod
+    def _facts(meta: dict, artifact_uri: str) -> dict:
+        return {"smops:version": str(meta["version"]), "sha256": meta["sha256"], "artifact": artifact_uri}
+
+    def complete(self, arn: str, meta: dict, artifact_uri: str) -> bool:
+        """Give a ``reserve``d package its version's facts (customer metadata) and inference
+        specification. False when SageMaker refuses to add the specification to the existing
+        package (ValidationException): the caller then ``recreate``s it."""
+        ref = f"{meta['name']}:{meta['version']}"
+        with aws_errors(f"registering {ref} in the SageMaker Model Registry", "sagemaker"):
+            self.sagemaker.update_model_package(ModelPackageArn=arn,
+                                                CustomerMetadataProperties=self._facts(meta, artifact_uri),
+                                                CustomerMetadataPropertiesToRemove=[PUSHING[0]])
+        spec = self.inference_spec(meta, artifact_uri)
+        if not spec:
+            return True
+        try:
+            with aws_errors(f"adding the inference specification of {ref}", "sagemaker"):
+                self.sagemaker.update_model_package(ModelPackageArn=arn, InferenceSpecification=spec)
+        except SmopsError as exc:
+            if exc.code != "ValidationException":
+                raise
+            log.warning("jupyter_smops: SageMaker would not add the inference specification to %s (%s); "
+                        "registering it again", arn, exc.message)
+            return False
+        return True
 
     def inference_spec(self, meta: dict, artifact_uri: str) -> Optional[dict]:
         """The scikit-learn container serving the artifact; None when no image matches its version."""
@@ -94,10 +144,56 @@ class ModelPackages:
         with aws_errors(f"setting {ref} to {status}", "sagemaker"):
             self.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
 
-    def delete(self, arn: str) -> None:
-        """Delete a model package; a failure is logged (the S3 objects are the registry's truth)."""
+    def delete(self, arn: str) -> bool:
+        """Delete a model package (gone already counts); False, logged, when it could not be (the
+        S3 objects are the registry's truth; the caller keeps a record to retry)."""
         try:
             with aws_errors(f"deleting model package {arn}", "sagemaker"):
                 self.sagemaker.delete_model_package(ModelPackageName=arn)
+        except NotFound:
+            return True
         except SmopsError as exc:
             log.warning("jupyter_smops: the model package %s could not be deleted: %s", arn, exc)
+            return False
+        return True
+
+    def orphans(self, owner: str, name: str, published: set[int], older_than: float) -> list[dict]:
+        """Reserved packages of ``owner``'s ``name`` whose push died before it wrote a claim: not
+        in ``published`` (numbers with a ``smops.json`` or a claim), created more than
+        ``older_than`` seconds ago, still marked ``smops:state=pushing``. Each is ``{"arn",
+        "version", "created"}``; none when the group does not exist."""
+        from datetime import datetime, timedelta, timezone
+
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        group = package_group_name(owner, name)
+        found = []
+        try:
+            with aws_errors(f"listing the model packages of {group}", "sagemaker"):
+                pages = self.sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
+                summaries = [p for page in pages for p in page.get("ModelPackageSummaryList", [])]
+        except (NotFound, SmopsError) as exc:
+            if isinstance(exc, NotFound) or exc.code in ("ValidationException", "AccessDenied"):
+                return []  # no group (AccessDenied under ABAC: an absent group has no owner tag)
+            raise
+        for summary in summaries:
+            version = summary.get("ModelPackageVersion")
+            if version is None or version in published or summary["CreationTime"] > cutoff:
+                continue
+            with aws_errors(f"reading model package {summary['ModelPackageArn']}", "sagemaker"):
+                described = self.sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            if (described.get("CustomerMetadataProperties") or {}).get(PUSHING[0]) == PUSHING[1]:
+                found.append({"arn": summary["ModelPackageArn"], "version": version,
+                              "created": summary["CreationTime"].isoformat(timespec="seconds")})
+        return found
+
+
+# The customer metadata of a package reserved by a push that has not completed it yet.
+PUSHING = ("smops:state", "pushing")
+
+
+def package_version(arn: str) -> int:
+    """The version number at the end of a versioned package's ARN (``.../model-package/<group>/<N>``)."""
+    tail = arn.rsplit("/", 1)[-1]
+    if not tail.isdigit():
+        raise ValueError(f"{arn} is not a versioned model package")
+    return int(tail)

@@ -4,17 +4,20 @@ Each owner (the Studio profile's owner tag, else SMOPS_OWNER or the user name) h
 their own: a registry reads and lists only its owner's (``S3Registry.owner``), and the ABAC
 policy lets a user reach nothing else, so two owners pushing ``iris`` never meet.
 
-A push (1) claims ``v<N>`` by writing ``v<N>/.claim`` with ``IfNoneMatch='*'`` (S3 answers 412
-when another push holds it, so the next number is tried: concurrent pushes from many notebooks
-get distinct versions); (2) uploads the artifact with boto3's transfer manager (parallel parts,
-SHA-256 checksums S3 verifies, owner and ``smops:*`` tags); (3) registers a SageMaker Model
-Package in group ``<owner>-<name>`` (``PendingManualApproval``); (4) writes ``smops.json`` last. A
-version exists only once its ``smops.json`` does, so an interrupted push leaves nothing
-visible; its multipart upload, objects and package are removed on the way out.
+A push (1) creates the version's SageMaker Model Package in group ``<owner>-<name>``
+(``PendingManualApproval``) and takes the number SageMaker gives it, claiming ``v<N>`` in S3 with
+``IfNoneMatch='*'`` on ``v<N>/.claim`` (SageMaker hands out each number once, so concurrent pushes
+from many notebooks get distinct versions, and ``iris:N`` is always package ``<owner>-iris/N``,
+whatever was deleted or rolled back before); (2) uploads the artifact with boto3's transfer manager
+(parallel parts, SHA-256 checksums S3 verifies, owner and ``smops:*`` tags); (3) completes the
+package (inference specification, sha256); (4) writes ``smops.json`` last. A version exists only
+once its ``smops.json`` does, so an interrupted push leaves nothing visible; its multipart upload,
+objects and package are removed on the way out (a number is never reused: SageMaker's is burned).
 
 Beside this module: ``layout`` (keys and ``smops.json``, shared with the local registry),
-``s3_claims`` (step 1), ``s3_upload`` (step 2), ``model_packages`` (step 3), ``s3_bucket`` (the
-bucket and object housekeeping) and ``studio_owner`` (the owner tag of a Studio user).
+``s3_claims`` (step 1's numbers), ``s3_upload`` (step 2), ``model_packages`` (steps 1 and 3),
+``s3_leftovers`` (what dead pushes left), ``s3_bucket`` (the bucket and object housekeeping) and
+``studio_owner`` (the owner tag of a Studio user).
 """
 from __future__ import annotations
 
@@ -27,15 +30,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..aws import aws_errors, clients_for, error_code, tag_list
-from ..errors import BadRequest, NotFound, SmopsError, UpstreamError
+from ..errors import BadRequest, Conflict, NotFound, SmopsError, UpstreamError
 from ..files import sha256_file
 from ..names import check_case_unique, validate_model_name
 from ..types import APPROVAL_STATUSES, Model, ModelVersion, PackageResult, Progress, no_progress
-from . import s3_bucket, s3_claims
+from . import s3_bucket, s3_claims, s3_leftovers
 from .base import Registry, package_facts, streamed_package
-from .layout import (ARTIFACT, CLAIM, METADATA, METADATA_KEY, owner_folder, version_from_metadata, version_metadata,
-                     version_path)
-from .model_packages import ModelPackages
+from .layout import ARTIFACT, CLAIM, METADATA, METADATA_KEY, owner_folder, version_from_metadata, version_metadata, version_path
+from .model_packages import ModelPackages, package_version
 from .studio_owner import studio_owner
 
 log = logging.getLogger("jupyter_smops")
@@ -152,17 +154,17 @@ class S3Registry(Registry):
         path = Path(package.path)
         if not path.is_file():
             raise BadRequest(f"The package {package.path} does not exist; build it again (%smops package).")
-        version = self._start_push(name, owner, progress)
+        version, arn = self._start_push(name, owner, progress)
         try:
             from .s3_upload import upload_file
 
             progress("uploading", 0, package.size)
             upload_file(self, path, self.key(name, version), package, owner=owner, name=name,
                         version=version, progress=progress)
-            return self.publish(package, name=name, version=version, owner=owner, source=source,
+            return self.publish(package, name=name, version=version, arn=arn, owner=owner, source=source,
                                 progress=progress)
         except BaseException:
-            self.rollback(name, version)
+            self.rollback(name, version, arn)
             raise
 
     def push_stream(self, chunks, package: PackageResult, *, name: str, owner: str,
@@ -177,7 +179,7 @@ class S3Registry(Registry):
             return self.as_owner(owner).push_stream(chunks, package, name=name, owner=owner, source=source,
                                                     progress=progress)
         validate_model_name(name)
-        version = self._start_push(name, owner, progress)
+        version, arn = self._start_push(name, owner, progress)
         try:
             from .s3_upload import upload_stream
 
@@ -187,22 +189,23 @@ class S3Registry(Registry):
                                       version=version, progress=progress,
                                       before_complete=lambda: facts.append(package_facts(package)))
             package = streamed_package(facts[0], sha, size)
-            return self.publish(package, name=name, version=version, owner=owner, source=source,
+            return self.publish(package, name=name, version=version, arn=arn, owner=owner, source=source,
                                 progress=progress)
         except BaseException:
-            self.rollback(name, version)
+            self.rollback(name, version, arn)
             raise
 
-    def _start_push(self, name: str, owner: str, progress: Progress) -> int:
-        """Make sure the bucket exists, sweep abandoned uploads, claim the next version number."""
+    def _start_push(self, name: str, owner: str, progress: Progress) -> tuple[int, str]:
+        """Make sure the bucket exists, sweep what dead pushes left, reserve the next version
+        (its number and model package ARN)."""
         # Every push asks again (one GetBucketLocation): a long-running server must recreate a default
         # bucket deleted since its last push instead of failing on a cached "it exists".
         self.ensure_bucket(progress, recheck=True)
         check_case_unique(name, self._model_names(), "model", "push to {other} instead")
         s3_bucket.quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
-        s3_bucket.quietly(f"sweeping claims of pushes of {name} that died",
-                          lambda: self.leftovers(None, name=name))  # their numbers are free again
-        return self.claim_version(name, owner)
+        s3_bucket.quietly(f"sweeping claims and packages of pushes of {name} that died",
+                          lambda: self.leftovers(None, name=name))
+        return self.reserve(name, owner)
 
     def _model_names(self) -> list[str]:
         """The model folders under the prefix (one listing of common prefixes)."""
@@ -214,67 +217,45 @@ class S3Registry(Registry):
     def sweep_stale_uploads(self, name: str) -> list[str]:
         """Abort multipart uploads of ``name`` older than ``stale_upload_seconds`` (pushes that died
         with no chance to abort, e.g. the network or the server went away mid-upload)."""
-        from .s3_upload import abort_uploads
-
-        with aws_errors(f"sweeping abandoned uploads of {name}", "s3"):
-            swept = abort_uploads(self, f"{self._base()}{name}/", older_than=self.stale_upload_seconds)
-        if swept:
-            log.info("jupyter_smops: aborted %d abandoned upload(s) of %s", len(swept), name)
-        return swept
+        return s3_leftovers.sweep_stale_uploads(self, name)
 
     def leftovers(self, owner: Optional[str], *, dry_run: bool = False, name: Optional[str] = None) -> list[str]:
-        """Debris of pushes that died without cleaning up (the server killed, S3 lost mid-upload):
-        claims older than ``stale_upload_seconds`` in unpublished folders, with the objects and
-        multipart uploads under them, and multipart uploads that old anywhere in the owner's folder.
-        Only ``owner``'s claims (all in this folder with None), of ``name`` when given. Removed unless
-        ``dry_run``."""
+        """Debris of pushes that died without cleaning up (``s3_leftovers.leftovers``): ``owner``'s
+        (everyone's in this folder with None), of ``name`` when given; removed unless ``dry_run``."""
         if owner is not None and owner != self.owner:
             return self.as_owner(owner).leftovers(owner, dry_run=dry_run, name=name)
-        from .s3_upload import abort_uploads
+        return s3_leftovers.leftovers(self, owner, dry_run=dry_run, name=name)
 
-        base = f"{self._base()}{name}/" if name else self._base()
-        found = []
-        for claim in s3_claims.stale_claims(self.s3, self.bucket, base, self.stale_upload_seconds):
-            if owner is not None and claim["owner"] != owner:
-                continue
-            found.append(f"s3://{self.bucket}/{claim['key']} (a push that died, claimed {claim['claimed_at']})")
-            if not dry_run:
-                self._remove_objects(claim["folder"])
-        from datetime import datetime, timedelta, timezone
+    def reserve(self, name: str, owner: str) -> tuple[int, str]:
+        """The next version of ``owner``'s ``name``: (number, model package ARN), its package made
+        and its number claimed (``s3_claims.reserve``)."""
+        return s3_claims.reserve(self, name, owner)
 
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.stale_upload_seconds)
-        with aws_errors("listing abandoned uploads", "s3"):
-            for page in self.s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=base):
-                for upload in page.get("Uploads", []):
-                    if upload["Initiated"] <= cutoff:
-                        found.append(f"multipart upload of s3://{self.bucket}/{upload['Key']} (started "
-                                     f"{upload['Initiated'].isoformat(timespec='seconds')}, never completed)")
-            if not dry_run:
-                abort_uploads(self, base, older_than=self.stale_upload_seconds)
-        return found
+    def _claim(self, name: str, version: int, owner: str, arn: str) -> bool:
+        return s3_claims.take(self, name, version, owner, arn)
 
-    def claim_version(self, name: str, owner: str) -> int:
-        """Atomically take the next free version number (``IfNoneMatch='*'`` on ``v<N>/.claim``)."""
-        return s3_claims.claim_version(
-            self.s3, self.bucket, name=name, owner=owner, model_prefix=f"{self._base()}{name}/",
-            claim_key=lambda n: self.key(name, n, CLAIM), tagging=lambda n: self.tagging(owner, name, n))
-
-    def publish(self, package: PackageResult, *, name: str, version: int, owner: str,
+    def publish(self, package: PackageResult, *, name: str, version: int, arn: str, owner: str,
                 source: Optional[str], progress: Progress = no_progress) -> ModelVersion:
-        """Register the Model Package, then write ``smops.json``: the version becomes visible."""
+        """Complete the reserved Model Package, then write ``smops.json``: the version becomes visible."""
         progress("registering", None, None)
         meta = version_metadata(package, name=name, version=version, owner=owner, source=source)
-        self.publish_metadata(meta, name=name, version=version, owner=owner)
-        s3_bucket.delete_quietly(self.s3, self.bucket, [self.key(name, version, CLAIM)])
+        meta["model_package_arn"] = arn
+        meta = self.publish_metadata(meta, name=name, owner=owner)
         progress("done", package.size, package.size)
-        return version_from_metadata(meta, self.uri(name, version))
+        return version_from_metadata(meta, self.uri(name, meta["version"]))
 
-    def publish_metadata(self, meta: dict, *, name: str, version: int, owner: str,
-                         approval: str = "PendingManualApproval") -> dict:
-        """Register ``meta``'s Model Package (with ``approval``), then write ``smops.json`` once
-        (``IfNoneMatch``); on any failure the package is deleted again, so no package points at a
-        version that is not there. Sets ``meta["model_package_arn"]``; push and migration share it."""
-        meta["model_package_arn"] = arn = self.packages.register(meta, owner, self.uri(name, version))
+    def publish_metadata(self, meta: dict, *, name: str, owner: str, approval: str = "PendingManualApproval") -> dict:
+        """Complete the package ``reserve`` made (``meta["model_package_arn"]``, numbered
+        ``meta["version"]``, the artifact already in its folder) with ``approval``, write
+        ``smops.json`` once (``IfNoneMatch``) and drop the claim; push and migration share it.
+
+        When SageMaker will not add the inference specification to the package, the version moves
+        to a complete new package's number (``s3_claims.renumber``): the returned metadata says where. What
+        this call made is removed on failure; the caller rolls back the reserved number."""
+        reserved, reserved_arn = meta["version"], meta["model_package_arn"]
+        if not self.packages.complete(reserved_arn, meta, self.uri(name, reserved)):
+            meta = s3_claims.renumber(self, meta, name=name, owner=owner)
+        version, arn = meta["version"], meta["model_package_arn"]
         try:
             if approval != "PendingManualApproval":
                 self.packages.set_approval(arn, approval, f"{name}:{version}")
@@ -284,17 +265,26 @@ class S3Registry(Registry):
                                    ContentType="application/json", IfNoneMatch="*",
                                    Tagging=self.tagging(owner, name, version))
         except BaseException:
-            self.packages.delete(arn)  # no version, so no package pointing at it either
+            if version != reserved:
+                self.rollback(name, version, arn)
             raise
+        s3_bucket.delete_quietly(self.s3, self.bucket, [self.key(name, version, CLAIM)])
+        if version != reserved:
+            self.rollback(name, reserved, reserved_arn)  # the first package and the artifact's first copy
         return meta
 
-    def rollback(self, name: str, version: int) -> None:
-        """Undo a failed push: abort its multipart uploads, delete its objects (best effort)."""
+    def rollback(self, name: str, version: int, arn: Optional[str] = None) -> None:
+        """Undo a failed push (best effort): abort its multipart uploads, delete its objects and its
+        package ``arn``. A package that cannot be deleted keeps a claim naming it, so the next push
+        or cleanup deletes it later (``leftovers``)."""
         prefix = self.key(name, version, "")
         try:
             self._remove_objects(prefix)
         except Exception as exc:  # noqa: BLE001 - never hide the error that caused the rollback
             log.warning("jupyter_smops: could not clean up %s after a failed push: %s", prefix, exc)
+        if arn and not self.packages.delete(arn):
+            s3_bucket.quietly(f"recording model package {arn} for cleanup",
+                              lambda: self._claim(name, version, self.owner, arn))
 
     def _remove_objects(self, prefix: str) -> None:
         """Abort the multipart uploads under ``prefix`` and delete its objects."""
@@ -422,8 +412,10 @@ class S3Registry(Registry):
             self.s3.delete_object(Bucket=self.bucket, Key=self.key(name, version, METADATA))
             prefix = self.key(name, version, "")
             self._remove_objects(prefix)
-        if arn:
-            self.packages.delete(arn)
+        if arn and not self.packages.delete(arn):
+            # Recorded for cleanup (a claim naming it); its number is never used again either way.
+            s3_bucket.quietly(f"recording model package {arn} for cleanup",
+                              lambda: self._claim(name, version, self.owner, arn))
 
     def set_approval(self, name: str, version: int, status: str) -> ModelVersion:
         """Update the Model Package's approval status, then ``smops.json``."""
@@ -431,6 +423,7 @@ class S3Registry(Registry):
             raise BadRequest(f"Unknown approval status {status!r}: use one of {', '.join(APPROVAL_STATUSES)}.")
         mv = self._read(name, version)
         if mv.model_package_arn:
+            self._refuse_skew(mv)
             self.packages.set_approval(mv.model_package_arn, status, mv.ref)
         key = self.key(name, version, METADATA)
         with aws_errors(f"updating the metadata of {mv.ref}", "s3"):
@@ -441,3 +434,17 @@ class S3Registry(Registry):
                                Tagging=self.tagging(data.get("created_by", ""), name, version))
         return dataclasses.replace(mv, approval_status=status)
 
+    def _refuse_skew(self, mv: ModelVersion) -> None:
+        """Conflict when ``mv``'s package has another number (a version pushed by a release before
+        the package became the number's source): approving ``iris:2`` must never show package
+        ``iris/1`` approved in SageMaker's Model Registry."""
+        try:
+            number = package_version(mv.model_package_arn or "")
+        except ValueError:
+            return
+        if number != mv.version:
+            group = mv.model_package_arn.rsplit("/", 2)[-2]
+            raise Conflict(f"{mv.ref} was registered as model package {group}/{number} by an older release, so "
+                           f"approving or rejecting it would change {group}/{number} in SageMaker's Model Registry. "
+                           f"Push the model again (its version and package then have one number), set that "
+                           f"version's approval, and delete {mv.ref}.")

@@ -1,63 +1,138 @@
-"""Version numbers in the S3 registry, claimed so concurrent pushes never share one.
+"""Claims of version numbers in the S3 registry.
 
-A push takes ``v<N>`` by writing ``v<N>/.claim`` with ``IfNoneMatch='*'``: S3 answers 412 when
-another push holds the number, and the next one is tried. Claims are removed when the version is
-published (or rolled back), so a listing of ``v<N>/`` folders shows every number ever taken.
+A version's number is its SageMaker model package's (``model_packages``: SageMaker hands out each
+number once). The push then writes ``v<N>/.claim`` with ``IfNoneMatch='*'`` (its owner, when, and
+the package's ARN): S3 answers 412 when ``v<N>/`` is already used (by a version an older release
+stored under a number its package does not have), and the push takes another package. The claim is
+removed when the version is published (or rolled back), so one left behind older than an hour
+marks a push that died, and says which package to delete with it.
 """
 from __future__ import annotations
 
 import json
+import logging
 import time
-from typing import Callable
 
 from ..aws import aws_errors, error_code
 from ..errors import UpstreamError
-from .layout import CLAIM, METADATA, VERSION_PREFIX, claim_metadata
+from . import s3_bucket
+from .layout import CLAIM, METADATA, claim_metadata
+from .model_packages import package_version
+
+log = logging.getLogger("jupyter_smops")
+# Package numbers tried before giving up when their S3 folders are taken (by versions an older
+# release stored under numbers their packages did not have).
+MAX_SKIPS = 200
 
 
-def claimed_versions(s3, bucket: str, model_prefix: str) -> list[int]:
-    """Every ``v<N>`` folder under ``model_prefix`` (``<prefix>/<owner>/<name>/``): claimed, in progress or published."""
-    found = []
-    name = model_prefix.rstrip("/").rsplit("/", 1)[-1]
-    with aws_errors(f"listing versions of {name}", "s3"):
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=model_prefix, Delimiter="/")
-        for page in pages:
-            for cp in page.get("CommonPrefixes", []):
-                m = VERSION_PREFIX.search(cp["Prefix"])
-                if m:
-                    found.append(int(m.group(1)))
-    return sorted(found)
-
-
-def claim_version(s3, bucket: str, *, name: str, owner: str, model_prefix: str,
-                  claim_key: Callable[[int], str], tagging: Callable[[int], str]) -> int:
-    """Atomically take the next free version number of ``name``.
-
-    ``claim_key(n)`` is the object key of ``v<n>/.claim`` and ``tagging(n)`` its S3 tags.
-    """
-    candidate = (claimed_versions(s3, bucket, model_prefix) or [0])[-1] + 1
-    for attempt in range(1000):
-        body = json.dumps(claim_metadata(owner)).encode()
+def claim(s3, bucket: str, key: str, body: dict, tagging: str, *, what: str) -> bool:
+    """Write the claim ``key`` unless it exists: True when this call took it, False when S3 says
+    it is taken (412). ``what`` (``iris:3``) names it in errors."""
+    data = json.dumps(body).encode()
+    for attempt in range(20):
         try:
-            s3.put_object(Bucket=bucket, Key=claim_key(candidate), Body=body, IfNoneMatch="*",
-                          Tagging=tagging(candidate))
-            return candidate
+            s3.put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*", Tagging=tagging)
+            return True
         except Exception as exc:  # noqa: BLE001 - sorted by error code below
             code = error_code(exc)
             if code == "PreconditionFailed":
-                candidate += 1  # another push holds this number
-            elif code == "ConditionalRequestConflict":
-                time.sleep(0.05 * (attempt + 1))  # a concurrent write to the same key: retry it
-            else:
-                with aws_errors(f"claiming version {candidate} of {name}", "s3"):
+                return False
+            if code != "ConditionalRequestConflict":
+                with aws_errors(f"claiming {what}", "s3"):
                     raise
-    raise UpstreamError(f"Could not claim a version number for {name} after 1000 tries; try again.")
+            time.sleep(0.05 * (attempt + 1))  # a concurrent write to the same key: try again
+    return False
+
+
+def reserve(registry, name: str, owner: str) -> tuple[int, str]:
+    """The next version of ``owner``'s ``name`` in ``registry`` (an S3Registry): (number, package
+    ARN). The package comes first and SageMaker picks its number; the S3 claim of that number
+    follows. A number whose ``v<N>/`` S3 already holds (a version an older release stored under a
+    number its package does not have) is skipped: that package is deleted and another made, so
+    versions never collide."""
+    folder = f"s3://{registry.bucket}/{registry._base()}{name}/"
+    for _ in range(MAX_SKIPS):
+        arn = registry.packages.reserve(name, owner, folder)
+        try:
+            version = package_version(arn)
+            if take(registry, name, version, owner, arn):
+                return version, arn
+        except BaseException:
+            registry.packages.delete(arn)
+            raise
+        log.warning("jupyter_smops: s3://%s/%s is taken (stored by an older release under another package's "
+                    "number); skipping model package %s", registry.bucket, registry.key(name, version, ""), arn)
+        registry.packages.delete(arn)
+    raise UpstreamError(f"The next {MAX_SKIPS} version numbers of {name} are all taken in {folder} (versions "
+                        f"stored under numbers their model packages do not have); ask your administrator to look "
+                        f"at that folder.")
+
+
+def take(registry, name: str, version: int, owner: str, arn: str) -> bool:
+    """Claim ``v<version>/`` of ``name`` for package ``arn``: False when the folder is taken. A
+    published version has no claim left, so a folder holding anything besides this claim is taken
+    too (the claim is then withdrawn, and nothing else in the folder touched)."""
+    s3, bucket = registry.s3, registry.bucket
+    key = registry.key(name, version, CLAIM)
+    body = {**claim_metadata(owner), "model_package_arn": arn}
+    if not claim(s3, bucket, key, body, registry.tagging(owner, name, version), what=f"{name}:{version}"):
+        return False
+    with aws_errors(f"checking that {name}:{version} is free", "s3"):
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=registry.key(name, version, ""), MaxKeys=2)
+    if any(obj["Key"] != key for obj in listed.get("Contents", [])):
+        s3_bucket.delete_quietly(s3, bucket, [key])
+        return False
+    return True
+
+
+def renumber(registry, meta: dict, *, name: str, owner: str) -> dict:
+    """``meta`` moved to a complete package made in one request, for a version whose reserved
+    package SageMaker would not complete: the number is guessed (the reserved one + 1, then past
+    each answer) and checked on SageMaker's answer, claimed in S3, and the artifact copied there.
+    Returns the moved version's metadata; the caller removes the reserved number's."""
+    guess = meta["version"] + 1
+    for _ in range(MAX_SKIPS):
+        moved = {**meta, "version": guess}
+        arn = registry.packages.register(moved, owner, registry.uri(name, guess))
+        got = package_version(arn)
+        if got == guess and take(registry, name, got, owner, arn):
+            break
+        registry.packages.delete(arn)
+        guess = max(got, guess) + 1
+    else:
+        raise UpstreamError(f"Could not register {name} in the SageMaker Model Registry under a free number; "
+                            f"push again.")
+    moved["model_package_arn"] = arn
+    try:
+        with aws_errors(f"copying {name}:{meta['version']} to {name}:{got}", "s3"):
+            registry.s3.copy({"Bucket": registry.bucket, "Key": registry.key(name, meta["version"])}, registry.bucket,
+                             registry.key(name, got), ExtraArgs={"Tagging": registry.tagging(owner, name, got),
+                                                                  "TaggingDirective": "REPLACE"})
+    except BaseException:
+        registry.rollback(name, got, arn)
+        raise
+    return moved
+
+
+def published_or_claimed(s3, bucket: str, model_prefix: str) -> set[int]:
+    """The numbers under ``model_prefix`` (``<prefix>/<owner>/<name>/``) with a ``smops.json`` or a claim."""
+    from .layout import VERSION_DIR
+
+    found = set()
+    with aws_errors("listing the registry's versions", "s3"):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=model_prefix):
+            for obj in page.get("Contents", []):
+                folder, _, leaf = obj["Key"][len(model_prefix):].rpartition("/")
+                m = VERSION_DIR.match(folder)
+                if m and leaf in (CLAIM, METADATA):
+                    found.add(int(m.group(1)))
+    return found
 
 
 def stale_claims(s3, bucket: str, prefix: str, older_than: float) -> list[dict]:
     """Claims under ``prefix`` of pushes that died: ``v<N>/.claim`` older than ``older_than``
     seconds in a folder with no ``smops.json`` and no multipart upload started within that time.
-    Each is ``{"key", "folder", "owner", "claimed_at"}`` (the owner read from the claim's body)."""
+    Each is ``{"key", "folder", "owner", "claimed_at", "model_package_arn"}`` (from the claim's body)."""
     from datetime import datetime, timedelta, timezone
 
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
@@ -84,5 +159,6 @@ def stale_claims(s3, bucket: str, prefix: str, older_than: float) -> list[dict]:
             except ValueError:
                 body = {}
             out.append({"key": obj["Key"], "folder": folder, "owner": body.get("owner", ""),
-                        "claimed_at": body.get("claimed_at") or obj["LastModified"].isoformat()})
+                        "claimed_at": body.get("claimed_at") or obj["LastModified"].isoformat(),
+                        "model_package_arn": body.get("model_package_arn")})
     return out

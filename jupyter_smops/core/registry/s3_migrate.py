@@ -6,8 +6,9 @@ read outside their own folder, so the old versions are out of their reach until 
 to the folder of its ``created_by`` (the owner it was pushed as). Nothing is lost on the way: the
 new copy is complete (objects, a Model Package in ``<owner>-<name>`` with the same approval
 status, ``smops.json`` written last) before the old objects and package are deleted, and a
-failure leaves the old version where it was. A number the owner has used since the upgrade is not
-overwritten: the version takes the next free one and the report says so.
+failure leaves the old version where it was. Its new number is its new package's (a version's
+number is always its package's, and SageMaker numbers a new group from 1), so a version may be
+renumbered: the report says so. A number the owner has used since the upgrade is never overwritten.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import json
 
 from ..aws import aws_errors
 from ..errors import SmopsError
-from . import s3_bucket, s3_claims
-from .layout import ARTIFACT, CLAIM, LEGACY_METADATA_KEY, METADATA, claim_metadata, owner_folder
+from . import s3_bucket
+from .layout import ARTIFACT, LEGACY_METADATA_KEY, METADATA, owner_folder
 
 
 class Migration:
@@ -70,7 +71,8 @@ def migrate(registry, *, dry_run: bool = False) -> Migration:
         except SmopsError as exc:
             report.kept.append(f"{name}:{version} in s3://{registry.bucket}/{old}: {exc.message}")
             continue
-        renumbered = f" as {name}:{number} (the owner has pushed {name}:{version} since)" if number != version else ""
+        renumbered = (f" as {name}:{number} (the number of its model package in the owner's group)"
+                      if number != version else "")
         report.moved.append(f"{name}:{version} of {owner}{renumbered} -> s3://{registry.bucket}/"
                             f"{target.key(name, number, '')}")
     return report
@@ -78,45 +80,19 @@ def migrate(registry, *, dry_run: bool = False) -> Migration:
 
 def _move(target, meta: dict, old: str, name: str, version: int, owner: str) -> int:
     """Copy one version into ``target``'s folder, then delete the old one; returns its number there."""
-    number = _claim(target, name, version, owner)
+    number, arn = target.reserve(name, owner)
     try:
         with aws_errors(f"copying {name}:{version}", "s3"):
             # A managed copy: artifacts over 5 GB are copied in parts.
             target.s3.copy({"Bucket": target.bucket, "Key": old + ARTIFACT}, target.bucket,
                            target.key(name, number), ExtraArgs={"Tagging": target.tagging(owner, name, number),
                                                                 "TaggingDirective": "REPLACE"})
-        target.publish_metadata({**meta, "version": number}, name=name, version=number, owner=owner,
-                                approval=meta.get("approval_status") or "PendingManualApproval")
-    except BaseException:  # publish_metadata has deleted its package already
-        target.rollback(name, number)
+        moved = target.publish_metadata({**meta, "version": number, "model_package_arn": arn}, name=name, owner=owner,
+                                        approval=meta.get("approval_status") or "PendingManualApproval")
+    except BaseException:  # publish_metadata has removed what it made itself
+        target.rollback(name, number, arn)
         raise
-    s3_bucket.delete_quietly(target.s3, target.bucket, [target.key(name, number, CLAIM)])
     s3_bucket.delete_quietly(target.s3, target.bucket, s3_bucket.keys_under(target.s3, target.bucket, old))
     if meta.get("model_package_arn"):
         target.packages.delete(meta["model_package_arn"])  # it points at the old key
-    return number
-
-
-def _claim(target, name: str, version: int, owner: str) -> int:
-    """The version's own number in the owner's folder when free (no object under ``v<N>/``: a
-    published version has no claim left to collide with), else the owner's next one."""
-    body = json.dumps(claim_metadata(owner)).encode()
-    if version in s3_claims.claimed_versions(target.s3, target.bucket, f"{target._base()}{name}/"):
-        return _next(target, name, owner)
-    try:
-        target.s3.put_object(Bucket=target.bucket, Key=target.key(name, version, CLAIM), Body=body, IfNoneMatch="*",
-                             Tagging=target.tagging(owner, name, version))
-        return version
-    except Exception as exc:  # noqa: BLE001 - taken: the owner's next number
-        from ..aws import error_code
-
-        if error_code(exc) != "PreconditionFailed":
-            with aws_errors(f"claiming {name}:{version} for {owner}", "s3"):
-                raise
-    return _next(target, name, owner)
-
-
-def _next(target, name: str, owner: str) -> int:
-    return s3_claims.claim_version(
-        target.s3, target.bucket, name=name, owner=owner, model_prefix=f"{target._base()}{name}/",
-        claim_key=lambda n: target.key(name, n, CLAIM), tagging=lambda n: target.tagging(owner, name, n))
+    return moved["version"]
