@@ -39,8 +39,6 @@ class ModelPackages:
     def reserve(self, name: str, owner: str, folder_uri: str) -> str:
         """Create the next package of ``owner``'s ``name`` and return its ARN: its version number
         (``package_version``) is the S3 version's. ``folder_uri`` is ``.../<name>/`` in S3."""
-        import uuid
-
         group = package_group_name(owner, name)
         self.ensure_group(group, owner, model=name)
         with aws_errors(f"registering a version of {name} in the SageMaker Model Registry", "sagemaker"):
@@ -49,13 +47,13 @@ class ModelPackages:
                 ModelPackageDescription=(f"{name} pushed by {owner} with jupyter_smops: model.tar.gz and smops.json "
                                          f"in {folder_uri}v<this version>/")[:1024],
                 CustomerMetadataProperties={PUSHING[0]: PUSHING[1]},
-                Tags=tag_list(self.owner_tag_key, owner, model=name),
-                # A retried request (a timeout) must not make a second package.
-                ClientToken=uuid.uuid4().hex)["ModelPackageArn"]
+                # botocore fills ClientToken (an idempotency token) once per call, so a retried request
+                # (a timeout) does not make a second package.
+                Tags=tag_list(self.owner_tag_key, owner, model=name))["ModelPackageArn"]
 
     def register(self, meta: dict, owner: str, artifact_uri: str) -> str:
         """Create a complete package for version ``meta`` (its ``smops.json``) in one request; returns
-        its ARN, whose number the caller checks against ``meta["version"]`` (``recreate``)."""
+        its ARN, whose number the caller checks against ``meta["version"]`` (``s3_claims.renumber``)."""
         name, version = meta["name"], meta["version"]
         group = package_group_name(owner, name)
         self.ensure_group(group, owner, model=name)
