@@ -172,3 +172,20 @@ def test_a_package_reserved_by_a_push_killed_before_its_claim_is_found_and_remov
     smops.cleanup(include_registry=True)
     assert sorted(_packages(raw)) == []  # the orphan, and big:1 (cleanup --include-registry deletes versions)
     assert registry.list_models() == []
+
+
+def test_a_package_that_cannot_be_deleted_is_recorded_for_cleanup(registry, raw, tmp_path):
+    from aws_helpers import Faults
+
+    mv = registry.push(make_package(tmp_path), name="big", owner="alice")
+    Faults(registry.sagemaker).fail("DeleteModelPackage", "ThrottlingException", "Rate exceeded", times=1)
+    registry.delete_version("big", 1)
+    assert sorted(_packages(raw)) == [1]  # still there...
+    assert _keys(raw) == ["model-artifacts/alice/big/v1/.claim"]  # ...and a claim names it
+    registry.stale_upload_seconds = 0  # (an hour later)
+    preview = registry.leftovers("alice", dry_run=True)
+    assert preview == [f"s3://{BUCKET}/model-artifacts/alice/big/v1/.claim (its model package could not be deleted, "
+                       f"claimed {preview[0].split('claimed ')[1].split(';')[0]}; its model package "
+                       f"{mv.model_package_arn})"]
+    assert registry.leftovers("alice") == preview
+    assert _packages(raw) == {} and _keys(raw) == []

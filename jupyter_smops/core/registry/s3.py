@@ -231,8 +231,11 @@ class S3Registry(Registry):
         and its number claimed (``s3_claims.reserve``)."""
         return s3_claims.reserve(self, name, owner)
 
-    def _claim(self, name: str, version: int, owner: str, arn: str) -> bool:
-        return s3_claims.take(self, name, version, owner, arn)
+    def _record_package(self, name: str, version: int, arn: str) -> None:
+        """Keep a claim naming package ``arn`` that could not be deleted, so cleanup (or the next
+        push) deletes it later (``leftovers``)."""
+        s3_bucket.quietly(f"recording model package {arn} for cleanup", lambda: s3_claims.take(
+            self, name, version, self.owner, arn, reason="its model package could not be deleted"))
 
     def publish(self, package: PackageResult, *, name: str, version: int, arn: str, owner: str,
                 source: Optional[str], progress: Progress = no_progress) -> ModelVersion:
@@ -283,8 +286,7 @@ class S3Registry(Registry):
         except Exception as exc:  # noqa: BLE001 - never hide the error that caused the rollback
             log.warning("jupyter_smops: could not clean up %s after a failed push: %s", prefix, exc)
         if arn and not self.packages.delete(arn):
-            s3_bucket.quietly(f"recording model package {arn} for cleanup",
-                              lambda: self._claim(name, version, self.owner, arn))
+            self._record_package(name, version, arn)
 
     def _remove_objects(self, prefix: str) -> None:
         """Abort the multipart uploads under ``prefix`` and delete its objects."""
@@ -413,9 +415,7 @@ class S3Registry(Registry):
             prefix = self.key(name, version, "")
             self._remove_objects(prefix)
         if arn and not self.packages.delete(arn):
-            # Recorded for cleanup (a claim naming it); its number is never used again either way.
-            s3_bucket.quietly(f"recording model package {arn} for cleanup",
-                              lambda: self._claim(name, version, self.owner, arn))
+            self._record_package(name, version, arn)  # its number is never used again either way
 
     def set_approval(self, name: str, version: int, status: str) -> ModelVersion:
         """Update the Model Package's approval status, then ``smops.json``."""

@@ -68,13 +68,14 @@ def reserve(registry, name: str, owner: str) -> tuple[int, str]:
                         f"at that folder.")
 
 
-def take(registry, name: str, version: int, owner: str, arn: str) -> bool:
+def take(registry, name: str, version: int, owner: str, arn: str, *, reason: str = "") -> bool:
     """Claim ``v<version>/`` of ``name`` for package ``arn``: False when the folder is taken. A
     published version has no claim left, so a folder holding anything besides this claim is taken
-    too (the claim is then withdrawn, and nothing else in the folder touched)."""
+    too (the claim is then withdrawn, and nothing else in the folder touched). ``reason``: why a
+    claim is written for a number no push holds (cleanup says it)."""
     s3, bucket = registry.s3, registry.bucket
     key = registry.key(name, version, CLAIM)
-    body = {**claim_metadata(owner), "model_package_arn": arn}
+    body = {**claim_metadata(owner), "model_package_arn": arn, **({"reason": reason} if reason else {})}
     if not claim(s3, bucket, key, body, registry.tagging(owner, name, version), what=f"{name}:{version}"):
         return False
     with aws_errors(f"checking that {name}:{version} is free", "s3"):
@@ -132,7 +133,7 @@ def published_or_claimed(s3, bucket: str, model_prefix: str) -> set[int]:
 def stale_claims(s3, bucket: str, prefix: str, older_than: float) -> list[dict]:
     """Claims under ``prefix`` of pushes that died: ``v<N>/.claim`` older than ``older_than``
     seconds in a folder with no ``smops.json`` and no multipart upload started within that time.
-    Each is ``{"key", "folder", "owner", "claimed_at", "model_package_arn"}`` (from the claim's body)."""
+    Each is ``{"key", "folder", "owner", "claimed_at", "model_package_arn", "reason"}`` (from the claim's body)."""
     from datetime import datetime, timedelta, timezone
 
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
@@ -160,5 +161,5 @@ def stale_claims(s3, bucket: str, prefix: str, older_than: float) -> list[dict]:
                 body = {}
             out.append({"key": obj["Key"], "folder": folder, "owner": body.get("owner", ""),
                         "claimed_at": body.get("claimed_at") or obj["LastModified"].isoformat(),
-                        "model_package_arn": body.get("model_package_arn")})
+                        "model_package_arn": body.get("model_package_arn"), "reason": body.get("reason") or ""})
     return out

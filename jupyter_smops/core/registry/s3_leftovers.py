@@ -46,7 +46,8 @@ def leftovers(registry, owner: Optional[str], *, dry_run: bool = False, name: Op
         if owner is not None and claim["owner"] != owner:
             continue
         arn = claim["model_package_arn"]
-        found.append(f"s3://{registry.bucket}/{claim['key']} (a push that died, claimed {claim['claimed_at']}"
+        why = claim["reason"] or "a push that died"
+        found.append(f"s3://{registry.bucket}/{claim['key']} ({why}, claimed {claim['claimed_at']}"
                      + (f"; its model package {arn})" if arn else ")"))
         if not dry_run and (not arn or registry.packages.delete(arn)):
             registry._remove_objects(claim["folder"])  # kept while its package is: the claim names it
