@@ -185,3 +185,27 @@ def test_another_user_cannot_hand_a_worker_a_connection(runtime_url, iris_ep, le
     out = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=30, cwd="/",
                          user=65534, group=65534, extra_groups=[])
     assert out.stdout.split() == ["CONNECTED", "REFUSED"], out.stderr  # closed without the receiver's ack
+
+
+def test_a_worker_answers_only_the_plain_invoke_of_its_own_endpoint():
+    from jupyter_smops.core.serving.runtime_worker import HandedConnection
+
+    worker = HandedConnection(lambda *a: (200, "application/json", b"[0]"),
+                              {"name": "ep", "hosts": ["127.0.0.1:9"], "log": "l", "back": "b"}, b"")
+    signed = b"Host: 127.0.0.1:9\r\nAuthorization: AWS4-HMAC-SHA256 x\r\nContent-Type: text/csv\r\n"
+
+    def parse(first: bytes, extra: bytes = b"", length: bytes = b"Content-Length: 3"):
+        return worker._parse(first + b"\r\n" + signed + extra + length)
+
+    assert parse(b"POST /endpoints/ep/invocations HTTP/1.1") == (3, {"content-type": "text/csv"}, False)
+    assert parse(b"POST /endpoints/%65p/invocations HTTP/1.0")[2] is True  # 1.0 closes unless kept alive
+    assert parse(b"POST /endpoints/ep/invocations HTTP/1.1", b"Connection: close\r\n")[2] is True
+    for first, extra, length in [
+            (b"POST /endpoints/other/invocations HTTP/1.1", b"", b"Content-Length: 3"),  # another endpoint
+            (b"POST /endpoints/ep/invocations?x=1 HTTP/1.1", b"", b"Content-Length: 3"),
+            (b"PUT /endpoints/ep/invocations HTTP/1.1", b"", b"Content-Length: 3"),
+            (b"POST /endpoints/ep/invocations HTTP/1.1", b"Host: 127.0.0.1:9\r\n", b"Content-Length: 3"),  # twice
+            (b"POST /endpoints/ep/invocations HTTP/1.1", b"", b"Transfer-Encoding: chunked"),
+            (b"POST /endpoints/ep/invocations HTTP/1.1", b"Expect: 100-continue\r\n", b"Content-Length: 3"),
+            (b"POST /endpoints/ep/invocations HTTP/1.1", b"", f"Content-Length: {MAX_PAYLOAD_BYTES + 1}".encode())]:
+        assert parse(first, extra, length) is None, (first, extra, length)

@@ -25,6 +25,7 @@ from .peer import same_user
 from .runtime_protocol import CUSTOM, error_response, invoke_response, model_error
 
 _HEAD_LIMIT = 64 * 1024
+_KEPT = [(k, k.encode()) for k in ("content-type", "accept", CUSTOM)]  # what reaches the model's functions
 
 
 class HandedConnection(asyncio.Protocol):
@@ -34,7 +35,9 @@ class HandedConnection(asyncio.Protocol):
         self.app = app
         self.name = str(note.get("name", ""))
         self.path = f"/endpoints/{self.name}/invocations"
-        self.hosts = frozenset(note.get("hosts") or ())
+        self.hosts = frozenset(h.encode("latin-1") for h in note.get("hosts") or ())
+        # The request line a client sends for this endpoint, checked as bytes before anything else.
+        self.request_lines = frozenset(f"POST {self.path} HTTP/1.{v}".encode("latin-1") for v in "01")
         self.log = str(note.get("log", ""))
         self.back = str(note.get("back", ""))
         self.buf = bytearray(initial)
@@ -92,29 +95,30 @@ class HandedConnection(asyncio.Protocol):
 
     def _parse(self, raw: bytes) -> Optional[tuple[int, dict, bool]]:
         """(body length, headers, close) for a request this worker answers; None for the gateway."""
-        lines = raw.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or parts[0] != "POST" or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
-            return None
-        if parts[1] != self.path and unquote(parts[1]) != self.path:
-            return None
+        lines = raw.split(b"\r\n")
+        first = lines[0]
+        if first not in self.request_lines:
+            parts = first.decode("latin-1").split(" ")
+            if (len(parts) != 3 or parts[0] != "POST" or parts[2] not in ("HTTP/1.1", "HTTP/1.0")
+                    or unquote(parts[1]) != self.path):
+                return None
         headers = {}
         for line in lines[1:]:
-            key, sep, value = line.partition(":")
+            key, sep, value = line.partition(b":")
             if not sep:
                 return None
             key = key.strip().lower()
             if key in headers:
                 return None  # a repeated header: the gateway's parser decides what it means
             headers[key] = value.strip()
-        length = headers.get("content-length", "")
-        if (headers.get("host") not in self.hosts or "origin" in headers or "expect" in headers
-                or "transfer-encoding" in headers or not headers.get("authorization", "").startswith("AWS4-")
+        length = headers.get(b"content-length", b"")
+        if (headers.get(b"host") not in self.hosts or b"origin" in headers or b"expect" in headers
+                or b"transfer-encoding" in headers or not headers.get(b"authorization", b"").startswith(b"AWS4-")
                 or not length.isdigit() or int(length) > MAX_PAYLOAD_BYTES):
             return None
-        conn = headers.get("connection", "").lower()
-        close = conn == "close" or (parts[2] == "HTTP/1.0" and conn != "keep-alive")
-        kept = {k: headers[k] for k in ("content-type", "accept", CUSTOM) if k in headers}
+        conn = headers.get(b"connection", b"").lower()
+        close = conn == b"close" or (first.endswith(b"HTTP/1.0") and conn != b"keep-alive")
+        kept = {k: headers[b].decode("latin-1") for k, b in _KEPT if b in headers}
         return int(length), kept, close
 
     def _give_back(self) -> None:
