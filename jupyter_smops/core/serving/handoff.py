@@ -47,20 +47,27 @@ def listen(name: str) -> Optional[socket.socket]:
 
 def send(name: str, fd: int, note: dict, data: bytes = b"") -> bool:
     """Hand the connection ``fd`` to the listener ``name`` with ``note`` and the bytes already
-    read from it. False when nobody took it (the caller keeps the connection)."""
+    read from it. True once all of it is sent: the receiver owns the connection from then on
+    (the caller closes only its own descriptor). False when it could not all be sent: the
+    receiver drops what it got, and the caller keeps the connection.
+
+    Without ``data`` nothing waits (a full listener backlog is a False at once, which is what the
+    gateway's event loop needs); with it, a short timeout bounds the wait."""
     head = json.dumps(note).encode()
+    first = struct.pack("!II", len(head), len(data)) + head
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(_TIMEOUT)
     try:
+        if data:
+            sock.settimeout(_TIMEOUT)
+        else:
+            sock.setblocking(False)
         sock.connect("\0" + name)
-        first = struct.pack("!II", len(head), len(data)) + head
-        sock.sendmsg([first], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+        sent = sock.sendmsg([first], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+        if sent != len(first):
+            return False
         if data:
             sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
-        # The receiver's one byte says it holds the descriptor now: only then may ours be closed
-        # without the client's connection being reset.
-        return sock.recv(1) == b"1"
+        return True
     except OSError:
         return False
     finally:
@@ -69,7 +76,8 @@ def send(name: str, fd: int, note: dict, data: bytes = b"") -> bool:
 
 def receive(listener: socket.socket) -> Optional[tuple[socket.socket, dict, bytes]]:
     """Accept one handed-over connection: (client socket, note, bytes already read), or None
-    when there is none waiting (another worker took it) or the sender is not this user."""
+    when there is none waiting (another worker took it), the sender is not this user, or the
+    handover came short (then its sender still owns the connection)."""
     try:
         conn, _ = listener.accept()
     except (BlockingIOError, InterruptedError):
@@ -100,7 +108,6 @@ def receive(listener: socket.socket) -> Optional[tuple[socket.socket, dict, byte
                 raise ValueError("short handover")
             buf += chunk
         note = json.loads(bytes(buf[:head_len]))
-        conn.sendall(b"1")
         client.setblocking(False)
         out, client = (client, note, bytes(buf[head_len:head_len + data_len])), None
         return out

@@ -306,27 +306,18 @@ class RuntimeConnection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is None:
             return False
-        transport.pause_reading()
+        # Nothing of the next request has been read (no partial message): it waits in the socket
+        # for the worker. The send never blocks: a busy listener is a False, and we keep serving.
         note = {"name": name, "hosts": sorted(self.allowed_hosts), "log": target.log, "back": self.handback}
-        # In a thread: the worker may be busy with a model call for a while, the gateway may not.
-        pending = asyncio.get_running_loop().run_in_executor(None, handoff.send, target.handoff, sock.fileno(), note)
-        pending.add_done_callback(self._handed)
+        if not handoff.send(target.handoff, sock.fileno(), note):
+            self.handback = None  # its workers did not take it: keep serving it here
+            return False
+        self.closed = True  # a worker owns the connection now: drop our descriptor only
+        for up in self.upstreams.values():
+            up.close()
+        self.upstreams.clear()
+        transport.abort()
         return True
-
-    def _handed(self, pending) -> None:
-        if pending.exception() is None and pending.result():
-            self.closed = True  # the worker holds the connection: drop our descriptor only
-            for up in self.upstreams.values():
-                up.close()
-            self.upstreams.clear()
-            self.transport.abort()
-            return
-        self.handback = None  # its workers did not take it: keep serving it here
-        if self.closed:
-            return
-        self.transport.resume_reading()
-        self.busy = False
-        self._next()
 
     def _write(self, data: bytes, close: bool) -> None:
         if self.transport is None or self.closed:
