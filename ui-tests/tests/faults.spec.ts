@@ -19,14 +19,20 @@ test('a failing deploy shows its reason', async ({ page }) => {
   await expect(endpoint.locator('.jp-smops-chip')).toHaveText('Failed', { timeout: 30 * 1000 });
   await expect(endpoint.getByRole('alert')).toContainText('did not pass the ping health check');
 
-  const toast = page.locator('.Toastify__toast', { hasText: 'Deploy of broken:1 failed' });
+  // The server's key sentence leads: the action's title gives way when both do not fit (a
+  // sentence longer than a toast is cut at a clause, the whole of it is in Details).
+  const toast = page.locator('.Toastify__toast', { hasText: 'did not pass the ping health check' });
   await expect(toast).toBeVisible();
   await shot(page, 'light-9-failed-deploy');
-  // Toasts cut long messages; "Details" shows the server's whole message and code.
+  // A toast shows whole sentences (JupyterLab cuts past 140 characters); "Details" shows the
+  // server's whole message and code as text, not JSON.
+  expect((await toast.locator('.jp-toast-message').textContent())!.length).toBeLessThanOrEqual(140);
   await toast.getByRole('button', { name: 'Details' }).click();
   const details = page.locator('.jp-Dialog');
   await expect(details).toContainText('did not pass the ping health check');
   await expect(details).toContainText('UpstreamError');
+  await expect(details.locator('.jp-smops-error-details')).not.toContainText('{');
+  await shot(details.locator('.jp-Dialog-content'), 'light-9-failed-deploy-details');
   await page.theme.setDarkTheme();
   await shot(page, 'dark-9-failed-deploy-details');
   await details.getByRole('button', { name: 'Close' }).click();

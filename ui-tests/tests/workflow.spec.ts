@@ -109,4 +109,17 @@ test('file browser validates a model.tar.gz', async ({ page }) => {
   const toast = page.locator('.Toastify__toast', { hasText: 'is a valid SageMaker package' });
   await expect(toast).toBeVisible({ timeout: 60 * 1000 });
   await expect(toast).toContainText('model.tar.gz');
+  // Details lists every check by its real result (passing ones say "ok", never "error").
+  await toast.getByRole('button', { name: 'Details' }).click();
+  const details = page.locator('.jp-Dialog');
+  const checks = details.locator('.jp-smops-checks li');
+  await expect(checks.first()).toBeVisible();
+  expect(await checks.count()).toBeGreaterThan(3);
+  for (const status of await details.locator('.jp-smops-check-status').allTextContents()) {
+    expect(['ok', 'warning']).toContain(status);
+  }
+  await shot(details.locator('.jp-Dialog-content'), 'light-19-validate-details');
+  await page.theme.setDarkTheme();
+  await shot(details.locator('.jp-Dialog-content'), 'dark-19-validate-details');
+  await details.getByRole('button', { name: 'Close' }).click();
 });
