@@ -2,7 +2,7 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 
 import { SmopsApiError } from './api';
 import { detailsAction, errorDetails, packageDetails, toastText } from './details';
-import { shortDate } from './format';
+import { clockText } from './expiry';
 import { SmopsModel } from './model';
 import { nullTrans, TranslationBundle } from './trans';
 import { Smops } from './types';
@@ -179,7 +179,7 @@ export class SmopsActions {
       await this.model.refreshEndpoints();
       Notification.success(
         endpoint.expires_at
-          ? trans.__('%1 now expires at %2.', name, shortDate(endpoint.expires_at))
+          ? trans.__('%1 now expires at %2.', name, clockText(Date.parse(endpoint.expires_at)))
           : trans.__('%1 no longer expires.', name),
         { autoClose: 5000 }
       );

@@ -166,6 +166,16 @@ export function secondsLeft(e: Smops.IEndpoint, seenAt: number, now: number): nu
   return null;
 }
 
+/** A moment as the user reads it: "16:40" today, "2026-12-01 16:40" on another day. */
+export function clockText(atMs: number, now: number = Date.now()): string {
+  const at = new Date(atMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  return at.toDateString() === new Date(now).toDateString()
+    ? time
+    : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`;
+}
+
 /** "Expires in 3 h 12 min", "Expired" or "No expiry". */
 export function timeLeftText(left: number | null, trans: TranslationBundle): string {
   if (left === null) {

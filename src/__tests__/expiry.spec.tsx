@@ -6,6 +6,7 @@ import { SmopsActions } from '../actions';
 import { exposeEndpoint, extendEndpoint, ExtendForm } from '../components/EndpointDialogs';
 import { SmopsPanelView } from '../components/Panel';
 import {
+  clockText,
   costUntilExpiry,
   deployExpiry,
   durationText,
@@ -72,6 +73,12 @@ describe('time left', () => {
     const at = endpoint('b', 'InService', { expires_at: new Date(seenAt + 60_000).toISOString() });
     expect(secondsLeft(at, 0, seenAt)).toBe(60);
     expect(secondsLeft(endpoint('c', 'InService'), 0, seenAt)).toBeNull();
+  });
+
+  it('says when in hours and minutes today, with the date on another day', () => {
+    const now = new Date(2026, 10, 30, 6, 0).getTime();
+    expect(clockText(new Date(2026, 10, 30, 16, 5).getTime(), now)).toBe('16:05');
+    expect(clockText(new Date(2026, 11, 1, 9, 30).getTime(), now)).toBe('2026-12-01 09:30');
   });
 
   it('costs the time left on SageMaker only', () => {
@@ -264,7 +271,7 @@ function actionsFor(status: Smops.IStatus, client: Record<string, unknown> = {})
 describe('extend dialog', () => {
   // jsdom does not reflect Element.ariaLabel, so the Dialog's buttons go by their visible labels here.
   it('adds an hour by default and calls the expiry route', async () => {
-    const extended = endpoint('iris-v1', 'InService', { expires_at: '2026-11-30T10:00:00Z', seconds_left: 3 * HOUR });
+    const extended = endpoint('iris-v1', 'InService', { expires_at: '2030-06-15T10:00:00Z', seconds_left: 3 * HOUR });
     const extendEndpointCall = jest.fn().mockResolvedValue(extended);
     const { model, actions } = actionsFor(STATUS, { extendEndpoint: extendEndpointCall });
     await model.checkServer('0.1.0');
@@ -275,7 +282,7 @@ describe('extend dialog', () => {
     fireEvent.click(within(dialog()).getByRole('button', { name: 'Apply', hidden: true }));
     expect(await done).toBe(true);
     expect(extendEndpointCall).toHaveBeenCalledWith('iris-v1', { by: '1h' });
-    expect(Notification.success).toHaveBeenCalledWith(expect.stringMatching(/^iris-v1 now expires at 2026-11-30/), expect.anything());
+    expect(Notification.success).toHaveBeenCalledWith(expect.stringMatching(/^iris-v1 now expires at 2030-06-1[45] \d\d:\d\d\.$/), expect.anything());
     model.dispose();
   });
 
@@ -350,7 +357,7 @@ describe('expose', () => {
     const shown = within(dialog());
     expect(shown.getByLabelText('API key').textContent).toBe('k3y-VALUE-0123456789');
     expect(shown.getByRole('note', { hidden: true }).textContent).toMatch(/^This key is shown only now/);
-    expect(dialog().textContent).toContain('Limits: 5 requests/s (bursts of 10), 1000 requests/day.');
+    expect(dialog().textContent).toContain('Limits: 5 requests/s (bursts of 10), 1,000 requests/day.');
     const copy = jest.spyOn(Clipboard, 'copyToSystem').mockImplementation(() => undefined);
     fireEvent.click(shown.getByRole('button', { name: 'Copy API key', hidden: true }));
     fireEvent.click(shown.getByRole('button', { name: 'Copy curl example', hidden: true }));

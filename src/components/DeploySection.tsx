@@ -5,13 +5,14 @@ import { SmopsActions } from '../actions';
 import { frameworkWarning } from '../compat';
 import {
   choiceSeconds,
+  clockText,
   deployExpiry,
   expiryPolicy,
   IExpiryChoice,
   initialChoice,
   lifetimeProblem
 } from '../expiry';
-import { nameProblem as nameRuleProblem, shortDate, suggestEndpointName, usd } from '../format';
+import { nameProblem as nameRuleProblem, suggestEndpointName, usd } from '../format';
 import { SmopsModel } from '../model';
 import { ISmopsSettings } from '../settings';
 import { TranslationBundle, useTrans } from '../trans';
@@ -336,7 +337,7 @@ function expiryNote(
   if (!Number.isFinite(seconds) || seconds <= 0) {
     return null;
   }
-  const at = shortDate(new Date(Date.now() + seconds * 1000).toISOString());
+  const at = clockText(Date.now() + seconds * 1000);
   if (local) {
     return trans.__('It stops by itself at about %1.', at);
   }

@@ -341,9 +341,9 @@ export function PublicFrontView(props: { front: Smops.IPublicFront }): JSX.Eleme
         <p className="jp-smops-muted">
           {trans.__(
             'Limits: %1 requests/s (bursts of %2), %3 requests/day.',
-            front.rate_limit,
-            front.burst_limit ?? '?',
-            front.quota_per_day ?? '?'
+            front.rate_limit.toLocaleString(),
+            front.burst_limit?.toLocaleString() ?? '?',
+            front.quota_per_day?.toLocaleString() ?? '?'
           )}
         </p>
       )}

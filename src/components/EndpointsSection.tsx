@@ -122,8 +122,38 @@ function EndpointRow(props: {
           </div>
         )
       )}
-      {e.status !== 'Failed' && <ExpiryLine endpoint={e} left={left} />}
-      <PublicUrl endpoint={e} />
+      {e.status !== 'Failed' && (
+        <ExpiryLine
+          endpoint={e}
+          left={left}
+          action={
+            <Button
+              small
+              minimal
+              disabled={!settled}
+              onClick={() => void extendEndpoint(actions, e, left)}
+              aria-label={trans.__('Change the expiry of %1', e.name)}
+              title={trans.__('Extend, shorten or remove the expiry')}
+            >
+              {trans.__('Extend')}
+            </Button>
+          }
+        />
+      )}
+      <PublicUrl
+        endpoint={e}
+        action={
+          <Button
+            small
+            minimal
+            disabled={e.status === 'Deleting'}
+            onClick={() => void actions.unexpose(e.name).catch(() => undefined)}
+            aria-label={trans.__('Remove the public URL of %1', e.name)}
+          >
+            {trans.__('Unexpose')}
+          </Button>
+        }
+      />
       {e.failure_reason && (
         <div className="jp-smops-banner jp-smops-error" role="alert">
           {e.failure_reason}
@@ -156,27 +186,7 @@ function EndpointRow(props: {
         >
           {logs === null ? trans.__('Logs') : trans.__('Hide logs')}
         </Button>
-        <Button
-          small
-          minimal
-          disabled={!settled}
-          onClick={() => void extendEndpoint(actions, e, left)}
-          aria-label={trans.__('Change the expiry of %1', e.name)}
-          title={trans.__('Extend, shorten or remove the expiry')}
-        >
-          {trans.__('Extend')}
-        </Button>
-        {e.public_url ? (
-          <Button
-            small
-            minimal
-            disabled={e.status === 'Deleting'}
-            onClick={() => void actions.unexpose(e.name).catch(() => undefined)}
-            aria-label={trans.__('Remove the public URL of %1', e.name)}
-          >
-            {trans.__('Unexpose')}
-          </Button>
-        ) : (
+        {!e.public_url && (
           <Button
             small
             minimal

@@ -118,10 +118,14 @@ export function ExpiryField(props: {
   );
 }
 
-/** An endpoint row's time left ("Expires in 3 h 12 min"), with the cost until then on SageMaker. */
+/**
+ * An endpoint row's time left ("Expires in 3 h 12 min"), with the cost until then on SageMaker
+ * and the action that changes it beside it.
+ */
 export function ExpiryLine(props: {
   endpoint: Smops.IEndpoint;
   left: number | null;
+  action?: React.ReactNode;
 }): JSX.Element {
   const trans = useTrans();
   const { endpoint: e, left } = props;
@@ -129,21 +133,27 @@ export function ExpiryLine(props: {
   const state = left === null ? 'never' : left < 1 ? 'expired' : left < SOON_SECONDS ? 'soon' : 'later';
   const text = timeLeftText(left, trans);
   return (
-    <div
-      className={`jp-smops-expiry-left jp-smops-expiry-${state}`}
-      data-testid="smops-expiry"
-      data-state={state}
-      title={e.expires_at ? trans.__('Deleted automatically at %1', shortDate(e.expires_at)) : undefined}
-    >
-      {cost !== null && left !== null && left >= 1
-        ? trans.__('%1 · %2 until then', text, usd(cost, 2))
-        : text}
+    <div className="jp-smops-row-line">
+      <span
+        className={`jp-smops-expiry-left jp-smops-expiry-${state}`}
+        data-testid="smops-expiry"
+        data-state={state}
+        title={e.expires_at ? trans.__('Deleted automatically at %1', shortDate(e.expires_at)) : undefined}
+      >
+        {cost !== null && left !== null && left >= 1
+          ? trans.__('%1 · %2 until then', text, usd(cost, 2))
+          : text}
+      </span>
+      {props.action}
     </div>
   );
 }
 
-/** The public URL of an exposed endpoint, with a copy button. */
-export function PublicUrl(props: { endpoint: Smops.IEndpoint }): JSX.Element | null {
+/** The public URL of an exposed endpoint, with copy (and the action removing it) above it. */
+export function PublicUrl(props: {
+  endpoint: Smops.IEndpoint;
+  action?: React.ReactNode;
+}): JSX.Element | null {
   const trans = useTrans();
   const { endpoint: e } = props;
   if (!e.public_url) {
@@ -151,9 +161,12 @@ export function PublicUrl(props: { endpoint: Smops.IEndpoint }): JSX.Element | n
   }
   return (
     <div className="jp-smops-public" data-testid="smops-public-url">
-      <span className="jp-smops-muted">{trans.__('Public URL')}</span>{' '}
+      <div className="jp-smops-row-line">
+        <span className="jp-smops-muted">{trans.__('Public URL')}</span>
+        <CopyButton text={e.public_url} label={trans.__('Copy the public URL of %1', e.name)} />
+        {props.action}
+      </div>
       <code className="jp-smops-public-url">{e.public_url}</code>
-      <CopyButton text={e.public_url} label={trans.__('Copy the public URL of %1', e.name)} />
     </div>
   );
 }
