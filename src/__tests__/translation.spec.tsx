@@ -277,6 +277,41 @@ describe('every string of the panel goes through the translation bundle', () => 
     );
     expect(offenders(view.container, ['socket hang up'])).toEqual([]);
     model.dispose();
+    view.unmount();
+
+    // The server answers, models do not load, and a cleanup ran with an error.
+    const failing = mockClient({
+      trans: pseudo,
+      models: jest.fn().mockRejectedValue(new SmopsApiError('UpstreamError', 'S3 is unreachable.', 502))
+    });
+    const loaded = new SmopsModel(failing);
+    await loaded.checkServer('0.1.0');
+    await loaded.load();
+    const actions = mockActions(loaded);
+    const result = { dry_run: false, endpoints: ['iris-v1'], endpoint_configs: [], models: [], registry_versions: [], errors: ['iris-v2: AccessDenied'] };
+    actions.cleanup.mockResolvedValue(result);
+    const panel = render(
+      <TransContext.Provider value={pseudo}>
+        <SmopsPanelView model={loaded} actions={actions} settings={DEFAULT_SETTINGS} onPush={jest.fn()} />
+      </TransContext.Provider>
+    );
+    expect(panel.container.textContent).toContain('S3 is unreachable.');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: /Preview cleanup/ }));
+    });
+    fireEvent.click(await screen.findByRole('button', { name: /Delete everything listed/ }));
+    const confirm = await waitFor(() => {
+      const node = document.querySelector('.jp-Dialog');
+      expect(node).not.toBeNull();
+      return node!;
+    });
+    expect(offenders(confirm, [])).toEqual([]);
+    await act(async () => {
+      (confirm.querySelector('.jp-mod-accept') as HTMLButtonElement).click();
+    });
+    await waitFor(() => expect(panel.container.textContent).toContain('AccessDenied'));
+    expect(offenders(panel.container, [...dataOf(MODELS, ENDPOINTS, STATUS), 'S3 is unreachable.', 'iris-v2: AccessDenied'])).toEqual([]);
+    loaded.dispose();
   });
 
   it('the widget hands JupyterLab\'s bundle to the React tree', async () => {
