@@ -78,18 +78,22 @@ def _handed(le, sock: socket.socket) -> None:
     assert wait_for(held, timeout=10), "the connection was not handed to a worker"
 
 
-def _gateway_holds_no_client(le) -> bool:
-    """True when the gateway process has no client connection open (all handed over or closed)."""
+def _gateway_clients(le) -> int:
+    """How many client connections the gateway process holds open (the rest were handed over)."""
     record = runtime_gateway.current(le.root)
     rows = [line.split() for line in open("/proc/net/tcp").read().splitlines()[1:]]
     inodes = {f"socket:[{f[9]}]" for f in rows if f[1] == f"0100007F:{record['port']:04X}" and f[3] == "01"}
+    held = 0
     for fd in os.listdir(f"/proc/{record['pid']}/fd"):
         try:
-            if os.readlink(f"/proc/{record['pid']}/fd/{fd}") in inodes:
-                return False
+            held += os.readlink(f"/proc/{record['pid']}/fd/{fd}") in inodes
         except OSError:
             pass
-    return True
+    return held
+
+
+def _gateway_holds_no_client(le) -> bool:
+    return _gateway_clients(le) == 0
 
 
 def test_after_the_first_request_the_worker_answers_without_the_gateway(runtime_url, iris_ep, le):
@@ -122,6 +126,31 @@ def test_boto3_keeps_its_connection_on_the_worker(runtime_url, iris_ep, le):
                                                                                             "AllTraffic")
         with pytest.raises(c.exceptions.ModelError):
             c.invoke_endpoint(EndpointName="iris-rt", Body="[1, 2]", ContentType="application/json")
+
+
+def test_one_client_alternating_endpoints_and_a_deleted_one(runtime_url, iris_ep, le, iris_tree):
+    """boto3 pools connections per address, not per endpoint: a handed connection asked for another
+    endpoint goes back to the gateway, and a deleted endpoint's connection ends cleanly."""
+    from test_serving_support import DEFAULT_HANDLERS, deploy
+
+    other = deploy(le, le.root.parent, "iris-two", {"model.joblib": iris_tree, "code/inference.py": DEFAULT_HANDLERS})
+    assert other.status == "InService", other.failure_reason
+    c = boto3.client("sagemaker-runtime", endpoint_url=runtime_url, region_name="us-east-1",
+                     aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="dummy",
+                     config=Config(retries={"total_max_attempts": 1}, read_timeout=10))
+    for name in ["iris-rt", "iris-rt", "iris-two", "iris-rt", "iris-two", "iris-two", "iris-rt"]:
+        out = c.invoke_endpoint(EndpointName=name, Body=ROW, ContentType="application/json")
+        assert out["Body"].read() == b"[0]" and out["InvokedProductionVariant"] == "AllTraffic"
+    fresh = boto3.client("sagemaker-runtime", endpoint_url=runtime_url, region_name="us-east-1",
+                         aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="dummy",
+                         config=Config(retries={"total_max_attempts": 1}, read_timeout=10))
+    assert fresh.invoke_endpoint(EndpointName="iris-two", Body=ROW, ContentType="application/json")["Body"].read()
+    # c's connection came back to the gateway and stays there; fresh's is on iris-two's worker
+    assert wait_for(lambda: _gateway_clients(le) == 1, timeout=10)
+    le.delete("iris-two")
+    with pytest.raises(fresh.exceptions.ValidationError, match="iris-two not found"):
+        fresh.invoke_endpoint(EndpointName="iris-two", Body=ROW, ContentType="application/json")
+    assert fresh.invoke_endpoint(EndpointName="iris-rt", Body=ROW, ContentType="application/json")["Body"].read()
 
 
 @pytest.mark.parametrize("request_, expected", [

@@ -21,6 +21,10 @@ import socket
 import struct
 from typing import Optional
 
+# Bumped when the handover message changes: listener names carry it, and the gateway hands a
+# connection only to workers whose name says they speak its version (endpoints outlive upgrades).
+PROTOCOL = 1
+PREFIX = f"smops-handoff-v{PROTOCOL}-"  # a worker listener's name (runtime_worker.address)
 _NOTE_LIMIT = 64 * 1024
 _TIMEOUT = 2.0
 

@@ -191,10 +191,17 @@ class Resolver:
         # The workers' handover listener (absent for endpoints started by an older release).
         runtime = read_json(self.endpoints.root / name / "runtime.json") or {}
         return Target(port=int(ep.url.rsplit(":", 1)[1]), log=str(self.endpoints.root / name / "endpoint.log"),
-                      handoff=runtime.get("handoff") or None)
+                      handoff=_handoff_name(runtime.get("handoff")))
 
     def forget(self, name: str) -> None:
         self.cache.pop(name, None)
+
+
+def _handoff_name(name: Optional[str]) -> Optional[str]:
+    """The workers' handover listener, when they speak this gateway's handover version."""
+    from .handoff import PREFIX
+
+    return name if isinstance(name, str) and name.startswith(PREFIX) else None
 
 
 def serve(root: Path, sock: socket.socket) -> None:

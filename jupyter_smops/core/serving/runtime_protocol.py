@@ -277,9 +277,17 @@ class RuntimeConnection(asyncio.Protocol):
                 return
             close = not req.keep_alive
             if status is None:
-                if retry and not sent:  # a kept-alive connection the endpoint had closed: once more
-                    self.upstreams.pop(target.port, None)
-                    self._forward(name, target, req, retry=False)
+                if retry and not sent:  # a kept-alive connection the endpoint had closed: once more,
+                    self.upstreams.pop(target.port, None)  # asking afresh where it is (it may be gone)
+                    self.forget(name)
+                    fresh = self.resolve(name)
+                    if fresh.error is not None:
+                        self._write(error_response(400, "ValidationError", fresh.error, close), close)
+                        if not close:
+                            self.busy = False
+                            self._next()
+                        return
+                    self._forward(name, fresh, req, retry=False)
                     return
                 self.forget(name)
                 text = data.decode("utf-8", "replace")

@@ -155,4 +155,4 @@ def address(endpoint_dir: str, uid: str) -> str:
     import hashlib
 
     key = hashlib.sha256(f"{os.path.realpath(endpoint_dir)}|{uid}".encode()).hexdigest()[:24]
-    return f"smops-handoff-{key}"
+    return f"{handoff.PREFIX}{key}"
