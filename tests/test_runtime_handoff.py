@@ -260,3 +260,20 @@ def test_a_worker_answers_only_the_plain_invoke_of_its_own_endpoint():
             (b"POST /endpoints/ep/invocations HTTP/1.1", b"Expect: 100-continue\r\n", b"Content-Length: 3"),
             (b"POST /endpoints/ep/invocations HTTP/1.1", b"", f"Content-Length: {MAX_PAYLOAD_BYTES + 1}".encode())]:
         assert parse(first, extra, length) is None, (first, extra, length)
+
+
+def test_forked_workers_do_not_repeat_request_ids():
+    from jupyter_smops.core.serving import runtime_protocol
+
+    first = runtime_protocol._request_id()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a worker forked from a supervisor that had already imported the module
+        os.write(w, runtime_protocol._request_id().encode())
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    child = os.read(r, 100).decode()
+    os.close(r)
+    assert child.split("-")[:2] != first.split("-")[:2]
+    assert runtime_protocol._request_id() != child

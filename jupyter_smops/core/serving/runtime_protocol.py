@@ -47,6 +47,17 @@ _inflight: set = set()  # Upstreams waiting for an answer (sweep_timeouts checks
 _ID_PREFIX = os.urandom(6).hex()
 
 
+def _new_request_ids() -> None:
+    # Each process numbers its own answers: an endpoint's workers are forked from a supervisor
+    # that imported this module, and must not repeat each other's request ids.
+    global _ids, _ID_PREFIX
+    _ids, _ID_PREFIX = itertools.count(1), os.urandom(6).hex()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_request_ids)
+
+
 class Target:
     """Where an endpoint name leads: its port (and its workers' handover listener, ``handoff``),
     or why it cannot be invoked (``error``)."""
