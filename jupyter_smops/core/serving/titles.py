@@ -3,14 +3,17 @@
 The fork server, every endpoint's supervisor and its workers are forks of one interpreter, so
 they would all show the fork server's command line. Each sets its own title: the short name
 (``/proc/PID/comm``, what ``ps -e`` and ``top`` show, 15 bytes) and the command line
-(``/proc/PID/cmdline``, what ``ps aux`` shows). ``setproctitle`` (the ``serve`` extra) does both
-on every platform; without it, Linux gets ``prctl(PR_SET_NAME)`` and the command line rewritten in
-place (the kernel's argv area, whose address ``/proc/self/stat`` gives); elsewhere the titles are
-left as they are.
+(``/proc/PID/cmdline``, what ``ps aux`` shows). Linux gets ``prctl(PR_SET_NAME)`` and the command
+line rewritten in place (the kernel's argv area, whose address ``/proc/self/stat`` gives), so a
+title is cut to the length of the command that started the process. ``setproctitle``, when
+installed (it is in no extra), sets both on every platform, and is the only way elsewhere (macOS).
+It runs with ``SPT_NOENV``: its extra room on Linux comes from overwriting the environment block,
+which would empty ``/proc/PID/environ``, where a home's processes are found by ``SMOPS_HOME``.
 """
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
 _PR_SET_NAME = 15
@@ -19,6 +22,7 @@ _PR_SET_NAME = 15
 def set_title(short: str, title: str) -> None:
     """Name this process ``short`` (15 bytes at most are kept) with command line ``title``."""
     try:
+        os.environ.setdefault("SPT_NOENV", "1")  # read when setproctitle is set up (module docstring)
         import setproctitle
 
         setproctitle.setproctitle(title)
