@@ -24,6 +24,18 @@ REQUESTS = [requests.PushRequest, requests.PackageRequest, requests.DeployReques
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
 
 
+def _resolved(prop: dict) -> dict:
+    """A property with its ``$ref`` and ``allOf`` parts merged in (shared schemas such as Name,
+    RelativePath or Duration), its own keys winning."""
+    if "$ref" in prop:
+        return _resolved({**SCHEMAS[prop["$ref"].rsplit("/", 1)[1]], **{k: v for k, v in prop.items() if k != "$ref"}})
+    merged: dict = {}
+    for part in prop.get("allOf", []):
+        merged.update(_resolved(part))
+    merged.update({k: v for k, v in prop.items() if k != "allOf"})
+    return merged
+
+
 def _required(f: dataclasses.Field) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
@@ -56,7 +68,7 @@ def test_request_dataclass_matches_its_openapi_schema(cls):
     # The parser refuses unknown fields; the spec must say so too.
     assert schema.get("additionalProperties") is False
     for name, f in fields.items():
-        prop, tp = props[name], hints[name]
+        prop, tp = _resolved(props[name]), hints[name]
         args = typing.get_args(tp)
         optional = type(None) in args
         base = next((a for a in args if a is not type(None)), tp)
@@ -81,7 +93,12 @@ def test_enums_in_the_spec_are_the_cores():
     assert tuple(SCHEMAS["ApprovalRequest"]["properties"]["status"]["enum"]) == APPROVAL_STATUSES
     assert tuple(SCHEMAS["ModelVersion"]["properties"]["approval_status"]["enum"]) == APPROVAL_STATUSES
     for parameter in ("ModelName", "EndpointName"):
-        assert SPEC["components"]["parameters"][parameter]["schema"]["pattern"] == names.NAME_PATTERN
+        assert _resolved(SPEC["components"]["parameters"][parameter]["schema"])["pattern"] == names.NAME_PATTERN
+    # Every name a body carries follows the same rule (PushRequest.name, DeployRequest.name).
+    assert SCHEMAS["Name"]["pattern"] == names.NAME_PATTERN
+    assert SCHEMAS["ModelRef"]["pattern"].startswith(names.NAME_PATTERN.rstrip("$"))
+    for schema, field in (("PushRequest", "name"), ("DeployRequest", "name")):
+        assert _resolved(SCHEMAS[schema]["properties"][field])["pattern"] == names.NAME_PATTERN, (schema, field)
 
 
 def _fits(value: Any, schema: dict) -> None:

@@ -222,6 +222,9 @@ class SmopsHandler(APIHandler):
                      "message": message or _HTTP_HINTS.get(status) or _phrase(status)}
             if status == 403 and not exc.log_message:
                 error["message"] = _HTTP_HINTS[403]
+            elif status == 403 and "_xsrf" in str(message):
+                # tornado's words name the form field; say what a client of this API should send.
+                error["message"] = f"{message}. {_HTTP_HINTS[403]}"
         else:
             # Details stay in the server log (log_exception); the client gets what to do.
             status, error = 500, {"code": "InternalError",

@@ -20,6 +20,17 @@ from .base import SmopsHandler
 from .requests import CleanupRequest, DeployRequest, ExposeRequest, ExtendRequest
 
 MAX_LOG_LINES = 10_000
+# Longer durations would put an expiry past what dates can hold (year 9999) and fail the job later.
+MAX_DURATION_DAYS = 1_000_000
+
+
+def _duration(text, what: str):
+    """``parse_duration`` with an upper bound checked now (400), not as a failed job."""
+    seconds = parse_duration(text, what=what)
+    if seconds is not None and seconds > MAX_DURATION_DAYS * 86400:
+        raise BadRequest(f"{what} {text!r} is longer than {MAX_DURATION_DAYS:,} days; for an endpoint that stays "
+                         f"until deleted, use no_expiry.")
+    return seconds
 
 
 def _target(name: str) -> str:
@@ -31,7 +42,11 @@ class EndpointsHandler(SmopsHandler):
     @authorized
     async def get(self) -> None:
         """This owner's endpoints on every backend in use (``?all_owners=true`` for everyone's)."""
-        all_owners = self.get_query_argument("all_owners", "false").lower() in ("1", "true", "yes")
+        raw = self.get_query_argument("all_owners", "false")
+        if raw not in ("true", "false"):
+            # A boolean, as the OpenAPI document says: null, 1 or "yes" must not pass as false or true.
+            raise BadRequest(f"Query 'all_owners' must be true or false, got {raw!r}.")
+        all_owners = raw == "true"
         endpoints = await self.call(self.smops.list_endpoints, all_owners)
         self.reply({"endpoints": [e.to_dict() for e in endpoints]})
 
@@ -43,7 +58,7 @@ class EndpointsHandler(SmopsHandler):
         options = DeployOptions(instance_type=req.instance_type, count=req.count or 1, max_count=req.max_count,
                                 serverless_memory_mb=req.serverless_memory_mb,
                                 framework_version=req.framework_version, image_uri=req.image_uri, wait=True,
-                                expires_in=parse_duration(req.expires_in), no_expiry=req.no_expiry)
+                                expires_in=_duration(req.expires_in, "expires_in"), no_expiry=req.no_expiry)
         # Every rule is checked now (a 4xx at once, never a failed job); the job only creates.
         plan = await self.call(self.smops.plan_deploy, req.model, version=req.version, endpoint=req.name,
                                local=req.local, options=options)
@@ -112,6 +127,7 @@ class InvocationsHandler(SmopsHandler):
             raise BadRequest('The request body is empty; send the model\'s input, e.g. '
                              '{"instances": [[5.1, 3.5, 1.4, 0.2]]}.')
         content_type = self.request.headers.get("Content-Type") or "application/json"
+        _check_declared_type(body, content_type)
         accept = self.request.headers.get("Accept")
         if accept in ("", "*/*"):
             accept = None
@@ -121,6 +137,30 @@ class InvocationsHandler(SmopsHandler):
         self.set_header("X-Smops-Latency-Ms", f"{latency:.2f}")
         self.set_status(200)
         self.finish(result.body, set_content_type=result.content_type or "application/octet-stream")
+
+
+def _check_declared_type(body: bytes, content_type: str) -> None:
+    """The body is forwarded with the type the client declares (as InvokeEndpoint does: CSV that
+    happens to look like JSON is the model's to read). Only a body that cannot be what its own
+    Content-Type says is refused here, as the client's mistake: JSON that does not parse, and
+    text (CSV) that is not UTF-8. What the model makes of a well-formed body is its answer."""
+    import json
+
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) \
+                else "not UTF-8 text"
+            raise BadRequest(f"The body is not valid JSON ({detail}), though its Content-Type says {media}; "
+                             f"fix the body, or send it with the Content-Type it has (e.g. text/csv).") from None
+    elif media.startswith("text/"):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"The body is not UTF-8 text, though its Content-Type says {media}; send UTF-8 text, "
+                             f"or binary data as application/x-npy or application/octet-stream.") from None
 
 
 class LogsHandler(SmopsHandler):
@@ -164,7 +204,7 @@ class ExpiryHandler(SmopsHandler):
         """Move the endpoint's expiry (``by``, ``expires_in`` or ``no_expiry``); the endpoint as it is now."""
         name = validate_endpoint_name(name)
         req = self.body_as(ExtendRequest)
-        by, expires_in = parse_duration(req.by, what="by"), parse_duration(req.expires_in, what="expires_in")
+        by, expires_in = _duration(req.by, "by"), _duration(req.expires_in, "expires_in")
         endpoint = await self.call(self.smops.extend, name, by=by, expires_in=expires_in, no_expiry=req.no_expiry)
         self.reply(endpoint.to_dict())
 

@@ -189,7 +189,8 @@ export interface paths {
          *     `application/json`) and `Accept`. At most 6 MiB (6,291,456 bytes): a larger
          *     `Content-Length` is 413 as soon as the headers are in (after authentication), before
          *     any of the body is read, and a chunked body is 413 as soon as more than 6 MiB of it has
-         *     arrived; the server then closes the connection. Clients that send
+         *     arrived; the rest of the body is read and dropped (see Bodies above) and the connection
+         *     closes. Clients that send
          *     `Expect: 100-continue` (curl does for large bodies) get the 413 without uploading
          *     anything. On success the model's body and Content-Type come back as they are; when the
          *     model container answers with an error, 424 `ModelError` with
@@ -343,6 +344,38 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A model or endpoint name: SageMaker's rule on both backends (jupyter_smops/core/names.py), 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit. Names are unique whatever their case.
+         * @example iris
+         */
+        Name: string;
+        /**
+         * @description NAME, NAME:VERSION or NAME:latest (the latest version when none is given)
+         * @example iris:2
+         */
+        ModelRef: string;
+        /**
+         * @description A file under the Jupyter server's root, as the file browser shows it (folders separated by `/`). Absolute paths, `~`, NUL characters and lone surrogates are 400; a path whose real location is outside the root is 403; a folder, a FIFO or another non-regular file is 400; what the operating system refuses (a name too long, a symlink loop, a file used as a folder) is 400 and no permission 403, each naming the field. (The pattern keeps each name within 63 characters, which the operating system takes in any script; the server itself takes what the operating system does, 255 bytes a name.)
+         * @example models/iris.joblib
+         */
+        RelativePath: string;
+        /**
+         * @description A positive duration: seconds as a number, or parts such as 90s, 30m, 2h, 1d, 1h30m. The server takes up to 1,000,000 days (longer is 400: use no_expiry instead).
+         * @example 2h
+         */
+        Duration: string;
+        /**
+         * @description The model's input as JSON, sent to the model by the validation: rows (a non-empty array, what the default input_fn reads) or a non-empty object that an input_fn of your own reads. Anything else (a string, a number, an empty array or object) is 400 at once.
+         * @example [
+         *       [
+         *         5.1,
+         *         3.5,
+         *         1.4,
+         *         0.2
+         *       ]
+         *     ]
+         */
+        Sample: unknown;
         Error: {
             error: components["schemas"]["ErrorBody"];
         };
@@ -399,51 +432,37 @@ export interface components {
             model: string;
             version: number;
         };
+        /** @description A `path` that is a model.tar.gz carries its own code/ folder: then `inference`, `requirements` and `sample` stay null. */
         PushRequest: {
             /**
              * @description model file (joblib, pickle, skops) or model.tar.gz
              * @example iris.joblib
              */
-            path: string;
-            /** @example iris */
-            name: string;
+            path: components["schemas"]["RelativePath"];
+            name: components["schemas"]["Name"];
             /** @example inference.py */
-            inference?: string | null;
+            inference?: components["schemas"]["RelativePath"] | null;
             /** @example requirements.txt */
-            requirements?: string | null;
-            /**
-             * @description any JSON; the validation predicts it
-             * @example {
-             *       "instances": [
-             *         [
-             *           5.1,
-             *           3.5,
-             *           1.4,
-             *           0.2
-             *         ]
-             *       ]
-             *     }
-             */
-            sample?: unknown;
+            requirements?: components["schemas"]["RelativePath"] | null;
+            /** @description the validation predicts it (null: a row of zeros) */
+            sample?: components["schemas"]["Sample"] | null;
         };
+        /** @description Validating an existing model.tar.gz (`path` ending in .tar.gz or .tgz) takes only `path`. */
         PackageRequest: {
             /** @example iris.joblib */
-            path: string;
-            inference?: string | null;
-            requirements?: string | null;
-            sample?: unknown;
+            path: components["schemas"]["RelativePath"];
+            inference?: components["schemas"]["RelativePath"] | null;
+            requirements?: components["schemas"]["RelativePath"] | null;
+            sample?: components["schemas"]["Sample"] | null;
             /** @example model.tar.gz */
-            out?: string | null;
+            out?: (components["schemas"]["RelativePath"] & unknown) | null;
         };
+        /** @description The version comes from `model` (NAME:VERSION) or from `version`, not both. A serverless endpoint (`serverless_memory_mb`) scales by itself: no `max_count` or `instance_type`. `max_count` is at least `count` (a rule the schema cannot state). SageMaker deploys need an `ml.*` instance type; local endpoints ignore it. */
         DeployRequest: {
-            /**
-             * @description NAME or NAME:VERSION (latest when no version)
-             * @example iris
-             */
-            model: string;
+            model: components["schemas"]["ModelRef"];
             version?: number | null;
             /** @description endpoint name; default <model>-v<version> */
-            name?: string | null;
+            name?: components["schemas"]["Name"] | null;
             /** @example ml.t2.medium */
             instance_type?: string | null;
             count?: number | null;
@@ -456,22 +475,20 @@ export interface components {
             /** @example 1.2-1 */
             framework_version?: string | null;
             image_uri?: string | null;
-            /**
-             * @description delete the endpoint after this long (90s, 30m, 2h, 1d); default: the server's default_expires_in (status.expiry)
-             * @example 2h
-             */
-            expires_in?: string | null;
+            /** @description delete the endpoint after this long (90s, 30m, 2h, 1d); default: the server's default_expires_in (status.expiry) */
+            expires_in?: components["schemas"]["Duration"] | null;
             /**
              * @description keep it until deleted (refused under an admin cap, except local endpoints)
              * @default false
              */
             no_expiry?: boolean;
         };
+        /** @description Exactly one of: `by`, `expires_in` (not null), or `no_expiry: true`. */
         ExtendRequest: {
             /** @example 2h */
-            by?: string | null;
+            by?: components["schemas"]["Duration"] | null;
             /** @example 30m */
-            expires_in?: string | null;
+            expires_in?: components["schemas"]["Duration"] | null;
             /** @default false */
             no_expiry?: boolean;
         };
@@ -757,7 +774,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Not authenticated, not authorized for resource `smops`, or XSRF missing */
+        /** @description Not authenticated (Jupyter Server answers 403, never 401, when the token or login cookie is missing or wrong), not authorized for resource `smops`, or XSRF missing on a cookie-authenticated POST/DELETE */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -768,8 +785,8 @@ export interface components {
         };
     };
     parameters: {
-        ModelName: string;
-        EndpointName: string;
+        ModelName: components["schemas"]["Name"];
+        EndpointName: components["schemas"]["Name"];
     };
     requestBodies: never;
     headers: never;
@@ -963,6 +980,7 @@ export interface operations {
     listEndpoints: {
         parameters: {
             query?: {
+                /** @description `true` or `false`; anything else is 400 */
                 all_owners?: boolean;
             };
             header?: never;
@@ -980,6 +998,7 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointList"];
                 };
             };
+            400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             502: components["responses"]["Error"];
         };
@@ -1080,6 +1099,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The bytes the model receives, with the Content-Type the client declares: the server forwards both as they are (as SageMaker's InvokeEndpoint does) and the model's input_fn decides. A body the model cannot read as its declared type (JSON text sent as `text/csv`, say) is the model's 4xx, answered as 424 ModelError; it is never reparsed or refused by the server. An empty body is 400, and so is a body that cannot be what its own Content-Type says: JSON that does not parse, text (`text/*`) that is not UTF-8. */
         requestBody: {
             content: {
                 /**
@@ -1094,7 +1114,7 @@ export interface operations {
                  *       ]
                  *     }
                  */
-                "application/json": Record<string, never>;
+                "application/json": unknown;
                 /** @example 5.1,3.5,1.4,0.2 */
                 "text/csv": string;
                 "application/x-npy": string;
@@ -1257,6 +1277,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
         };
