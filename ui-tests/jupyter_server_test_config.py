@@ -62,6 +62,8 @@ os.environ["SMOPS_BACKEND"] = "local"
 if _profile == "aws":
     _use_moto()
     os.environ["SMOPS_BACKEND"] = "aws"
+    # An admin's cap, so the deploy form's limit and its refusal of "no expiry" are on screen.
+    os.environ["SMOPS_MAX_EXPIRES_IN"] = "1d"
 os.environ["SMOPS_HOME"] = tempfile.mkdtemp(prefix="galata-smops-home-")
 # Removed when the server exits: its endpoint processes and the warm fork server watch this
 # folder and exit when it is gone (instead of idling for SMOPS_ZYGOTE_IDLE after the run).

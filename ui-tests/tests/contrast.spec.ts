@@ -83,20 +83,55 @@ async function fakeServer(page: IJupyterLabPageFixture): Promise<void> {
     route.fulfill({
       json: {
         endpoints: [
-          endpoint('iris-v1', 'InService'),
+          // Expiry states: soon (warning colour), expired (error colour), hours with a cost
+          // until then, and a public URL.
+          endpoint('iris-v1', 'InService', { expires_at: '2030-01-01T00:10:00Z', seconds_left: 600 }),
           endpoint('iris-v2', 'Failed', {
             failure_reason: 'The model failed to load: ModuleNotFoundError: No module named xgboost.'
           }),
-          endpoint('iris-v3', 'Creating'),
+          endpoint('iris-v3', 'Creating', { expires_at: '2020-01-01T00:00:00Z', seconds_left: 0 }),
           endpoint('iris-sm', 'InService', {
             backend: 'sagemaker',
             instance_type: 'ml.t2.medium',
             instance_count: 1,
             url: null,
             cost_per_hour: 0.056,
-            cost_so_far: 0.12
+            cost_so_far: 0.12,
+            expires_at: '2030-01-01T02:00:00Z',
+            seconds_left: 7200,
+            cost_until_expiry: 0.112,
+            public_url: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod/invocations'
+          }),
+          endpoint('iris-sm2', 'InService', {
+            backend: 'sagemaker',
+            instance_type: 'ml.m5.large',
+            instance_count: 1,
+            url: null,
+            cost_per_hour: 0.115,
+            cost_so_far: 0.01
           })
         ]
+      }
+    })
+  );
+  // Expose answers with a front (the key shown once), so its dialog's texts are checked too.
+  await page.route(/\/smops\/api\/endpoints\/[^/]+\/public/, route =>
+    route.fulfill({
+      status: 201,
+      json: {
+        endpoint: 'iris-sm2',
+        created: true,
+        url: 'https://def456.execute-api.us-east-1.amazonaws.com/prod/invocations',
+        api_key: 'k3yVALUEk3yVALUEk3yVALUEk3yVALUE12345678',
+        api_key_id: 'kid',
+        rest_api_id: 'def456',
+        usage_plan_id: 'up1',
+        rate_limit: 10,
+        burst_limit: 20,
+        quota_per_day: 10000,
+        runtime_url: null,
+        message: '',
+        curl: "curl -X POST https://def456.execute-api.us-east-1.amazonaws.com/prod/invocations -H 'x-api-key: k3yVALUE'"
       }
     })
   );
@@ -233,8 +268,27 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(panel.locator('.jp-smops-chip-InService').first()).toBeVisible();
     await shot(panel, `${theme}-12-contrast-states`);
 
+    await expect(panel.locator('.jp-smops-expiry-soon')).toBeVisible();
+    await expect(panel.locator('.jp-smops-expiry-expired')).toBeVisible();
+    await expect(panel.getByTestId('smops-public-url')).toBeVisible();
     const { checked, failures } = await lowContrast(page, '#jp-smops-panel');
     expect(checked).toBeGreaterThan(40);
     expect(failures).toEqual([]);
+
+    // The extend and expose dialogs (JupyterLab puts them outside the panel): every extend
+    // choice, the usage plan's limits and the one-time key's warning.
+    const dialog = page.locator('.jp-Dialog');
+    const content = '.jp-Dialog .jp-Dialog-content';
+    await panel.getByRole('button', { name: 'Change the expiry of iris-sm', exact: true }).click();
+    await expect(dialog.getByTestId('smops-extend-preview')).toBeVisible();
+    expect((await lowContrast(page, content)).failures).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await panel.getByRole('button', { name: 'Expose iris-sm2 at a public URL' }).click();
+    await expect(dialog).toContainText('This creates a public HTTPS URL for iris-sm2');
+    expect((await lowContrast(page, content)).failures).toEqual([]);
+    await dialog.getByRole('button', { name: 'Create the public URL of iris-sm2' }).click();
+    await expect(dialog.getByRole('note')).toContainText('This key is shown only now');
+    expect((await lowContrast(page, content)).failures).toEqual([]);
+    await dialog.getByRole('button', { name: 'Done' }).click();
   });
 }
