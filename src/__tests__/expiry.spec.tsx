@@ -194,10 +194,17 @@ describe('deploy form expiry', () => {
       '2 d is longer than the 1 d your administrator allows on SageMaker (max_expires_in). Ask for 1 d or less; you can extend it later.'
     );
     expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(true);
-    // A local endpoint is exempt: the same 2 d is fine there.
-    fireEvent.click(screen.getByRole('checkbox', { name: 'Local endpoint (this machine)' }));
+    // A local endpoint is exempt: the same 2 d is fine there, and so is no expiry...
+    const localBox = screen.getByRole('checkbox', { name: 'Local endpoint (this machine)' });
+    fireEvent.click(localBox);
     expect(screen.queryByRole('alert')).toBeNull();
-    fireEvent.click(screen.getByRole('checkbox', { name: 'Local endpoint (this machine)' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'No expiry (runs until deleted)' }));
+    // ...which SageMaker refuses here: the box stays on screen to untick, with the reason.
+    fireEvent.click(localBox);
+    expect(screen.getByRole('alert').textContent).toMatch(/^Endpoints on SageMaker must expire here: your administrator allows at most 1 d/);
+    expect((screen.getByRole('button', { name: 'Deploy' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'No expiry (runs until deleted)' }));
+    expect(screen.queryByRole('checkbox', { name: 'No expiry (runs until deleted)' })).toBeNull();
     fireEvent.change(screen.getByLabelText('Expires after (amount)'), { target: { value: '1' } });
     fireEvent.click(screen.getByRole('button', { name: 'Deploy' }));
     await waitFor(() => expect(actions.deploy).toHaveBeenCalled());

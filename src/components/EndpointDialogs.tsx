@@ -56,7 +56,7 @@ function firstKey(quickOk: boolean[]): ExtendKey {
 /**
  * The extend dialog's form: +1 h, +4 h, a duration from now, or no expiry (where allowed),
  * with what each would leave. An invalid choice marks the form `jp-mod-error`, which keeps
- * the dialog's Extend button disabled (JupyterLab's Dialog checks on every input event).
+ * the dialog's Apply button disabled (JupyterLab's Dialog checks on every input event).
  */
 export function ExtendForm(props: {
   endpoint: Smops.IEndpoint;

@@ -85,7 +85,8 @@ export function ExpiryField(props: {
           options={unitOptions(value.amount, trans)}
         />
       </div>
-      {!props.noNever && policy.noExpiryAllowed && (
+      {/* Also while ticked where it is not allowed (switched from local), to untick it. */}
+      {!props.noNever && (policy.noExpiryAllowed || value.never) && (
         <label className="jp-smops-check">
           <input
             type="checkbox"
