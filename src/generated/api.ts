@@ -457,7 +457,7 @@ export interface components {
             /** @example model.tar.gz */
             out?: (components["schemas"]["RelativePath"] & unknown) | null;
         };
-        /** @description The version comes from `model` (NAME:VERSION) or from `version`, not both. A serverless endpoint (`serverless_memory_mb`) scales by itself: no `max_count` or `instance_type`. `max_count` is at least `count` (a rule the schema cannot state). SageMaker deploys need an `ml.*` instance type; local endpoints ignore it. */
+        /** @description The version comes from `model` (NAME:VERSION) or from `version`, not both; `expires_in` and `no_expiry: true` do not go together either. A serverless endpoint (`serverless_memory_mb`) scales by itself: no `max_count` or `instance_type`. `max_count` is at least `count` (a rule the schema cannot state). SageMaker deploys need an `ml.*` instance type; local endpoints ignore it. */
         DeployRequest: {
             model: components["schemas"]["ModelRef"];
             version?: number | null;
@@ -883,6 +883,7 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
             415: components["responses"]["Error"];
         };
     };
@@ -939,6 +940,7 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
         };
     };
     buildPackage: {
@@ -966,6 +968,7 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
             /** @description Invalid artifact; `error.details.checks` lists every check */
             422: {
                 headers: {
@@ -1037,6 +1040,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            413: components["responses"]["Error"];
         };
     };
     describeEndpoint: {
@@ -1143,6 +1147,15 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
+            /** @description The endpoint exists but is not InService yet (or failed): invoke it once it is. SageMaker itself answers this as a ValidationError, passed on as 400. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["Error"];
             /** @description The model container answered with an error (`details.original_status`) */
             424: {
@@ -1213,6 +1226,7 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
         };
     };
     exposeEndpoint: {
@@ -1252,6 +1266,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
             409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
         };
     };
     unexposeEndpoint: {
@@ -1316,6 +1331,7 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Error"];
+            413: components["responses"]["Error"];
         };
     };
     listJobs: {

@@ -104,6 +104,12 @@ async def read_answer(reader) -> tuple[int, dict, bytes]:
 
 
 @pytest.fixture
+def openapi_check():
+    """``check_against_openapi`` for answers read without the ``api`` fixture (raw HTTP)."""
+    return check_against_openapi
+
+
+@pytest.fixture
 def wait_job(api):
     """``await wait_job(id)``: poll a job the way a client would, until it leaves ``running``."""
     return lambda job_id, timeout=120.0: _wait_job(api, job_id, timeout)

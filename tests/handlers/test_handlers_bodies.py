@@ -47,7 +47,7 @@ async def _ended(reader, writer) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES)
-async def test_a_slow_client_sends_its_whole_body_and_reads_the_413(raw_http, smops_home, route):
+async def test_a_slow_client_sends_its_whole_body_and_reads_the_413(raw_http, openapi_check, smops_home, route):
     # 10 MiB in 64 KiB writes: before the fix JSON routes read it all (no limit: 400 invalid JSON)
     # and invocations closed the socket under the client (ConnectionResetError from drain()).
     parts = [PIECE] * (OVER // len(PIECE))
@@ -57,6 +57,7 @@ async def test_a_slow_client_sends_its_whole_body_and_reads_the_413(raw_http, sm
     assert headers["Connection"] == "close"
     error = _error(headers, body)
     assert error["code"] == "PayloadTooLarge" and f"{OVER:,} bytes" in error["message"]
+    openapi_check("POST", route, status, headers["Content-Type"], json.loads(body))  # a documented 413
 
 
 @pytest.mark.parametrize("route", ["models", "endpoints/iris-v1/invocations"])

@@ -36,7 +36,7 @@ pytest.importorskip("schemathesis", reason="schemathesis is in the test extras (
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 TOKEN = "schemathesis-token"
-MAX_EXAMPLES = 12  # per operation and phase; the whole run stays around a minute here
+MAX_EXAMPLES = 25  # per operation and phase; the whole run stays within 1-2 minutes here
 
 SERVER_CONFIG = '''
 c.ServerApp.jpserver_extensions = {"jupyter_smops": True, "jupyterlab": False, "jupyter_lsp": False,
@@ -164,22 +164,6 @@ def server(tmp_path, iris_model):
         srv.stop()
 
 
-def _summary(report: Path) -> dict:
-    """Operations, cases and failures from schemathesis's NDJSON event stream."""
-    operations, cases, failures = set(), 0, []
-    for line in report.read_text().splitlines():
-        event = json.loads(line)
-        for kind, data in event.items():
-            if kind == "ScenarioFinished":
-                label = data.get("recorder", {}).get("label")
-                if label:
-                    operations.add(label)
-                cases += len(data.get("recorder", {}).get("cases", {}))
-            if kind == "ScenarioFinished" and data.get("status") == "failure":
-                failures.append(data.get("recorder", {}).get("label"))
-    return {"operations": sorted(operations), "cases": cases, "failed_scenarios": failures}
-
-
 @pytest.mark.timeout(600)
 def test_the_server_and_its_openapi_document_agree_under_schemathesis(server, tmp_path):
     schemathesis = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
@@ -196,7 +180,7 @@ def test_the_server_and_its_openapi_document_agree_under_schemathesis(server, tm
         cwd=tmp_path, capture_output=True, text=True, timeout=540)
     elapsed = time.monotonic() - started
     output = proc.stdout + proc.stderr
-    summary_at = output.find("SUMMARY")
+    summary_at = output.find("WARNINGS") if "WARNINGS" in output else output.find("SUMMARY")
     print(output[summary_at:] if summary_at >= 0 else output[-4000:])
     print(f"schemathesis took {elapsed:.0f} s")
     assert proc.returncode == 0, output[-20000:]

@@ -294,7 +294,8 @@ class LocalEndpoints(Endpoints):
         ep = self.describe(name)
         if ep.status != "InService" or not ep.url:
             why = f": {ep.failure_reason}" if ep.failure_reason else ""
-            raise BadRequest(f"Endpoint {name} is {ep.status}, not InService{why}")
+            # A state, not a bad request: the same call succeeds once the endpoint is up (409, as the REST spec says).
+            raise Conflict(f"Endpoint {name} is {ep.status}, not InService{why}; invoke it once it is InService.")
         port = int(ep.url.rsplit(":", 1)[1])
         headers = {}
         if content_type:
