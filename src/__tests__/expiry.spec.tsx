@@ -2,7 +2,10 @@ import { Clipboard, Dialog, Notification } from '@jupyterlab/apputils';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import * as React from 'react';
 
+import { CommandRegistry } from '@lumino/commands';
+
 import { SmopsActions } from '../actions';
+import { addCommands, CommandIDs } from '../commands';
 import { exposeEndpoint, extendEndpoint, ExtendForm } from '../components/EndpointDialogs';
 import { SmopsPanelView } from '../components/Panel';
 import {
@@ -21,6 +24,7 @@ import {
   timeLeftText
 } from '../expiry';
 import { SmopsModel } from '../model';
+import { SmopsPanel } from '../widget';
 import { DEFAULT_SETTINGS } from '../settings';
 import { nullTrans as trans } from '../trans';
 import { Smops } from '../types';
@@ -408,6 +412,33 @@ describe('expose', () => {
     fireEvent.click(within(dialog()).getByRole('button', { name: 'Remove', hidden: true }));
     expect(await done).toBe(true);
     expect(unexpose).toHaveBeenCalledWith('iris-sm');
+    model.dispose();
+  });
+});
+
+describe('palette commands', () => {
+  it('change the expiry, expose and unexpose the named endpoint', async () => {
+    const commands = new CommandRegistry();
+    const app = { commands, shell: { activateById: jest.fn() }, contextMenu: { addItem: jest.fn() }, serviceManager: {} };
+    const extendEndpointCall = jest.fn().mockResolvedValue(endpoint('iris-sm', 'InService'));
+    const { model, actions } = actionsFor(AWS_STATUS, {
+      endpoints: jest.fn().mockResolvedValue([endpoint('iris-sm', 'InService', { backend: 'sagemaker', public_url: 'https://x/prod/invocations' })]),
+      extendEndpoint: extendEndpointCall,
+      unexpose: jest.fn().mockResolvedValue({ endpoint: 'iris-sm', removed: true })
+    });
+    await model.checkServer('0.1.0');
+    await model.refreshEndpoints();
+    const unexpose = jest.spyOn(actions, 'unexpose').mockResolvedValue(true);
+    addCommands(app as any, { panel: { id: 'p' } as SmopsPanel, actions, settings: () => DEFAULT_SETTINGS, browsers: null, palette: null });
+    expect(commands.label(CommandIDs.extend)).toBe('Change the Expiry of an Endpoint…');
+    expect(commands.label(CommandIDs.expose)).toBe('Expose an Endpoint at a Public URL…');
+    await commands.execute(CommandIDs.unexpose, { name: 'iris-sm' });
+    expect(unexpose).toHaveBeenCalledWith('iris-sm');
+    const done = commands.execute(CommandIDs.extend, { name: 'iris-sm' });
+    await rendered('.jp-smops-extend');
+    fireEvent.click(within(dialog()).getByRole('button', { name: 'Apply', hidden: true }));
+    expect(await done).toBe(true);
+    expect(extendEndpointCall).toHaveBeenCalledWith('iris-sm', { by: '1h' });
     model.dispose();
   });
 });
