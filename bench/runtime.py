@@ -16,8 +16,10 @@ concurrency slot handed over at the start of each run.
 The two routes run back to back in pairs (which one goes first alternates), and the ratio is
 taken per pair: on a machine whose other processes come and go, a pair sees the same load, a
 median of separate medians does not. Prints req/s, p50/p99 per route and concurrency (medians
-of --repeat), the median pair ratio runtime/direct with its spread (min-max), whether the target
-holds (the runtime route costs under 15% of throughput), plus one JSON line. Also boto3's own
+of --repeat), the CPU time a request costs the gateway and the endpoint's workers (which the
+other processes of a shared machine disturb much less than throughput), the median pair ratio
+runtime/direct with its spread (min-max), whether the target holds (the runtime route costs under
+15% of throughput), plus one JSON line. Also boto3's own
 invoke_endpoint rate through the runtime URL, for scale.
 
     .venv/bin/python bench/runtime.py [--duration 5] [--repeat 5] [--conns 1,16]
@@ -104,6 +106,18 @@ def wrk(url: str, headers: dict, conns: int, duration: int, work: Path) -> dict:
     return {"rps": float(rps.group(1)) if rps else 0.0, "p50": lat("50"), "p99": lat("99"), "errors": errors}
 
 
+def cpu_seconds(pids: list) -> float:
+    """User + system CPU time of ``pids`` (Linux /proc; 0 elsewhere or for a gone process)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def boto3_rate(url: str, name: str, threads: int, seconds: float) -> float:
     clients = [boto3_client(url) for _ in range(threads)]
     stop = time.perf_counter() + seconds
@@ -146,6 +160,13 @@ def main() -> None:
         headers = boto3_headers(runtime, ep.name)
         routes = {"direct": (ep.url + "/invocations", {"Content-Type": "application/json"}),
                   "runtime": (f"{runtime}/endpoints/{ep.name}/invocations", headers)}
+        from jupyter_smops.core.files import read_json
+        from jupyter_smops.core.serving import runtime_gateway
+
+        # CPU per request: throughput moves with the other processes on the machine, the work a
+        # request costs the gateway and the workers much less.
+        gateway = [runtime_gateway.current(le.root)["pid"]]
+        workers = (read_json(le.root / ep.name / "runtime.json") or {}).get("workers") or []
         load = os.getloadavg()[0]
         results: dict = {}
         for conns in [int(c) for c in args.conns.split(",")]:
@@ -154,7 +175,12 @@ def main() -> None:
             for i in range(args.repeat):
                 order = list(routes.items()) if i % 2 == 0 else list(routes.items())[::-1]
                 for name, (url, hdrs) in order:
-                    results.setdefault((conns, name), []).append(wrk(url, hdrs, conns, args.duration, work))
+                    before = cpu_seconds(gateway), cpu_seconds(workers)
+                    run = wrk(url, hdrs, conns, args.duration, work)
+                    count = max(run["rps"] * args.duration, 1.0)
+                    run["gateway_us"] = (cpu_seconds(gateway) - before[0]) / count * 1e6
+                    run["workers_us"] = (cpu_seconds(workers) - before[1]) / count * 1e6
+                    results.setdefault((conns, name), []).append(run)
         boto = {t: boto3_rate(runtime, ep.name, t, args.duration) for t in (1, 4)}
         report(results, boto, load, os.getloadavg()[0], runtime, ep.url)
     finally:
@@ -168,13 +194,14 @@ def main() -> None:
 def report(results: dict, boto: dict, load_before: float, load_after: float, runtime: str, direct: str) -> None:
     print(f"runtime route {runtime}/endpoints/NAME/invocations vs the endpoint's own {direct}/invocations")
     print(f"(wrk -t1, 1-row JSON requests, median of runs; load average {load_before:.2f} -> {load_after:.2f})\n")
-    print("| conns | route | req/s | p50 ms | p99 ms | errors |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| conns | route | req/s | p50 ms | p99 ms | errors | gateway CPU µs/req | workers CPU µs/req |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     summary = {}
     for (conns, name), runs in sorted(results.items()):
-        med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
+        med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99", "gateway_us", "workers_us")}
         errors = sum(r["errors"] for r in runs)
-        print(f"| {conns} | {name} | {med['rps']:,.0f} | {med['p50']:.3f} | {med['p99']:.3f} | {errors} |")
+        print(f"| {conns} | {name} | {med['rps']:,.0f} | {med['p50']:.3f} | {med['p99']:.3f} | {errors} | "
+              f"{med['gateway_us']:.1f} | {med['workers_us']:.1f} |")
         summary.setdefault(conns, {})[name] = {**med, "errors": errors,
                                                "runs": [round(r["rps"]) for r in runs]}
     print("\n| conns | runtime / direct (req/s, median of pairs) | spread | cost | target (cost < 15%) |")

@@ -224,6 +224,32 @@ def test_peer_uid_is_the_clients():
             s.close()
 
 
+@pytest.mark.skipif(not peer.procfs_available(), reason="Linux only")
+def test_peer_uid_by_netlink_and_by_the_table_agree_also_for_a_dual_stack_client():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    clients = [socket.create_connection(("127.0.0.1", port))]
+    dual = socket.socket(socket.AF_INET6)
+    dual.connect(("::ffff:127.0.0.1", port))  # as a dual-stack client library reaches 127.0.0.1
+    clients.append(dual)
+    try:
+        for client in clients:
+            srv, (host, cport) = listener.accept()
+            try:
+                assert peer.tcp_peer_uid(srv) == os.getuid()
+                assert peer._proc_uid(host, cport, "127.0.0.1", port) == os.getuid()
+            finally:
+                srv.close()
+        # the fast path answers by itself (the table is only the fallback)
+        ip = socket.inet_aton("127.0.0.1")
+        assert peer._diag_uid(socket.AF_INET, ip, clients[0].getsockname()[1], ip, port) == os.getuid()
+    finally:
+        for s in clients + [listener]:
+            s.close()
+
+
 def test_the_gateway_listens_on_loopback_only(runtime_url, le):
     port = int(runtime_url.rsplit(":", 1)[1])
     assert runtime_gateway.current(le.root)["port"] == port
