@@ -15,10 +15,11 @@ test('aws backend (moto): expiry within the cap, extend, expose and unexpose a S
   page
 }) => {
   test.setTimeout(150 * 1000);
-  const name = 'iris-front';
+  // A name of its own per run: a reused server (reuseExistingServer) still has older ones.
+  const name = `iris-front-${Date.now().toString(36)}`;
   const panel = await openPanel(page);
-  await pushFromFileBrowser(page, 'iris-front');
-  await expect(panel.locator('[data-ref="iris-front:1"]')).toBeVisible({ timeout: 60 * 1000 });
+  await pushFromFileBrowser(page, name);
+  await expect(panel.locator(`[data-ref="${name}:1"]`)).toBeVisible({ timeout: 60 * 1000 });
 
   await panel.getByRole('checkbox', { name: 'Local endpoint (this machine)' }).uncheck();
   await panel.getByLabel('Instance type').selectOption('ml.m5.large');

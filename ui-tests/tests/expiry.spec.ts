@@ -20,7 +20,8 @@ for (const theme of ['light', 'dark'] as const) {
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
     }
-    const model = `iris-exp-${theme}`;
+    // A name of its own per run: a reused server (reuseExistingServer) still has older ones.
+    const model = `iris-exp-${theme}-${Date.now().toString(36)}`;
     const name = `${model}-v1`;
     const panel = await openPanel(page);
     await pushFromFileBrowser(page, model);
