@@ -81,7 +81,7 @@ def test_load_failures_are_failed_with_the_reason(le, files, reason):
     assert ep.status == "Failed" and reason in ep.failure_reason
     assert ep.url is None
     assert reason in le.logs(name)  # the log is kept
-    with pytest.raises(BadRequest, match="Failed"):
+    with pytest.raises(Conflict, match="Failed"):  # a state of the endpoint (409), not a bad request
         le.invoke(name, ROW)
     le.delete(name)
 

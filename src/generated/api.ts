@@ -1147,7 +1147,7 @@ export interface operations {
             400: components["responses"]["Error"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["Error"];
-            /** @description The endpoint exists but is not InService yet (or failed): invoke it once it is. SageMaker itself answers this as a ValidationError, passed on as 400. */
+            /** @description The endpoint exists but is not InService: still Creating (invoke it once it is) or Failed (delete it and deploy again). SageMaker itself answers this as a ValidationError, passed on as 400. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -295,7 +295,9 @@ class LocalEndpoints(Endpoints):
         if ep.status != "InService" or not ep.url:
             why = f": {ep.failure_reason}" if ep.failure_reason else ""
             # A state, not a bad request: the same call succeeds once the endpoint is up (409, as the REST spec says).
-            raise Conflict(f"Endpoint {name} is {ep.status}, not InService{why}; invoke it once it is InService.")
+            then = ("delete it and deploy again" if ep.status == "Failed"
+                    else "invoke it once it is InService (GET its status)")
+            raise Conflict(f"Endpoint {name} is {ep.status}, not InService{why}; {then}.")
         port = int(ep.url.rsplit(":", 1)[1])
         headers = {}
         if content_type:
