@@ -49,7 +49,8 @@ def fingerprint() -> str:
     """Changes with the interpreter or the gateway's code: a changed install restarts it."""
     digest = hashlib.sha256(sys.executable.encode())
     here = Path(__file__).parent
-    for name in ("runtime_gateway.py", "runtime_protocol.py", "peer.py", "handoff.py", "runtime_worker.py"):
+    for name in ("runtime_gateway.py", "runtime_protocol.py", "runtime_upstream.py", "peer.py", "handoff.py",
+                 "runtime_worker.py"):
         st = (here / name).stat()
         digest.update(f"{name}:{st.st_mtime_ns}:{st.st_size}".encode())
     return digest.hexdigest()[:16]
@@ -210,7 +211,8 @@ def serve(root: Path, sock: socket.socket) -> None:
 
     from . import handoff
     from .http import new_event_loop
-    from .runtime_protocol import RuntimeConnection, sweep_timeouts
+    from .runtime_protocol import RuntimeConnection
+    from .runtime_upstream import sweep_timeouts
 
     port = sock.getsockname()[1]
     hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})

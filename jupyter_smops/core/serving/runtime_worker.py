@@ -22,9 +22,11 @@ from urllib.parse import unquote
 from ..limits import MAX_PAYLOAD_BYTES
 from . import handoff
 from .peer import same_user
-from .runtime_protocol import CUSTOM, error_response, invoke_response, model_error
+from .runtime_protocol import error_response, invoke_response, model_error
+from .runtime_upstream import CUSTOM
 
 _HEAD_LIMIT = 64 * 1024
+_DRAIN_SECONDS = 30.0  # how long a give-back waits for a slow client to read our last answer
 _KEPT = [(k, k.encode()) for k in ("content-type", "accept", CUSTOM)]  # what reaches the model's functions
 
 
@@ -121,13 +123,19 @@ class HandedConnection(asyncio.Protocol):
         kept = {k: headers[b].decode("latin-1") for k, b in _KEPT if b in headers}
         return int(length), kept, close
 
-    def _give_back(self) -> None:
-        """Return the connection and the unanswered bytes to the gateway."""
+    def _give_back(self, waited: float = 0.0) -> None:
+        """Return the connection and the unanswered bytes to the gateway (once the answers
+        already written have left: they must not be lost with our descriptor)."""
         self.done = True
         transport = self.transport
+        if transport.is_closing():
+            return
         transport.pause_reading()
+        if transport.get_write_buffer_size() and waited < _DRAIN_SECONDS:
+            asyncio.get_running_loop().call_later(0.005, self._give_back, waited + 0.005)
+            return
         sock = transport.get_extra_info("socket")
-        if transport.get_write_buffer_size() == 0 and self.back and handoff.send(
+        if not transport.get_write_buffer_size() and self.back and handoff.send(
                 self.back, sock.fileno(), {"returned": self.name}, bytes(self.buf)):
             transport.abort()  # the gateway holds the connection now; this only drops our descriptor
             return
