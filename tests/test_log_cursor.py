@@ -76,3 +76,27 @@ def test_since_a_time_and_bad_values():
     for bad in ("yesterday", "2025-06-01T12:00:00Z~x", "~3"):
         with pytest.raises(BadRequest):
             logtime.parse_cursor(bad)
+
+
+class CloudWatchLog(GrowingLog):
+    """A log read as the SageMaker backend reads CloudWatch: ``startTime`` in whole milliseconds,
+    so no line of the millisecond before the cursor's stamp comes back."""
+
+    def read(self, tail: int, since):
+        if since is None:
+            return super().read(tail, since)
+        start_ms = int(since * 1000)
+        kept = [line for line in self.lines if round(logtime.line_time(line) * 1000) >= start_ms]
+        return "\n".join(kept[-tail:])
+
+
+@pytest.mark.parametrize("log_class", [GrowingLog, CloudWatchLog])
+def test_a_line_a_millisecond_before_the_last_one_is_not_counted_in_the_cursor(log_class):
+    log = log_class()
+    # 12:00:00.111 and .112: the cursor's "lines at or after .112" is one line, not two (as a
+    # float, .112 - 0.001 lies below .111 itself).
+    log.write("2025-06-01T12:00:00.111Z request", "2025-06-01T12:00:00.112Z response")
+    _, cursor, _ = log.follow(None)
+    assert cursor == "2025-06-01T12:00:00.112Z~1"
+    log.write("2025-06-01T12:00:00.300Z next request")
+    assert log.follow(cursor)[0] == "2025-06-01T12:00:00.300Z next request"

@@ -5,6 +5,7 @@ ISO time the same way.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import datetime, timezone
@@ -89,18 +90,39 @@ def page(text: str, since: Optional[float], skip: int, tail: int) -> tuple[str, 
 
     ``text`` is the backend's log: read with ``since`` (the whole window) when a cursor or time was
     given, else its last lines. A log only grows, so the lines at or after the cursor's stamp of the
-    next read begin with the ``skip`` lines this one had."""
+    next read begin with the ``skip`` lines this one had. Both are counted in whole milliseconds
+    here: ``lines_since``'s allowance of one (a local read) would count the millisecond before the
+    stamp too, which CloudWatch's ``startTime`` (the SageMaker backend) does not give back."""
     lines = text.splitlines()
-    fresh = lines[skip:] if since is not None else lines
+    fresh = _at_or_after(lines, _ms(since))[skip:] if since is not None else lines
     last = next((m for m in (_STAMP.match(line) for line in reversed(lines)) if m), None)
     if last is not None:
         stamp = line_time(last.group(0))
-        cursor = f"{last.group(1)}Z~{len(list(lines_since(lines, stamp)))}"
+        cursor = f"{last.group(1)}Z~{len(_at_or_after(lines, _ms(stamp)))}"
     elif since is not None:
         cursor = f"{_exact_iso(since)}~{skip}"
     else:
         cursor = f"{_exact_iso(0)}~0"  # nothing stamped yet: everything stamped from now on is new
     return "\n".join(fresh[-tail:]) if tail > 0 else "", cursor, len(fresh) > tail
+
+
+def _ms(seconds: float) -> int:
+    """Epoch seconds as whole milliseconds: a stamp read from a line comes back exact (as a float,
+    12:00:00.112 may sit just below .112), an ISO time's fraction of a millisecond is dropped."""
+    return math.floor(seconds * 1000 + 0.01)
+
+
+def _at_or_after(lines: list[str], ms: int) -> list[str]:
+    """``lines_since`` to the millisecond, without its allowance: the lines stamped at or after
+    ``ms`` with the unstamped lines that follow a kept one."""
+    kept, keep = [], False
+    for line in lines:
+        stamp = line_time(line)
+        if stamp is not None:
+            keep = _ms(stamp) >= ms
+        if keep:
+            kept.append(line)
+    return kept
 
 
 def _exact_iso(seconds: float) -> str:
