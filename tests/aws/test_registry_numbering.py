@@ -189,3 +189,23 @@ def test_a_package_that_cannot_be_deleted_is_recorded_for_cleanup(registry, raw,
                        f"{mv.model_package_arn})"]
     assert registry.leftovers("alice") == preview
     assert _packages(raw) == {} and _keys(raw) == []
+
+
+def test_a_failed_claim_of_the_moved_number_leaves_no_package(registry, raw, tmp_path):
+    import moto_packages
+    from botocore.exceptions import EndpointConnectionError
+
+    moto_packages.Switches.refuse_spec_updates = True
+    claims = []
+
+    def hook(params, **kwargs):  # the reserve's claim of v1 goes through; the move's claim of v2 cannot
+        if params["url_path"].endswith("/.claim"):
+            claims.append(params["url_path"])
+            if len(claims) == 2:
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1")
+    registry.s3.meta.events.register_first("before-call.s3.PutObject", hook)
+    with pytest.raises(UpstreamError):
+        registry.push(make_package(tmp_path), name="big", owner="alice")
+    assert [c.rsplit("/", 2)[-2] for c in claims] == ["v1", "v2"]
+    # Package big/2, made complete by the move (not marked as pushing, so no sweep would find it), is gone too.
+    assert _packages(raw) == {} and _keys(raw) == []

@@ -95,8 +95,14 @@ def renumber(registry, meta: dict, *, name: str, owner: str) -> dict:
     for _ in range(MAX_SKIPS):
         moved = {**meta, "version": guess}
         arn = registry.packages.register(moved, owner, registry.uri(name, guess))
-        got = package_version(arn)
-        if got == guess and take(registry, name, got, owner, arn):
+        try:
+            got = package_version(arn)
+            taken = got == guess and take(registry, name, got, owner, arn)
+        except BaseException:
+            # A complete package is not marked as pushing, so no sweep would find it: delete it now.
+            registry.packages.delete(arn)
+            raise
+        if taken:
             break
         registry.packages.delete(arn)
         guess = max(got, guess) + 1
