@@ -209,3 +209,16 @@ def test_a_failed_claim_of_the_moved_number_leaves_no_package(registry, raw, tmp
     assert [c.rsplit("/", 2)[-2] for c in claims] == ["v1", "v2"]
     # Package big/2, made complete by the move (not marked as pushing, so no sweep would find it), is gone too.
     assert _packages(raw) == {} and _keys(raw) == []
+
+
+def test_an_orphan_deleted_by_someone_else_while_cleanup_reads_it_is_skipped(registry, raw, tmp_path):
+    registry.push(make_package(tmp_path), name="big", owner="alice")
+    orphan = registry.packages.reserve("big", "alice", f"s3://{BUCKET}/model-artifacts/alice/big/")
+    registry.stale_upload_seconds = 0
+
+    def hook(params, **kwargs):  # a concurrent cleanup deletes it between the listing and the describe
+        if params.get("ModelPackageName") == orphan:
+            raw["sagemaker"].delete_model_package(ModelPackageName=orphan)
+    registry.sagemaker.meta.events.register_first("provide-client-params.sagemaker.DescribeModelPackage", hook)
+    assert registry.leftovers("alice", dry_run=True) == []
+    assert sorted(_packages(raw)) == [1]

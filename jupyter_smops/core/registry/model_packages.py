@@ -177,8 +177,13 @@ class ModelPackages:
             version = summary.get("ModelPackageVersion")
             if version is None or version in published or summary["CreationTime"] > cutoff:
                 continue
-            with aws_errors(f"reading model package {summary['ModelPackageArn']}", "sagemaker"):
-                described = self.sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            try:
+                with aws_errors(f"reading model package {summary['ModelPackageArn']}", "sagemaker"):
+                    described = self.sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            except (NotFound, SmopsError) as exc:
+                if isinstance(exc, NotFound) or exc.code == "ValidationException":
+                    continue  # deleted since the listing (a concurrent cleanup or rollback)
+                raise
             if (described.get("CustomerMetadataProperties") or {}).get(PUSHING[0]) == PUSHING[1]:
                 found.append({"arn": summary["ModelPackageArn"], "version": version,
                               "created": summary["CreationTime"].isoformat(timespec="seconds")})
