@@ -77,7 +77,8 @@ class ModelPackages:
     def complete(self, arn: str, meta: dict, artifact_uri: str) -> bool:
         """Give a ``reserve``d package its version's facts (customer metadata) and inference
         specification. False when SageMaker refuses to add the specification to the existing
-        package (ValidationException): the caller then ``recreate``s it."""
+        package (ValidationException): the caller then moves the version to a complete package
+        (``s3_claims.renumber``)."""
         ref = f"{meta['name']}:{meta['version']}"
         with aws_errors(f"registering {ref} in the SageMaker Model Registry", "sagemaker"):
             self.sagemaker.update_model_package(ModelPackageArn=arn,
