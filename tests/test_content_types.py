@@ -80,9 +80,11 @@ def test_user_input_fn_types_from_its_comparisons(body, expected):
     'match ct:\n    case "text/csv":\n        return 1\n    case _:\n        return 2',  # everything else too
     'return body',  # never looks at it, and parses nothing we know
     'if ct == OTHER: return 1',  # compared with something not a literal
+    'return DECODERS.get(ct, mylib.parse)(body)',  # every other type goes to a fallback
 ])
 def test_unknown_when_it_cannot_tell(body):
-    source = LOADER + 'import mylib\nOTHER = compute()\ndef input_fn(body, ct):\n' + textwrap.indent(body, "    ") + "\n"
+    source = (LOADER + 'import mylib\nOTHER = compute()\nDECODERS = {"application/json": mylib.parse}\n'
+              'def input_fn(body, ct):\n' + textwrap.indent(body, "    ") + "\n")
     assert types_of(source)[0] is None
 
 

@@ -159,6 +159,9 @@ class _Reader:
             found += _full_only([s for a in node.args for s in self._strings(a, constants)])
             return True
         if isinstance(func, ast.Attribute) and func.attr == "get" and node.args and _mentions(node.args[0], aliases):
+            fallback = node.args[1:] + [k.value for k in node.keywords]
+            if any(not (isinstance(f, ast.Constant) and f.value is None) for f in fallback):
+                raise _Unsure  # DECODERS.get(ct, default): every other type goes to the default
             found += self._strings(func.value, constants)
             return True
         positions = [i for i, a in enumerate(node.args) if _mentions(a, aliases)]
