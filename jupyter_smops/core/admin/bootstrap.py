@@ -400,6 +400,7 @@ class Bootstrap:
         else:
             self.report.add("user policy", name, "outdated", f"attached to {user}: bootstrap replaces it by its parts")
 
+
 def profile_tag(caller: Caller, domain_id: str, name: str, tag_key: str) -> Optional[str]:
     """The owner tag of user profile ``name`` (None when it has none or is gone)."""
     found = caller.find("sagemaker", "DescribeUserProfile", DomainId=domain_id, UserProfileName=name)

@@ -102,7 +102,8 @@ def _result(path: str, sha256: str, size: int, checks: list[Check], model_file: 
     checks += serving_checks
     result = PackageResult(
         path=path, sha256=sha256, size=size, model_file=model_file, framework="sklearn",
-        framework_version=version, checks=checks, sample_input=(probe or {}).get("sample", sample), accepts=types[0], produces=types[1], **serving)
+        framework_version=version, checks=checks, sample_input=(probe or {}).get("sample", sample),
+        accepts=types[0], produces=types[1], **serving)
     failed = [c for c in checks if not c.ok and c.severity == "error"]
     if failed:
         raise InvalidArtifact(_failure_message(label or Path(path), failed), checks)
