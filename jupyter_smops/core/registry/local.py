@@ -238,7 +238,6 @@ class LocalRegistry(Registry):
         return dataclasses.replace(mv, approval_status=status)
 
 
-
 def _staging_is_dead(entry: Path, *, now: Optional[float] = None) -> bool:
     """Whether ``entry`` (``.staging-<pid>-<start>-<hex>``) belongs to a process that is gone: its
     pid is not running, or runs with another start time (reused). A name without a writer (an older
