@@ -31,3 +31,14 @@ def test_s3_smops_json_records_accepts_and_reads_it_back(config, raw, iris_model
     assert meta["accepts"] == ["application/json"]
     assert meta["produces"] == ["application/json", "text/csv", "application/x-npy"]
     assert smops.models("iris")[0].versions[0].accepts == ["application/json"]
+
+
+def test_the_model_package_offers_the_content_types_the_version_reads(config, raw, iris_model, tmp_path):
+    inference = tmp_path / "inference.py"
+    inference.write_text(JSON_ONLY)
+    mv = Smops(config).push(iris_model, name="iris", inference=str(inference),
+                            sample={"instances": [[5.1, 3.5, 1.4, 0.2]]})
+    spec = raw["sagemaker"].describe_model_package(ModelPackageName=mv.model_package_arn)["InferenceSpecification"]
+    # What Studio's Model Registry shows: JSON in, the container's encoders out.
+    assert spec["SupportedContentTypes"] == ["application/json"]
+    assert spec["SupportedResponseMIMETypes"] == ["application/json", "text/csv", "application/x-npy"]

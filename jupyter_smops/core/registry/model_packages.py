@@ -111,9 +111,12 @@ class ModelPackages:
                      "Environment": serving_environment(region), "Framework": "SKLEARN",
                      # At most 10 characters: the scikit-learn version, not the image's "-py312" suffix.
                      "FrameworkVersion": meta["serving_version"].split("-py")[0]}
+        # What the version's inference.py reads and writes (``accepts``/``produces``, found at
+        # packaging), so Studio's Model Registry does not offer a type the model refuses; the
+        # container's defaults when unknown or recorded before.
         return {"Containers": [container],
-                "SupportedContentTypes": ["application/json", "text/csv", "application/x-npy"],
-                "SupportedResponseMIMETypes": ["application/json", "text/csv"]}
+                "SupportedContentTypes": meta.get("accepts") or ["application/json", "text/csv", "application/x-npy"],
+                "SupportedResponseMIMETypes": meta.get("produces") or ["application/json", "text/csv"]}
 
     def ensure_group(self, name: str, owner: str, *, model: str) -> None:
         """Create the group ``name`` (of ``owner``'s ``model``) unless it exists (a concurrent push
