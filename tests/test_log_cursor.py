@@ -100,3 +100,12 @@ def test_a_line_a_millisecond_before_the_last_one_is_not_counted_in_the_cursor(l
     assert cursor == "2025-06-01T12:00:00.112Z~1"
     log.write("2025-06-01T12:00:00.300Z next request")
     assert log.follow(cursor)[0] == "2025-06-01T12:00:00.300Z next request"
+
+
+def test_a_backends_note_in_place_of_a_log_is_not_repeated_by_each_poll():
+    # The SageMaker backend answers a note while the log group does not exist yet, whatever the since.
+    note = "No logs yet for iris-ep: SageMaker writes them to CloudWatch once the container starts."
+    shown, cursor, _ = logtime.page(note, None, 0, 200)
+    assert shown == note and cursor == "1970-01-01T00:00:00.000Z~0"
+    since, skip = logtime.parse_cursor(cursor)
+    assert logtime.page(note, since, skip, 200)[:2] == ("", cursor)
