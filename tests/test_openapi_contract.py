@@ -148,3 +148,27 @@ def test_the_name_pattern_means_the_same_in_javascript():
     # The panel runs the pattern with JavaScript's RegExp: keep it to the shared subset.
     assert names.NAME_PATTERN.startswith("^") and names.NAME_PATTERN.endswith("$")
     assert not any(token in names.NAME_PATTERN for token in ("(?P", "\\A", "\\Z", "(?<", "(?#"))
+
+
+def test_the_logs_since_pattern_takes_every_real_date_and_the_servers_cursors():
+    """A client validating against the spec must accept every next_since the server gives: the
+    pattern once refused days 29-31 (a cursor from 30 November failed client-side validation)."""
+    import datetime
+    import re
+
+    from jupyter_smops.core.endpoints import logtime
+
+    since = [p for p in SPEC["paths"]["/smops/api/endpoints/{name}/logs"]["get"]["parameters"]
+             if p["name"] == "since"][0]["schema"]["pattern"]
+    pattern = re.compile(since)
+    day, wrong = datetime.date(2024, 1, 1), []
+    while day.year < 2030:  # six years, two of them leap years
+        stamp = datetime.datetime(day.year, day.month, day.day, 23, 59, 59, 999000, tzinfo=datetime.timezone.utc)
+        cursor = logtime.page(f"{logtime.iso(stamp.timestamp())} GET /ping 200", None, 0, 10)[1]
+        assert cursor.endswith("~1"), cursor
+        for text in (day.isoformat(), f"{day.isoformat()}T12:00:00Z", cursor):
+            if not pattern.match(text):
+                wrong.append(text)
+        day += datetime.timedelta(days=1)
+    assert wrong == []
+    assert not pattern.match("2026-02-29") and not pattern.match("2026-04-31") and pattern.match("2400-02-29")
