@@ -7,7 +7,7 @@ PY := $(BIN)/python
 LAB_ARGS ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lock lab test install frontend test-python test-js test-ui test-studio ui-deps chromium bench clean
+.PHONY: lock lab test install frontend test-python test-js test-ui test-studio ui-deps chromium bench bench-runtime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test: install frontend chromium ui-deps
 
 bench: install
 	$(PY) bench/packaging.py
+
+# The runtime route against the endpoint's own URL (issue 16), driven by wrk from Debian.
+bench-runtime: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(PY) bench/runtime.py
 
 # Refresh constraints.txt from the current venv after changing dependencies.
 lock: install
