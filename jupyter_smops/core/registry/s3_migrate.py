@@ -64,8 +64,10 @@ def migrate(registry, *, dry_run: bool = False) -> Migration:
             owner = owner_folder(str(meta.get("created_by") or ""))
             target = registry.as_owner(owner)
             if dry_run:
+                # The number there is the one SageMaker gives its new package: unknown until it is made.
                 report.moved.append(f"{name}:{version} of {owner}: s3://{registry.bucket}/{old} -> "
-                                    f"s3://{registry.bucket}/{target.key(name, version, '')}")
+                                    f"s3://{registry.bucket}/{target._base()}{name}/ (under its new model "
+                                    f"package's number)")
                 continue
             number = _move(target, meta, old, name, version, owner)
         except SmopsError as exc:
