@@ -142,3 +142,15 @@ def test_push_records_accepts_and_an_old_version_has_none(smops_home, iris_model
     listed = {v.version: v for v in smops.models("iris")[0].versions}
     assert listed[1].accepts is None and listed[1].to_dict()["accepts"] is None
     assert listed[2].accepts == [JSON, CSV]
+
+
+def test_a_type_only_logged_leaves_the_guess_from_the_body():
+    # It reads JSON whatever the type says; logging the type is not looking at it.
+    assert types_of(LOADER + textwrap.dedent('''
+        import json, logging
+        log = logging.getLogger(__name__)
+        def input_fn(body, ct):
+            log.info("a request of %s", ct)
+            print("type:", ct)
+            return json.loads(body)
+    '''))[0] == [JSON]

@@ -131,8 +131,11 @@ class _Reader:
             elif isinstance(node, ast.Match) and _mentions(node.subject, aliases):
                 used = True
                 found += [p for case in node.cases for p in _match_values(case.pattern)]
-        if not used and not any(isinstance(n, ast.Name) and n.id in aliases for n in ast.walk(fn)
-                                if not isinstance(getattr(n, "ctx", None), ast.Store)):
+        # Names inside print, a logger or an exception only report the type: not a look at it.
+        reported = {id(n) for call in ast.walk(fn) if isinstance(call, ast.Call)
+                    and _last_name(call.func) in _HARMLESS_CALLS | _LOG_METHODS for n in ast.walk(call)}
+        if not used and not any(isinstance(n, ast.Name) and n.id in aliases and id(n) not in reported
+                                for n in ast.walk(fn) if not isinstance(getattr(n, "ctx", None), ast.Store)):
             return self._body_guess(fn, kind)
         return [t for t in found if _FULL_TYPE.match(t)]
 
