@@ -185,6 +185,21 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
+  it('offers only Logs and Delete on a Failed endpoint (it cannot be tested, exposed or extended)', async () => {
+    const endpoints = [
+      endpoint('iris-ok', 'InService'),
+      endpoint('iris-bad', 'Failed', { failure_reason: 'did not pass the ping health check', expires_at: '2030-01-01T00:00:00Z', seconds_left: 3600 })
+    ];
+    const { model } = await renderPanel(mockClient({ endpoints: jest.fn().mockResolvedValue(endpoints) }));
+    const bad = document.querySelector('[data-endpoint="iris-bad"]') as HTMLElement;
+    const names = within(bad).getAllByRole('button').map(b => b.getAttribute('aria-label'));
+    expect(names).toEqual(['Show logs of iris-bad', 'Delete iris-bad']);
+    const ok = document.querySelector('[data-endpoint="iris-ok"]') as HTMLElement;
+    expect(within(ok).getByRole('button', { name: 'Test iris-ok' })).toBeTruthy();
+    expect(within(ok).getByRole('button', { name: 'Expose iris-ok at a public URL' })).toBeTruthy();
+    model.dispose();
+  });
+
   it('pre-fills the test editor with the sample input, sends it and charts the latency', async () => {
     const { model, client } = await renderPanel(mockClient({ endpoints: jest.fn().mockResolvedValue([endpoint('iris-v1', 'InService')]) }));
     const editor = screen.getByLabelText('Request body') as HTMLTextAreaElement;

@@ -96,6 +96,9 @@ function EndpointRow(props: {
     (e.serverless_memory_mb ? trans.__('serverless %1 MB', e.serverless_memory_mb) : '');
   // Moving the expiry or the public front of an endpoint on its way out makes no sense.
   const settled = e.status === 'InService' || e.status === 'Creating' || e.status === 'Updating';
+  // A Failed endpoint never serves again (SageMaker only deletes one; a local one answers 409):
+  // testing or exposing it cannot work, so only its logs and Delete are offered.
+  const failed = e.status === 'Failed';
   return (
     <li className="jp-smops-endpoint" data-endpoint={e.name}>
       <div className="jp-smops-endpoint-head">
@@ -122,7 +125,7 @@ function EndpointRow(props: {
           </div>
         )
       )}
-      {e.status !== 'Failed' && (
+      {!failed && (
         <ExpiryLine
           endpoint={e}
           left={left}
@@ -160,15 +163,17 @@ function EndpointRow(props: {
         </div>
       )}
       <div className="jp-smops-actions">
-        <Button
-          small
-          minimal
-          disabled={e.status !== 'InService'}
-          onClick={() => model.selectEndpoint(e.name)}
-          aria-label={trans.__('Test %1', e.name)}
-        >
-          {trans.__('Test')}
-        </Button>
+        {!failed && (
+          <Button
+            small
+            minimal
+            disabled={e.status !== 'InService'}
+            onClick={() => model.selectEndpoint(e.name)}
+            aria-label={trans.__('Test %1', e.name)}
+          >
+            {trans.__('Test')}
+          </Button>
+        )}
         <Button
           small
           minimal
@@ -186,7 +191,7 @@ function EndpointRow(props: {
         >
           {logs === null ? trans.__('Logs') : trans.__('Hide logs')}
         </Button>
-        {!e.public_url && (
+        {!e.public_url && !failed && (
           <Button
             small
             minimal
