@@ -69,7 +69,8 @@ describe('LatencyChart', () => {
     ];
     const { container } = render(<LatencyChart requests={requests} />);
     const labels = Array.from(container.querySelectorAll('.jp-smops-chart-label')).map(t => t.textContent);
-    expect(labels).toEqual(['30', '0 ms', '#1', 'request #3']);
+    // Three requests fill 3 of 25 slots: the axis ends at #25, not at the newest request.
+    expect(labels).toEqual(['30', '0 ms', '#1', 'requests', '#25']);
     expect(container.querySelectorAll('[data-failed="true"]')).toHaveLength(1);
     expect(container.querySelector('figcaption')!.textContent).toBe('3 requests, 1 failed · median 15.0 ms · max 30.0 ms');
     expect(median([3, 1, 2])).toBe(2);

@@ -40,7 +40,8 @@ export function LatencyChart({
   const max = Math.max(...latencies, 1);
   const plotW = WIDTH - LEFT - RIGHT;
   const plotH = HEIGHT - TOP - BOTTOM;
-  const step = plotW / Math.max(requests.length, MIN_SLOTS);
+  const slots = Math.max(requests.length, MIN_SLOTS);
+  const step = plotW / slots;
   const barWidth = Math.max(1, step - 2);
   const failed = requests.filter(r => r.ok === false).length;
   const ok = requests.filter(r => r.ok !== false).map(r => r.latencyMs);
@@ -71,8 +72,18 @@ export function LatencyChart({
         <text className="jp-smops-chart-label" x={LEFT} y={HEIGHT - 3} textAnchor="start">
           #1
         </text>
+        <text
+          className="jp-smops-chart-label"
+          x={LEFT + plotW / 2}
+          y={HEIGHT - 3}
+          textAnchor="middle"
+        >
+          {trans.__('requests')}
+        </text>
+        {/* The right end is the last slot: under 25 requests that is slot 25, not the newest
+            request, whose bar stands further left. */}
         <text className="jp-smops-chart-label" x={WIDTH - RIGHT} y={HEIGHT - 3} textAnchor="end">
-          {trans.__('request #%1', requests.length)}
+          #{slots}
         </text>
         {requests.map((r, i) => {
           const h = Math.max(1, (plotH * r.latencyMs) / max);
