@@ -366,7 +366,8 @@ export function showPublicFront(
   return showDialog({
     title: front.created
       ? trans.__('Public URL of %1', front.endpoint)
-      : trans.__('%1 is a local endpoint', front.endpoint),
+      : // The server's message opens with "<name> is a local endpoint": not said twice.
+        trans.__('Expose %1', front.endpoint),
     body,
     buttons: [Dialog.okButton({ label: trans.__('Done') })]
   });
