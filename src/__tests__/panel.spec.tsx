@@ -185,15 +185,21 @@ describe('SmopsPanelView', () => {
     model.dispose();
   });
 
-  it('offers only Logs and Delete on a Failed endpoint (it cannot be tested, exposed or extended)', async () => {
+  it('offers only Logs and Delete on a Failed endpoint (it cannot be tested, exposed or extended), no Test or Expose on a Deleting one', async () => {
     const endpoints = [
       endpoint('iris-ok', 'InService'),
+      endpoint('iris-going', 'Deleting'),
       endpoint('iris-bad', 'Failed', { failure_reason: 'did not pass the ping health check', expires_at: '2030-01-01T00:00:00Z', seconds_left: 3600 })
     ];
     const { model } = await renderPanel(mockClient({ endpoints: jest.fn().mockResolvedValue(endpoints) }));
     const bad = document.querySelector('[data-endpoint="iris-bad"]') as HTMLElement;
     const names = within(bad).getAllByRole('button').map(b => b.getAttribute('aria-label'));
     expect(names).toEqual(['Show logs of iris-bad', 'Delete iris-bad']);
+    // One being deleted cannot be tested or exposed either.
+    const going = document.querySelector('[data-endpoint="iris-going"]') as HTMLElement;
+    expect(within(going).queryByRole('button', { name: 'Test iris-going' })).toBeNull();
+    expect(within(going).queryByRole('button', { name: /^Expose / })).toBeNull();
+    expect(within(going).getByRole('button', { name: 'Show logs of iris-going' })).toBeTruthy();
     const ok = document.querySelector('[data-endpoint="iris-ok"]') as HTMLElement;
     expect(within(ok).getByRole('button', { name: 'Test iris-ok' })).toBeTruthy();
     expect(within(ok).getByRole('button', { name: 'Expose iris-ok at a public URL' })).toBeTruthy();

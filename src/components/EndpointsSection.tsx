@@ -96,9 +96,11 @@ function EndpointRow(props: {
     (e.serverless_memory_mb ? trans.__('serverless %1 MB', e.serverless_memory_mb) : '');
   // Moving the expiry or the public front of an endpoint on its way out makes no sense.
   const settled = e.status === 'InService' || e.status === 'Creating' || e.status === 'Updating';
-  // A Failed endpoint never serves again (SageMaker only deletes one; a local one answers 409):
-  // testing or exposing it cannot work, so only its logs and Delete are offered.
+  // A Failed endpoint never serves again (SageMaker only deletes one; a local one answers 409)
+  // and a Deleting one is on its way out: testing or exposing either cannot work, so only
+  // their logs (and Delete, for a Failed one) are offered.
   const failed = e.status === 'Failed';
+  const serves = !failed && e.status !== 'Deleting';
   return (
     <li className="jp-smops-endpoint" data-endpoint={e.name}>
       <div className="jp-smops-endpoint-head">
@@ -163,7 +165,7 @@ function EndpointRow(props: {
         </div>
       )}
       <div className="jp-smops-actions">
-        {!failed && (
+        {serves && (
           <Button
             small
             minimal
@@ -191,7 +193,7 @@ function EndpointRow(props: {
         >
           {logs === null ? trans.__('Logs') : trans.__('Hide logs')}
         </Button>
-        {!e.public_url && !failed && (
+        {!e.public_url && serves && (
           <Button
             small
             minimal
