@@ -314,13 +314,15 @@ describe('CleanupSection', () => {
     expect(within(list).getAllByRole('listitem').map(li => li.textContent)).toEqual([
       'endpoint iris-v1',
       'endpoint config iris-v1',
-      'model iris-v1'
+      'deployed model iris-v1'
     ]);
+    expect(screen.getByRole('button', { name: 'Delete everything listed' }).textContent).toBe('Delete 3 resources');
     expect(actions.cleanup).toHaveBeenCalledWith(true);
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Preview cleanup' }));
     });
-    expect(await screen.findByTestId('smops-cleanup-empty')).toBeTruthy();
+    // Registry versions stay listed above it: the message must not say no models are left.
+    expect((await screen.findByTestId('smops-cleanup-empty')).textContent).toMatch(/Registry versions are kept\.$/);
     model.dispose();
   });
 });

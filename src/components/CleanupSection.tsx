@@ -73,7 +73,7 @@ export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Elem
             disabled={busy}
             aria-label={trans.__('Delete everything listed')}
           >
-            {trans.__('Delete %1', items.length)}
+            {trans._n('Delete %1 resource', 'Delete %1 resources', items.length)}
           </Button>
         )}
       </div>
@@ -94,7 +94,11 @@ export function CleanupSection({ actions }: { actions: SmopsActions }): JSX.Elem
           </ul>
         ) : (
           <p className="jp-smops-muted" data-testid="smops-cleanup-empty">
-            {trans.__('Nothing to clean up: no endpoints, configs or models of yours are left.')}
+            {/* The registry's versions listed above stay: "no models left" next to them read as a
+                contradiction (issue 14). */}
+            {trans.__(
+              'Nothing to clean up: no endpoints of yours are left, nor their configs or deployed models. Registry versions are kept.'
+            )}
           </p>
         ))}
     </section>
@@ -105,7 +109,7 @@ function listed(result: Smops.ICleanupResult, trans: TranslationBundle): string[
   return [
     ...result.endpoints.map(n => trans.__('endpoint %1', n)),
     ...result.endpoint_configs.map(n => trans.__('endpoint config %1', n)),
-    ...result.models.map(n => trans.__('model %1', n)),
+    ...result.models.map(n => trans.__('deployed model %1', n)),
     ...result.registry_versions.map(n => trans.__('registry version %1', n))
   ];
 }
