@@ -89,7 +89,9 @@ async function fakeServer(page: IJupyterLabPageFixture): Promise<void> {
           endpoint('iris-v2', 'Failed', {
             failure_reason: 'The model failed to load: ModuleNotFoundError: No module named xgboost.'
           }),
-          endpoint('iris-v3', 'Creating', { expires_at: '2020-01-01T00:00:00Z', seconds_left: 0 }),
+          // Expired: on its way out (an endpoint still Creating cannot have expired).
+          endpoint('iris-v3', 'Deleting', { expires_at: '2020-01-01T00:00:00Z', seconds_left: 0 }),
+          endpoint('iris-v4', 'Creating'),
           endpoint('iris-sm', 'InService', {
             backend: 'sagemaker',
             instance_type: 'ml.t2.medium',

@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { openPanel, SEED_REQUEST, shot } from './helpers';
+import { openPanel, SEED_REQUEST, shot, startEmpty } from './helpers';
 
 /**
  * Issue 14's panel states on the real local backend, once per theme: pushes, deploys and
@@ -32,6 +32,7 @@ def input_fn(request_body, request_content_type):
 for (const theme of ['light', 'dark'] as const) {
   test(`panel follows other faces, versions and logs (${theme} theme)`, async ({ page, request }) => {
     test.setTimeout(180 * 1000);
+    await startEmpty(request);
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
     }
@@ -78,7 +79,8 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(panel.getByTestId('smops-response-status')).toHaveText('200');
     await panel.getByText(`Code to call ${name}-v1`).click();
     await expect(panel.getByTestId('smops-snippet')).toContainText('/invocations');
-    await shot(panel, `${theme}-15-snippets`);
+    // The Test section alone: the whole panel is taller than the window and cut the snippet off.
+    await shot(panel.locator('section[aria-labelledby="jp-smops-test"]'), `${theme}-15-snippets`);
 
     // Content types: the generated inference.py reads JSON and CSV, so both are offered (JSON
     // first) and the snippets follow the choice.

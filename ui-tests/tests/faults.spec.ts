@@ -36,6 +36,10 @@ test('a failing deploy shows its reason', async ({ page }) => {
   await page.theme.setDarkTheme();
   await shot(page, 'dark-9-failed-deploy-details');
   await details.getByRole('button', { name: 'Close' }).click();
+  await shot(page, 'dark-9-failed-deploy');
+
+  // A Failed endpoint never serves: its row offers its logs and Delete, not Test, Expose or Extend.
+  await expect(endpoint.getByRole('button')).toHaveText(['Logs', 'Delete']);
 
   // The failed endpoint can still be deleted from the panel.
   await endpoint.getByRole('button', { name: 'Delete broken-v1' }).click();

@@ -1,5 +1,5 @@
 import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
+import type { APIRequestContext, Locator } from '@playwright/test';
 import * as path from 'path';
 
 export const SEED_REQUEST = '{"instances": [[5.1, 3.5, 1.4, 0.2]]}';
@@ -47,4 +47,22 @@ export async function pushFromFileBrowser(
   }
   await dialog.getByRole('button', { name: 'Push' }).click();
   await expect(dialog).toHaveCount(0);
+}
+
+/**
+ * Deletes every endpoint and registry version of the test owner (one server serves every spec):
+ * a spec's screenshots then show its own state, not the models earlier specs left, which pushed
+ * the endpoint rows and Test inference below the window.
+ */
+export async function startEmpty(request: APIRequestContext): Promise<void> {
+  const started = await request.post('/smops/api/cleanup', {
+    data: { dry_run: false, include_registry: true }
+  });
+  expect(started.status()).toBe(202);
+  const { job } = await started.json();
+  await expect
+    .poll(async () => (await (await request.get(`/smops/api/jobs/${job.id}`)).json()).state, {
+      timeout: 60 * 1000
+    })
+    .toBe('succeeded');
 }

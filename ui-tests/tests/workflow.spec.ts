@@ -1,6 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { openPanel, pushFromFileBrowser, SEED_REQUEST, shot } from './helpers';
+import { openPanel, pushFromFileBrowser, SEED_REQUEST, shot, startEmpty } from './helpers';
 
 /**
  * The seed's workflow from the panel and the file browser only, on the real local backend:
@@ -13,6 +13,7 @@ test.use({ viewport: { width: 1280, height: 1500 } });
 for (const theme of ['light', 'dark'] as const) {
   test(`iris workflow from the panel (${theme} theme)`, async ({ page }) => {
     test.setTimeout(180 * 1000);
+    await startEmpty(page.request);
     const errors: string[] = [];
     page.on('console', m => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', e => errors.push(e.message));
@@ -21,6 +22,8 @@ for (const theme of ['light', 'dark'] as const) {
     }
     const model = `iris-${theme}`;
     const panel = await openPanel(page);
+    // The page loaded before startEmpty's cleanup: the panel catches up by itself (issue 14).
+    await expect(panel.locator('[data-ref]')).toHaveCount(0, { timeout: 30 * 1000 });
     await shot(page, `${theme}-0-panel`);
 
     // Push from the file browser's context menu.
