@@ -134,6 +134,13 @@ export class SmopsModel {
 
   /** Loads everything once the server answered; starts the endpoint and change polls. */
   async load(): Promise<void> {
+    // The stamp the lists are at, read before them: the change poll stands by while the panel
+    // is hidden, and a first stamp read only once it is shown had nothing to compare with, so
+    // a push or cleanup made in between left Models stale until the next change (issue 14).
+    this._stamp = await this.client.changes().then(
+      c => c.stamp,
+      () => null
+    );
     await Promise.all([this.refreshModels(), this.refreshEndpoints()]);
     this.loaded = true;
     this._changed.emit();

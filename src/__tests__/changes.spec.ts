@@ -37,6 +37,24 @@ describe('change stamp', () => {
     model.dispose();
   });
 
+  it('compares the first check with the stamp of the loaded lists (a change while the panel was hidden)', async () => {
+    const changes = jest
+      .fn()
+      .mockResolvedValueOnce({ stamp: 'a', covers: ['local_endpoints', 'registry'] })
+      .mockResolvedValue({ stamp: 'b', covers: ['local_endpoints', 'registry'] });
+    const models = jest
+      .fn()
+      .mockResolvedValueOnce([{ name: 'iris', versions: [version('iris', 1)] }])
+      .mockResolvedValue([]);
+    const model = new SmopsModel(mockClient({ changes, models }));
+    await model.load(); // stamp a, one model
+    // Hidden: no check until the panel is shown, after a cleanup from a notebook.
+    await model.checkChanges();
+    expect(models).toHaveBeenCalledTimes(2);
+    expect(model.models).toEqual([]);
+    model.dispose();
+  });
+
   it('reloads models the stamp does not cover (S3) on its own, at most every 30 s', async () => {
     const changes = jest.fn().mockResolvedValue({ stamp: 'a', covers: ['local_endpoints'] });
     const models = jest.fn().mockResolvedValue([]);
