@@ -265,6 +265,13 @@ def test_bootstrap_replaces_the_old_single_policy_by_its_parts(moto, caller, oth
     _user_with_old_policy(iam, others)
     assert any(s.state == "outdated" and s.name == "SageMaker-Studio-ABAC" for s in bs.status(caller, spec()).steps)
     report = bs.bootstrap(caller, spec())
+    order = [(op, params["PolicyArn"].rsplit("/", 1)[-1]) for _, op, params in caller.calls
+             if op in ("AttachUserPolicy", "DetachUserPolicy") and params.get("UserName") == "alice"]
+    detach = order.index(("DetachUserPolicy", "SageMaker-Studio-ABAC"))
+    attaches = [i for i, (op, _) in enumerate(order) if op == "AttachUserPolicy"]
+    assert len(attaches) == 4
+    # Access never lapses when there is room: the parts go on before the old policy comes off.
+    assert (detach > max(attaches)) if others == 0 else (detach < min(attaches))
     attached = sorted(p["PolicyName"] for p in iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"])
     assert attached == sorted(policy_names("SageMaker-Studio-ABAC") + [f"other-{i}" for i in range(others)])
     assert any(s.state == "detached" and s.name == "SageMaker-Studio-ABAC" for s in report.steps)
