@@ -4,7 +4,8 @@ The server runs in this process (``ThreadedMotoServer``), so its SageMaker backe
 the test (``aws_model_packages(monkeypatch)``, from the ``aws`` fixture):
 
 - a group's packages are numbered 1, 2, ... and a deleted package's number is never given again
-  (moto numbers ``len(group) + 1``, which would hand a deleted number out twice), atomically
+  (moto numbers ``len(group) + 1``, which would hand a deleted number out twice and replace the
+  live package holding that number), atomically
   (moto's count races under concurrent requests);
 - ``DeleteModelPackage`` works (moto answers 500, not implemented);
 - ``UpdateModelPackage`` changes only what it is given (moto clears the approval status and the
@@ -39,16 +40,21 @@ def _create(original):
     def create_model_package(self, *args, **kwargs):
         group = kwargs.get("model_package_group_name")
         with _LOCK:
+            # moto's ARN ends in len(group) + 1, which after a delete is a live package's: keep that one.
+            clobbered = dict(self.model_packages)
             arn = original(self, *args, **kwargs)
             if not group:
                 return arn
             package = self.model_packages.pop(arn)
+            if arn in clobbered:
+                self.model_packages[arn] = clobbered[arn]
             number = _highest(self).get(group, 0) + 1
             _highest(self)[group] = number
             package.model_package_version = number
             package.arn = arn.rsplit("/", 1)[0] + f"/{number}"
             self.model_packages[package.arn] = package
-            self.model_package_name_mapping.pop(arn, None)
+            if arn not in clobbered:
+                self.model_package_name_mapping.pop(arn, None)
             self.model_package_name_mapping[package.arn] = package.arn
             self.model_package_name_mapping[package.model_package_name] = package.arn
             return package.arn

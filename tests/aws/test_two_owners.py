@@ -148,9 +148,9 @@ def test_old_layout_versions_are_migrated_once_into_their_owners_folders(aws, ra
     assert cli_admin.main(["admin", "migrate-registry"]) == 0
     out = capsys.readouterr().out
     # A version's number is its new package's: alice's iris:1 cannot stay 1 (her own iris:1 is
-    # package alice-iris/1) and becomes iris:2; bob's group is new, so his iris:2 becomes iris:1.
+    # package alice-iris/1) and becomes iris:2; bob's group is new, so his iris:2 keeps 2 (package 1 burned).
     assert "moved iris:1 of alice as iris:2 (the number of its model package in the owner's group)" in out
-    assert "moved iris:2 of bob as iris:1 (the number of its model package in the owner's group) -> s3://" in out
+    assert "moved iris:2 of bob -> s3://" in out
     assert not [k for k in _keys(raw) if k.startswith("model-artifacts/iris/")]  # the old folder is gone
     versions = {v.version: v for v in _as(recorded, "alice").list_models()[0].versions}
     assert (versions[1].sha256, versions[2].sha256, versions[2].approval_status) == (new.sha256, old1, "Approved")
@@ -158,8 +158,32 @@ def test_old_layout_versions_are_migrated_once_into_their_owners_folders(aws, ra
     package = raw["sagemaker"].describe_model_package(ModelPackageName=versions[2].model_package_arn)
     assert package["ModelApprovalStatus"] == "Approved"
     assert _as(recorded, "alice").fetch(versions[2], tmp_path / "f").exists()
-    bobs = _as(recorded, "bob").get("iris", 1)
-    assert bobs.model_package_arn.endswith("/bob-iris/1")
+    bobs = _as(recorded, "bob").get("iris", 2)
+    assert bobs.model_package_arn.endswith("/bob-iris/2")
     assert (bobs.sha256, bobs.created_by) == (old2, "bob")
     assert cli_admin.main(["admin", "migrate-registry"]) == 0
     assert "Nothing to migrate" in capsys.readouterr().out
+
+
+@pytest.mark.iam_unchecked  # the migration is the admin's: it reads and writes every owner's folder
+def test_migrated_versions_keep_their_numbers_so_a_pinned_version_never_changes_model(aws, raw, recorded, tmp_path):
+    from jupyter_smops.core.registry.s3_migrate import migrate
+
+    alice = _as(recorded, "alice")
+    alice.ensure_bucket()
+    one = _legacy_version(raw, tmp_path, "iris", 1, "alice", "Approved")
+    three = _legacy_version(raw, tmp_path, "iris", 3, "alice", "PendingManualApproval")
+    five = _legacy_version(raw, tmp_path, "iris", 5, "alice", "Rejected")
+    report = migrate(alice)
+    assert report.kept == [] and not any(" as iris:" in line for line in report.moved)
+    versions = {v.version: v for v in alice.list_models("iris")[0].versions}
+    assert {n: v.sha256 for n, v in versions.items()} == {1: one, 3: three, 5: five}
+    assert versions[5].approval_status == "Rejected"
+    sm = raw["sagemaker"]
+    packages = sm.list_model_packages(ModelPackageGroupName="alice-iris")["ModelPackageSummaryList"]
+    # The burned numbers (2, 4) left no package; each version's package has its number.
+    assert sorted(p["ModelPackageVersion"] for p in packages) == [1, 3, 5]
+    assert all(v.model_package_arn.endswith(f"/alice-iris/{n}") for n, v in versions.items())
+    # A later push takes the next number, never one a pinned notebook already means.
+    new = alice.push(make_package(tmp_path / "new", payload=b"new"), name="iris", owner="alice")
+    assert new.version == 6 and new.model_package_arn.endswith("/alice-iris/6")

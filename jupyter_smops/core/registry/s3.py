@@ -226,10 +226,10 @@ class S3Registry(Registry):
             return self.as_owner(owner).leftovers(owner, dry_run=dry_run, name=name)
         return s3_leftovers.leftovers(self, owner, dry_run=dry_run, name=name)
 
-    def reserve(self, name: str, owner: str) -> tuple[int, str]:
-        """The next version of ``owner``'s ``name``: (number, model package ARN), its package made
-        and its number claimed (``s3_claims.reserve``)."""
-        return s3_claims.reserve(self, name, owner)
+    def reserve(self, name: str, owner: str, *, at_least: int = 1) -> tuple[int, str]:
+        """The next version of ``owner``'s ``name`` numbered ``at_least`` or more: (number, model
+        package ARN), its package made and its number claimed (``s3_claims.reserve``)."""
+        return s3_claims.reserve(self, name, owner, at_least=at_least)
 
     def _record_package(self, name: str, version: int, arn: str) -> None:
         """Keep a claim naming package ``arn`` that could not be deleted, so cleanup (or the next

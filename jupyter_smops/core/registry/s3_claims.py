@@ -44,22 +44,30 @@ def claim(s3, bucket: str, key: str, body: dict, tagging: str, *, what: str) -> 
     return False
 
 
-def reserve(registry, name: str, owner: str) -> tuple[int, str]:
+def reserve(registry, name: str, owner: str, *, at_least: int = 1) -> tuple[int, str]:
     """The next version of ``owner``'s ``name`` in ``registry`` (an S3Registry): (number, package
     ARN). The package comes first and SageMaker picks its number; the S3 claim of that number
     follows. A number whose ``v<N>/`` S3 already holds (a version an older release stored under a
     number its package does not have) is skipped: that package is deleted and another made, so
-    versions never collide."""
+    versions never collide. ``at_least``: numbers below it are burned (their packages deleted) until
+    SageMaker reaches it, so a migrated version keeps its number (``s3_migrate``)."""
     folder = f"s3://{registry.bucket}/{registry._base()}{name}/"
-    for _ in range(MAX_SKIPS):
+    skips = 0
+    while skips < MAX_SKIPS:
         arn = registry.packages.reserve(name, owner, folder)
         try:
             version = package_version(arn)
+            if version < at_least:
+                # SageMaker never gives a deleted package's number again, so each burned one moves
+                # the group one closer to ``at_least``.
+                registry.packages.delete(arn)
+                continue
             if take(registry, name, version, owner, arn):
                 return version, arn
         except BaseException:
             registry.packages.delete(arn)
             raise
+        skips += 1
         log.warning("jupyter_smops: s3://%s/%s is taken (stored by an older release under another package's "
                     "number); skipping model package %s", registry.bucket, registry.key(name, version, ""), arn)
         registry.packages.delete(arn)

@@ -6,9 +6,11 @@ read outside their own folder, so the old versions are out of their reach until 
 to the folder of its ``created_by`` (the owner it was pushed as). Nothing is lost on the way: the
 new copy is complete (objects, a Model Package in ``<owner>-<name>`` with the same approval
 status, ``smops.json`` written last) before the old objects and package are deleted, and a
-failure leaves the old version where it was. Its new number is its new package's (a version's
-number is always its package's, and SageMaker numbers a new group from 1), so a version may be
-renumbered: the report says so. A number the owner has used since the upgrade is never overwritten.
+failure leaves the old version where it was. A version's number is always its package's, so a
+version keeps its old number by burning the package numbers below it (SageMaker numbers a new group
+from 1 and never reuses a deleted package's number): a notebook pinned to ``iris:3`` still gets the
+same model. Only when the owner's group is already past it (the owner pushed since the upgrade) is
+a version renumbered, and the report says so. A number the owner has used is never overwritten.
 """
 from __future__ import annotations
 
@@ -64,10 +66,11 @@ def migrate(registry, *, dry_run: bool = False) -> Migration:
             owner = owner_folder(str(meta.get("created_by") or ""))
             target = registry.as_owner(owner)
             if dry_run:
-                # The number there is the one SageMaker gives its new package: unknown until it is made.
+                # The number is the one SageMaker gives its new package: the old one unless the
+                # owner's group is past it by then, unknown until the package is made.
                 report.moved.append(f"{name}:{version} of {owner}: s3://{registry.bucket}/{old} -> "
-                                    f"s3://{registry.bucket}/{target._base()}{name}/ (under its new model "
-                                    f"package's number)")
+                                    f"s3://{registry.bucket}/{target._base()}{name}/ (as {name}:{version} "
+                                    f"unless the owner's model package group is past {version})")
                 continue
             number = _move(target, meta, old, name, version, owner)
         except SmopsError as exc:
@@ -82,7 +85,7 @@ def migrate(registry, *, dry_run: bool = False) -> Migration:
 
 def _move(target, meta: dict, old: str, name: str, version: int, owner: str) -> int:
     """Copy one version into ``target``'s folder, then delete the old one; returns its number there."""
-    number, arn = target.reserve(name, owner)
+    number, arn = target.reserve(name, owner, at_least=version)
     try:
         with aws_errors(f"copying {name}:{version}", "s3"):
             # A managed copy: artifacts over 5 GB are copied in parts.
