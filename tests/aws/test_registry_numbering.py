@@ -222,3 +222,20 @@ def test_an_orphan_deleted_by_someone_else_while_cleanup_reads_it_is_skipped(reg
     registry.sagemaker.meta.events.register_first("provide-client-params.sagemaker.DescribeModelPackage", hook)
     assert registry.leftovers("alice", dry_run=True) == []
     assert sorted(_packages(raw)) == [1]
+
+
+@pytest.mark.iam_unchecked  # the ABAC policy names the default prefix; this one is 180 characters
+def test_long_prefix_owner_and_name_keep_every_package_metadata_value_within_sagemakers_limit(aws, raw, tmp_path):
+    """CustomerMetadataProperties values are at most 256 characters (botocore's CustomerMetadataValue);
+    the artifact's URI with a long prefix, owner and model name is longer, and must still be recoverable."""
+    from jupyter_smops.core.config import SmopsConfig
+    from jupyter_smops.core.registry.model_packages import artifact_from_metadata
+
+    owner, name = "o" * 80, "n" * 63
+    registry = S3Registry(SmopsConfig(prefix="p" * 180, owner=owner))
+    mv = registry.push(make_package(tmp_path / "1"), name=name, owner=owner)
+    assert len(mv.uri) > 256
+    facts = raw["sagemaker"].describe_model_package(ModelPackageName=mv.model_package_arn)["CustomerMetadataProperties"]
+        assert all(0 < len(v) <= 256 for v in facts.values()) and all(len(k) <= 128 for k in facts)
+    assert artifact_from_metadata(facts) == mv.uri
+    assert facts["smops:version"] == "1" and facts["sha256"] == mv.sha256

@@ -72,7 +72,8 @@ class ModelPackages:
 
     @staticmethod
     def _facts(meta: dict, artifact_uri: str) -> dict:
-        return {"smops:version": str(meta["version"]), "sha256": meta["sha256"], "artifact": artifact_uri}
+        return {"smops:version": str(meta["version"]), "sha256": meta["sha256"],
+                **split_value("artifact", artifact_uri)}
 
     def complete(self, arn: str, meta: dict, artifact_uri: str) -> bool:
         """Give a ``reserve``d package its version's facts (customer metadata) and inference
@@ -196,6 +197,24 @@ class ModelPackages:
 
 # The customer metadata of a package reserved by a push that has not completed it yet.
 PUSHING = ("smops:state", "pushing")
+# SageMaker's limit on a CustomerMetadataProperties value (botocore: CustomerMetadataValue).
+METADATA_VALUE_MAX = 256
+
+
+def split_value(key: str, value: str) -> dict[str, str]:
+    """``{key: value}`` when ``value`` fits a customer metadata value, else its pieces under ``key``,
+    ``key:2``, ``key:3``, ...: an artifact's URI with a long prefix, owner and model name is longer
+    than SageMaker takes, and a package without an inference specification has nowhere else to name it."""
+    pieces = [value[i:i + METADATA_VALUE_MAX] for i in range(0, len(value), METADATA_VALUE_MAX)] or [value]
+    return {key if i == 0 else f"{key}:{i + 1}": piece for i, piece in enumerate(pieces)}
+
+
+def artifact_from_metadata(properties: dict) -> str:
+    """The artifact URI a package's customer metadata names (``split_value``'s pieces joined)."""
+    out, i = properties.get("artifact", ""), 2
+    while f"artifact:{i}" in properties:
+        out, i = out + properties[f"artifact:{i}"], i + 1
+    return out
 
 
 def package_version(arn: str) -> int:
