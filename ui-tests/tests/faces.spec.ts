@@ -36,7 +36,9 @@ for (const theme of ['light', 'dark'] as const) {
     if (theme === 'dark') {
       await page.theme.setDarkTheme();
     }
-    const name = `faces-${theme}`;
+    // Named per run: version numbers below are this run's own even when pushes of an earlier
+    // attempt land after startEmpty (seen once: faces-light had 5 versions and v3 was plain).
+    const name = `faces-${theme}-${Date.now().toString(36).slice(-4)}`;
     const panel = await openPanel(page);
 
     // A push made elsewhere: the panel shows it within a few seconds, no click.
