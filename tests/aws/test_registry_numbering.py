@@ -236,6 +236,6 @@ def test_long_prefix_owner_and_name_keep_every_package_metadata_value_within_sag
     mv = registry.push(make_package(tmp_path / "1"), name=name, owner=owner)
     assert len(mv.uri) > 256
     facts = raw["sagemaker"].describe_model_package(ModelPackageName=mv.model_package_arn)["CustomerMetadataProperties"]
-        assert all(0 < len(v) <= 256 for v in facts.values()) and all(len(k) <= 128 for k in facts)
+    assert all(0 < len(v) <= 256 for v in facts.values()) and all(len(k) <= 128 for k in facts)
     assert artifact_from_metadata(facts) == mv.uri
     assert facts["smops:version"] == "1" and facts["sha256"] == mv.sha256
