@@ -187,3 +187,25 @@ def test_migrated_versions_keep_their_numbers_so_a_pinned_version_never_changes_
     # A later push takes the next number, never one a pinned notebook already means.
     new = alice.push(make_package(tmp_path / "new", payload=b"new"), name="iris", owner="alice")
     assert new.version == 6 and new.model_package_arn.endswith("/alice-iris/6")
+
+
+@pytest.mark.iam_unchecked  # the migration is the admin's: it reads and writes every owner's folder
+def test_an_old_package_the_migration_cannot_delete_is_recorded_for_cleanup(aws, raw, recorded, tmp_path):
+    from aws_helpers import Faults
+    from jupyter_smops.core.registry.s3_migrate import migrate
+
+    alice = _as(recorded, "alice")
+    alice.ensure_bucket()
+    _legacy_version(raw, tmp_path, "iris", 1, "alice", "Approved")
+    Faults(alice.sagemaker).fail("DeleteModelPackage", "ThrottlingException", "Rate exceeded", times=1)
+    assert migrate(alice).kept == []
+    old = "arn:aws:sagemaker:us-east-1:123456789012:model-package/iris/1"
+    record = "model-artifacts/alice/iris/.packages/iris-1/.claim"
+    assert record in _keys(raw) and json.loads(raw["s3"].get_object(Bucket=BUCKET, Key=record)["Body"].read())[
+        "model_package_arn"] == old
+    alice.stale_upload_seconds = 0  # (an hour later)
+    alice.leftovers("alice")
+    assert record not in _keys(raw)
+    assert [p["ModelPackageArn"] for p in raw["sagemaker"].list_model_packages(
+        ModelPackageGroupName="iris")["ModelPackageSummaryList"]] == []
+    assert alice.get("iris", 1).sha256  # the migrated version is untouched

@@ -233,9 +233,9 @@ class S3Registry(Registry):
 
     def _record_package(self, name: str, version: int, arn: str) -> None:
         """Keep a claim naming package ``arn`` that could not be deleted, so cleanup (or the next
-        push) deletes it later (``leftovers``)."""
-        s3_bucket.quietly(f"recording model package {arn} for cleanup", lambda: s3_claims.take(
-            self, name, version, self.owner, arn, reason="its model package could not be deleted"))
+        push) deletes it later (``leftovers``; ``s3_claims.record``)."""
+        s3_claims.record(self, name, self.owner, arn, reason="its model package could not be deleted",
+                         version=version)
 
     def publish(self, package: PackageResult, *, name: str, version: int, arn: str, owner: str,
                 source: Optional[str], progress: Progress = no_progress) -> ModelVersion:

@@ -23,6 +23,8 @@ log = logging.getLogger("jupyter_smops")
 # Package numbers tried before giving up when their S3 folders are taken (by versions an older
 # release stored under numbers their packages did not have).
 MAX_SKIPS = 200
+# Where a package that could not be deleted is recorded when its number's folder cannot hold the claim.
+PACKAGE_RECORDS = ".packages"
 
 
 def claim(s3, bucket: str, key: str, body: dict, tagging: str, *, what: str) -> bool:
@@ -60,7 +62,7 @@ def reserve(registry, name: str, owner: str, *, at_least: int = 1) -> tuple[int,
             if version < at_least:
                 # SageMaker never gives a deleted package's number again, so each burned one moves
                 # the group one closer to ``at_least``.
-                registry.packages.delete(arn)
+                discard(registry, name, owner, arn, reason="a number burned to keep a migrated version's")
                 continue
             if take(registry, name, version, owner, arn):
                 return version, arn
@@ -70,10 +72,34 @@ def reserve(registry, name: str, owner: str, *, at_least: int = 1) -> tuple[int,
         skips += 1
         log.warning("jupyter_smops: s3://%s/%s is taken (stored by an older release under another package's "
                     "number); skipping model package %s", registry.bucket, registry.key(name, version, ""), arn)
-        registry.packages.delete(arn)
+        discard(registry, name, owner, arn, reason="a number whose folder an older release used")
     raise UpstreamError(f"The next {MAX_SKIPS} version numbers of {name} are all taken in {folder} (versions "
                         f"stored under numbers their model packages do not have); ask your administrator to look "
                         f"at that folder.")
+
+
+def discard(registry, name: str, owner: str, arn: str, *, reason: str, version: int | None = None) -> None:
+    """Delete package ``arn`` of ``owner``'s ``name``; when SageMaker refuses, keep a claim naming
+    it (``record``) so the next push's sweep or cleanup deletes it later."""
+    if not registry.packages.delete(arn):
+        record(registry, name, owner, arn, reason=f"its model package could not be deleted: {reason}",
+               version=version)
+
+
+def record(registry, name: str, owner: str, arn: str, *, reason: str, version: int | None = None) -> None:
+    """Keep a claim naming package ``arn``, which could not be deleted, for ``leftovers``: in
+    ``v<version>/`` when that folder is free, else in ``<name>/.packages/<group>-<N>/`` (the
+    number's folder holds a version, or the package is another group's), best effort."""
+    def write():
+        if version is not None and take(registry, name, version, owner, arn, reason=reason):
+            return
+        group, number = arn.rsplit("/", 2)[-2:]
+        key = f"{registry._base()}{name}/{PACKAGE_RECORDS}/{group}-{number}/{CLAIM}"
+        body = {**claim_metadata(owner), "model_package_arn": arn, "reason": reason}
+        with aws_errors(f"recording model package {arn}", "s3"):
+            registry.s3.put_object(Bucket=registry.bucket, Key=key, Body=json.dumps(body).encode(),
+                                   Tagging=registry.tagging(owner, name, int(number) if number.isdigit() else 0))
+    s3_bucket.quietly(f"recording model package {arn} for cleanup", write)
 
 
 def take(registry, name: str, version: int, owner: str, arn: str, *, reason: str = "") -> bool:
@@ -112,7 +138,7 @@ def renumber(registry, meta: dict, *, name: str, owner: str) -> dict:
             raise
         if taken:
             break
-        registry.packages.delete(arn)
+        discard(registry, name, owner, arn, reason="a number taken while moving a version")
         guess = max(got, guess) + 1
     else:
         raise UpstreamError(f"Could not register {name} in the SageMaker Model Registry under a free number; "

@@ -5,7 +5,9 @@ itself. What it leaves, once older than the registry's ``stale_upload_seconds`` 
 
 - a claim (``v<N>/.claim``) in a folder with no ``smops.json`` and no recent multipart upload, with
   the objects under it and the model package the claim names (a rollback that could not delete its
-  package, or a delete of a version, leaves such a claim on purpose, so the package is retried);
+  package, or a delete of a version, leaves such a claim on purpose, so the package is retried; when
+  the number's folder cannot hold it, as for a skipped number or a migrated version's old package,
+  it is kept in ``<name>/.packages/<group>-<N>/``);
 - a model package reserved by a push killed before it wrote its claim (still ``smops:state=pushing``);
 - multipart uploads never completed.
 

@@ -18,7 +18,7 @@ import json
 
 from ..aws import aws_errors
 from ..errors import SmopsError
-from . import s3_bucket
+from . import s3_bucket, s3_claims
 from .layout import ARTIFACT, LEGACY_METADATA_KEY, METADATA, owner_folder
 
 
@@ -98,6 +98,6 @@ def _move(target, meta: dict, old: str, name: str, version: int, owner: str) -> 
         target.rollback(name, number, arn)
         raise
     s3_bucket.delete_quietly(target.s3, target.bucket, s3_bucket.keys_under(target.s3, target.bucket, old))
-    if meta.get("model_package_arn"):
-        target.packages.delete(meta["model_package_arn"])  # it points at the old key
+    if meta.get("model_package_arn"):  # it points at the old key
+        s3_claims.discard(target, name, owner, meta["model_package_arn"], reason=f"{name}:{version} before migration")
     return moved["version"]
