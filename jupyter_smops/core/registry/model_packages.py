@@ -172,7 +172,9 @@ class ModelPackages:
         found = []
         try:
             with aws_errors(f"listing the model packages of {group}", "sagemaker"):
-                pages = self.sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
+                # Only packages old enough to be debris: a push lists them every time.
+                pages = self.sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group,
+                                                                                     CreationTimeBefore=cutoff)
                 summaries = [p for page in pages for p in page.get("ModelPackageSummaryList", [])]
         except (NotFound, SmopsError) as exc:
             if isinstance(exc, NotFound) or exc.code in ("ValidationException", "AccessDenied"):

@@ -202,9 +202,8 @@ class S3Registry(Registry):
         # bucket deleted since its last push instead of failing on a cached "it exists".
         self.ensure_bucket(progress, recheck=True)
         check_case_unique(name, self._model_names(), "model", "push to {other} instead")
-        s3_bucket.quietly(f"sweeping abandoned uploads of {name}", lambda: self.sweep_stale_uploads(name))
-        s3_bucket.quietly(f"sweeping claims and packages of pushes of {name} that died",
-                          lambda: self.leftovers(None, name=name))
+        # Claims, packages and multipart uploads of pushes of ``name`` that died.
+        s3_bucket.quietly(f"sweeping what pushes of {name} that died left", lambda: self.leftovers(None, name=name))
         return self.reserve(name, owner)
 
     def _model_names(self) -> list[str]:
@@ -213,11 +212,6 @@ class S3Registry(Registry):
         with aws_errors("listing the registry's models", "s3"):
             pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base, Delimiter="/")
             return [cp["Prefix"][len(base):].rstrip("/") for page in pages for cp in page.get("CommonPrefixes", [])]
-
-    def sweep_stale_uploads(self, name: str) -> list[str]:
-        """Abort multipart uploads of ``name`` older than ``stale_upload_seconds`` (pushes that died
-        with no chance to abort, e.g. the network or the server went away mid-upload)."""
-        return s3_leftovers.sweep_stale_uploads(self, name)
 
     def leftovers(self, owner: Optional[str], *, dry_run: bool = False, name: Optional[str] = None) -> list[str]:
         """Debris of pushes that died without cleaning up (``s3_leftovers.leftovers``): ``owner``'s

@@ -155,43 +155,51 @@ def renumber(registry, meta: dict, *, name: str, owner: str) -> dict:
     return moved
 
 
-def published_or_claimed(s3, bucket: str, model_prefix: str) -> set[int]:
-    """The numbers under ``model_prefix`` (``<prefix>/<owner>/<name>/``) with a ``smops.json`` or a claim."""
+def list_folder(s3, bucket: str, prefix: str) -> tuple[list[dict], list[dict]]:
+    """(objects, multipart uploads) under ``prefix``: one listing of each, which the sweeps of a
+    push or cleanup share (``stale_claims``, ``published_or_claimed``)."""
+    with aws_errors("listing the registry's claims", "s3"):
+        objects = [o for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                   for o in page.get("Contents", [])]
+        uploads = [u for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix)
+                   for u in page.get("Uploads", [])]
+    return objects, uploads
+
+
+def published_or_claimed(objects: list[dict], model_prefix: str) -> set[int]:
+    """The numbers under ``model_prefix`` (``<prefix>/<owner>/<name>/``) with a ``smops.json`` or a
+    claim, among ``objects`` (``list_folder``'s)."""
     from .layout import VERSION_DIR
 
     found = set()
-    with aws_errors("listing the registry's versions", "s3"):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=model_prefix):
-            for obj in page.get("Contents", []):
-                folder, _, leaf = obj["Key"][len(model_prefix):].rpartition("/")
-                m = VERSION_DIR.match(folder)
-                if m and leaf in (CLAIM, METADATA):
-                    found.add(int(m.group(1)))
+    for obj in objects:
+        if not obj["Key"].startswith(model_prefix):
+            continue
+        folder, _, leaf = obj["Key"][len(model_prefix):].rpartition("/")
+        m = VERSION_DIR.match(folder)
+        if m and leaf in (CLAIM, METADATA):
+            found.add(int(m.group(1)))
     return found
 
 
-def stale_claims(s3, bucket: str, prefix: str, older_than: float) -> list[dict]:
-    """Claims under ``prefix`` of pushes that died: ``v<N>/.claim`` older than ``older_than``
-    seconds in a folder with no ``smops.json`` and no multipart upload started within that time.
-    Each is ``{"key", "folder", "owner", "claimed_at", "model_package_arn", "reason"}`` (from the claim's body)."""
+def stale_claims(s3, bucket: str, objects: list[dict], uploads: list[dict], older_than: float) -> list[dict]:
+    """Claims among ``objects`` (``list_folder``'s, with its ``uploads``) of pushes that died:
+    ``v<N>/.claim`` older than ``older_than`` seconds in a folder with no ``smops.json`` and no
+    multipart upload started within that time. Each is ``{"key", "folder", "owner", "claimed_at",
+    "model_package_arn", "reason"}`` (from the claim's body)."""
     from datetime import datetime, timedelta, timezone
 
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
     claims, published = [], set()
-    with aws_errors("listing the registry's claims", "s3"):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                folder, _, leaf = obj["Key"].rpartition("/")
-                if leaf == CLAIM and obj["LastModified"] <= cutoff:
-                    claims.append((folder + "/", obj))
-                elif leaf == METADATA:
-                    published.add(folder + "/")
-        live = set()
-        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
-            for upload in page.get("Uploads", []):
-                if upload["Initiated"] > cutoff:
-                    live.add(upload["Key"].rpartition("/")[0] + "/")
-        out = []
+    for obj in objects:
+        folder, _, leaf = obj["Key"].rpartition("/")
+        if leaf == CLAIM and obj["LastModified"] <= cutoff:
+            claims.append((folder + "/", obj))
+        elif leaf == METADATA:
+            published.add(folder + "/")
+    live = {u["Key"].rpartition("/")[0] + "/" for u in uploads if u["Initiated"] > cutoff}
+    out = []
+    with aws_errors("reading the registry's claims", "s3"):
         for folder, obj in claims:
             if folder in published or folder in live:
                 continue

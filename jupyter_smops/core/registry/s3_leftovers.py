@@ -16,35 +16,22 @@ removes the owner's.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from ..aws import aws_errors
+from ..errors import NotFound
 from . import s3_claims
-
-log = logging.getLogger("jupyter_smops")
-
-
-def sweep_stale_uploads(registry, name: str) -> list[str]:
-    """Abort ``registry``'s multipart uploads of ``name`` older than its ``stale_upload_seconds``."""
-    from .s3_upload import abort_uploads
-
-    with aws_errors(f"sweeping abandoned uploads of {name}", "s3"):
-        swept = abort_uploads(registry, f"{registry._base()}{name}/", older_than=registry.stale_upload_seconds)
-    if swept:
-        log.info("jupyter_smops: aborted %d abandoned upload(s) of %s", len(swept), name)
-    return swept
 
 
 def leftovers(registry, owner: Optional[str], *, dry_run: bool = False, name: Optional[str] = None) -> list[str]:
     """Describe (and unless ``dry_run`` remove) the debris in ``registry``'s folder (module
-    docstring): only ``owner``'s claims (all with None), of ``name`` when given."""
-    from .s3_upload import abort_uploads
-
+    docstring): only ``owner``'s claims (all with None), of ``name`` when given. One listing of
+    the objects and one of the multipart uploads serve every step (a push pays for it each time)."""
     base = f"{registry._base()}{name}/" if name else registry._base()
+    objects, uploads = s3_claims.list_folder(registry.s3, registry.bucket, base)
     found = []
-    for claim in s3_claims.stale_claims(registry.s3, registry.bucket, base, registry.stale_upload_seconds):
+    for claim in s3_claims.stale_claims(registry.s3, registry.bucket, objects, uploads, registry.stale_upload_seconds):
         if owner is not None and claim["owner"] != owner:
             continue
         arn = claim["model_package_arn"]
@@ -53,26 +40,29 @@ def leftovers(registry, owner: Optional[str], *, dry_run: bool = False, name: Op
                      + (f"; its model package {arn})" if arn else ")"))
         if not dry_run and (not arn or registry.packages.delete(arn)):
             registry._remove_objects(claim["folder"])  # kept while its package is: the claim names it
-    found += orphan_packages(registry, name, dry_run=dry_run)
+    found += orphan_packages(registry, name, objects, dry_run=dry_run)
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=registry.stale_upload_seconds)
-    with aws_errors("listing abandoned uploads", "s3"):
-        pages = registry.s3.get_paginator("list_multipart_uploads").paginate(Bucket=registry.bucket, Prefix=base)
-        for page in pages:
-            for upload in page.get("Uploads", []):
-                if upload["Initiated"] <= cutoff:
-                    found.append(f"multipart upload of s3://{registry.bucket}/{upload['Key']} (started "
-                                 f"{upload['Initiated'].isoformat(timespec='seconds')}, never completed)")
+    for upload in uploads:
+        if upload["Initiated"] > cutoff:
+            continue
+        found.append(f"multipart upload of s3://{registry.bucket}/{upload['Key']} (started "
+                     f"{upload['Initiated'].isoformat(timespec='seconds')}, never completed)")
         if not dry_run:
-            abort_uploads(registry, base, older_than=registry.stale_upload_seconds)
+            try:
+                with aws_errors("aborting abandoned uploads", "s3"):
+                    registry.s3.abort_multipart_upload(Bucket=registry.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
+            except NotFound:
+                pass  # aborted with its stale claim's folder above
     return found
 
 
-def orphan_packages(registry, name: Optional[str], *, dry_run: bool) -> list[str]:
+def orphan_packages(registry, name: Optional[str], objects: list[dict], *, dry_run: bool) -> list[str]:
     """Packages reserved by pushes that died before claiming their number (``ModelPackages.orphans``),
-    of ``name`` or of every model in ``registry``'s folder; deleted unless ``dry_run``."""
+    of ``name`` or of every model in ``registry``'s folder (``objects``: its listing); deleted unless ``dry_run``."""
     found = []
     for model in [name] if name else registry._model_names():
-        numbers = s3_claims.published_or_claimed(registry.s3, registry.bucket, f"{registry._base()}{model}/")
+        numbers = s3_claims.published_or_claimed(objects, f"{registry._base()}{model}/")
         for orphan in registry.packages.orphans(registry.owner, model, numbers, registry.stale_upload_seconds):
             found.append(f"model package {orphan['arn']} (reserved by a push of {model} that died, "
                          f"created {orphan['created']})")
