@@ -137,7 +137,7 @@ def test_a_number_an_older_release_used_in_s3_is_skipped_not_overwritten(registr
 
 
 def test_when_sagemaker_will_not_complete_a_package_the_version_moves_to_a_complete_one(registry, raw, tmp_path,
-                                                                                       caplog):
+                                                                                       caplog, recorded):
     import moto_packages
 
     moto_packages.Switches.refuse_spec_updates = True
@@ -150,6 +150,13 @@ def test_when_sagemaker_will_not_complete_a_package_the_version_moves_to_a_compl
     assert _keys(raw) == ["model-artifacts/alice/big/v2/model.tar.gz", "model-artifacts/alice/big/v2/smops.json"]
     _assert_in_step(registry, raw)
     assert registry.fetch(mv, tmp_path / "fetched").exists()
+    # The same tags as a reserved package (which is tagged before SageMaker gives its number): the
+    # number is the ARN's and the customer metadata's smops:version, never a tag some packages lack.
+    # (moto's ListTags cannot read a versioned package's ARN: the tags are read from the requests.)
+    made = [call.params for call in recorded.calls if call.operation == "CreateModelPackage"]
+    assert [bool(p.get("InferenceSpecification")) for p in made] == [False, True]  # reserved, then complete
+    tags = [{t["Key"]: t["Value"] for t in p["Tags"]} for p in made]
+    assert tags[0] == tags[1] == {"studiouserid": "alice", "smops:model": "big"}
 
 
 def test_a_package_reserved_by_a_push_killed_before_its_claim_is_found_and_removed(registry, raw, tmp_path):

@@ -62,7 +62,9 @@ class ModelPackages:
             "ModelPackageDescription": f"{name}:{version} pushed by jupyter_smops (sha256 {meta['sha256'][:12]})",
             "ModelApprovalStatus": "PendingManualApproval",
             "CustomerMetadataProperties": self._facts(meta, artifact_uri),
-            "Tags": tag_list(self.owner_tag_key, owner, model=name, version=version),
+            # As ``reserve``'s (tagged before SageMaker gives the number): the number is the ARN's and
+            # the customer metadata's ``smops:version``.
+            "Tags": tag_list(self.owner_tag_key, owner, model=name),
         }
         spec = self.inference_spec(meta, artifact_uri)
         if spec:
