@@ -282,3 +282,28 @@ def test_a_push_makes_a_bounded_number_of_aws_calls(registry, recorded, tmp_path
     assert ops["s3.ListMultipartUploads"] == 1 and ops["s3.ListObjectsV2"] <= 3, ops
     assert ops["sagemaker.DescribeModelPackage"] == 0 and ops["sagemaker.ListModelPackages"] == 1, ops
     assert sum(ops.values()) <= 15, ops
+
+
+def test_a_failed_publish_whose_objects_and_package_both_stay_is_recorded_for_cleanup(registry, raw, tmp_path):
+    from aws_helpers import Faults
+    from botocore.exceptions import EndpointConnectionError
+
+    registry.push(make_package(tmp_path / "1"), name="big", owner="alice")
+
+    def hook(params, **kwargs):  # S3 goes away once the package is complete (no pushing mark left)...
+        if params["url_path"].endswith("/v2/smops.json"):
+            # ...and the rollback's DeleteObjects removes the claim but not the artifact (a per-key error).
+            raw["s3"].delete_object(Bucket=BUCKET, Key="model-artifacts/alice/big/v2/.claim")
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1")
+    registry.s3.meta.events.register_first("before-call.s3.PutObject", hook)
+    Faults(registry.s3).fail("DeleteObjects", "SlowDown", "Please reduce your request rate", times=1, status=503)
+    Faults(registry.sagemaker).fail("DeleteModelPackage", "ThrottlingException", "Rate exceeded", times=1)
+    with pytest.raises(UpstreamError):
+        registry.push(make_package(tmp_path / "2", payload=b"two"), name="big", owner="alice")
+    registry.s3.meta.events.unregister("before-call.s3.PutObject", hook)
+    assert sorted(_packages(raw)) == [1, 2] and "model-artifacts/alice/big/v2/model.tar.gz" in _keys(raw)
+    assert "model-artifacts/alice/big/.packages/alice-big-2/.claim" in _keys(raw)  # v2/ holds the artifact
+    registry.stale_upload_seconds = 0  # (an hour later)
+    assert any(f"/{GROUP}/2)" in line for line in registry.leftovers("alice", dry_run=True))
+    registry.leftovers("alice")
+    assert sorted(_packages(raw)) == [1] and not [k for k in _keys(raw) if "/v1/" not in k]

@@ -95,7 +95,9 @@ def record(registry, name: str, owner: str, arn: str, *, reason: str, version: i
             return
         group, number = arn.rsplit("/", 2)[-2:]
         key = f"{registry._base()}{name}/{PACKAGE_RECORDS}/{group}-{number}/{CLAIM}"
-        body = {**claim_metadata(owner), "model_package_arn": arn, "reason": reason}
+        body = {**claim_metadata(owner), "model_package_arn": arn, "reason": reason,
+                # What a rollback could not remove there goes with the package (``leftovers``).
+                **({"version_folder": registry.key(name, version, "")} if version is not None else {})}
         with aws_errors(f"recording model package {arn}", "s3"):
             registry.s3.put_object(Bucket=registry.bucket, Key=key, Body=json.dumps(body).encode(),
                                    Tagging=registry.tagging(owner, name, int(number) if number.isdigit() else 0))
@@ -185,8 +187,9 @@ def published_or_claimed(objects: list[dict], model_prefix: str) -> set[int]:
 def stale_claims(s3, bucket: str, objects: list[dict], uploads: list[dict], older_than: float) -> list[dict]:
     """Claims among ``objects`` (``list_folder``'s, with its ``uploads``) of pushes that died:
     ``v<N>/.claim`` older than ``older_than`` seconds in a folder with no ``smops.json`` and no
-    multipart upload started within that time. Each is ``{"key", "folder", "owner", "claimed_at",
-    "model_package_arn", "reason"}`` (from the claim's body)."""
+    multipart upload started within that time. Each is ``{"key", "folder", "also", "owner",
+    "claimed_at", "model_package_arn", "reason"}`` (from the claim's body; ``also``: the unpublished
+    version folder a ``record`` names, removed with it, else None)."""
     from datetime import datetime, timedelta, timezone
 
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
@@ -207,7 +210,13 @@ def stale_claims(s3, bucket: str, objects: list[dict], uploads: list[dict], olde
                 body = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
             except ValueError:
                 body = {}
-            out.append({"key": obj["Key"], "folder": folder, "owner": body.get("owner", ""),
+            extra = body.get("version_folder")
+            # Only while that number's folder is unpublished: a version stored there since is kept.
+            if isinstance(extra, str) and extra.endswith("/") and extra not in published and extra not in live:
+                folder_also = extra
+            else:
+                folder_also = None
+            out.append({"key": obj["Key"], "folder": folder, "also": folder_also, "owner": body.get("owner", ""),
                         "claimed_at": body.get("claimed_at") or obj["LastModified"].isoformat(),
                         "model_package_arn": body.get("model_package_arn"), "reason": body.get("reason") or ""})
     return out

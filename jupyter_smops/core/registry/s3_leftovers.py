@@ -40,6 +40,8 @@ def leftovers(registry, owner: Optional[str], *, dry_run: bool = False, name: Op
                      + (f"; its model package {arn})" if arn else ")"))
         if not dry_run and (not arn or registry.packages.delete(arn)):
             registry._remove_objects(claim["folder"])  # kept while its package is: the claim names it
+            if claim["also"] and claim["also"].startswith(registry._base()):
+                registry._remove_objects(claim["also"])
     found += orphan_packages(registry, name, objects, dry_run=dry_run)
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=registry.stale_upload_seconds)
     for upload in uploads:
