@@ -207,3 +207,17 @@ def test_a_failed_expose_leaves_nothing(smops):
         smops.expose("iris-ep")
     _, rests, plans = _front()
     assert rests == [] and plans == [] and _client("apigateway").get_api_keys()["items"] == []
+
+
+def test_a_failed_endpoint_is_not_exposed(smops):
+    from aws_helpers import Faults
+
+    _deploy(smops, expires_in=600)
+    Faults(smops.endpoints.sm).answer("DescribeEndpoint", {
+        "EndpointName": "iris-ep", "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/iris-ep",
+        "EndpointConfigName": "x", "EndpointStatus": "Failed", "FailureReason": "ping", "CreationTime": time.time()},
+        times=5)
+    with pytest.raises(Conflict, match="is Failed: .*Delete it and deploy again"):
+        smops.expose("iris-ep")
+    _, rests, plans = _front()
+    assert rests == [] and plans == []

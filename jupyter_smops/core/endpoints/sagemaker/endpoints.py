@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 
 from ... import cost
 from ...aws import clients_for
+from ...errors import Conflict
 from ...types import CleanupResult, Endpoint, InvokeResult, ModelVersion, Progress, PublicFront, no_progress
 from ..base import INVOKE_TIMEOUT_SECONDS, ArtifactFetcher, DeployOptions, Endpoints
 from . import deploy, expiry, front, logs, resources, runtime
@@ -99,7 +100,12 @@ class SageMakerEndpoints(Endpoints):
     def expose(self, name: str, owner: str, *, rate_limit: float, burst_limit: int,
                quota_per_day: int) -> PublicFront:
         """API Gateway REST API + key + usage plan in front of the endpoint (``front.py``)."""
-        resources.describe_raw(self.account, name)  # NotFound before anything is created
+        status = resources.describe_raw(self.account, name).get("EndpointStatus")  # NotFound first
+        if status in ("Failed", "Deleting"):
+            # A front would only ever answer errors: nothing is created.
+            raise Conflict(f"Endpoint {name} is {status}: it cannot serve, so a public URL would only answer "
+                           f"errors. {'Delete it and deploy again' if status == 'Failed' else 'Deploy again'}, "
+                           f"then expose the new endpoint.")
         return front.create(self.account, name, owner, rate_limit=rate_limit, burst_limit=burst_limit,
                             quota_per_day=quota_per_day)
 
