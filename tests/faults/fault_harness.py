@@ -7,19 +7,14 @@ process at once (``SMOPS_TEST_KILL_AT=P`` or ``P:N``), as a crash or an OOM kill
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-import pytest
+from server_process import ServerProcess
 
 TOKEN = "fault-suite-token"
 SAMPLE = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
@@ -58,65 +53,20 @@ if _at:
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_STARTED = [0]
 
 
-class Server:
-    """One ``jupyter server`` process with jupyter_smops, its root folder and its log."""
+class Server(ServerProcess):
+    """One ``jupyter server`` process with jupyter_smops, its root folder and its log; ``kill_at``
+    makes it SIGKILL itself at that progress phase."""
 
     def __init__(self, root: Path, env: dict, kill_at: Optional[str] = None):
-        self.root = root
-        self.port = free_port()
-        self.log_path = root.parent / f"server-{self.port}.log"
-        config = root.parent / "fault_server_config.py"
-        config.write_text(SERVER_CONFIG)
         env = dict(env, FAULT_TOKEN=TOKEN)
         if kill_at:
             env["SMOPS_TEST_KILL_AT"] = kill_at
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", f"--config={config}", f"--ServerApp.root_dir={root}",
-             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if self.call("GET", "status")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"the server did not start: {self.log_path.read_text()[-3000:]}")
-
-    def call(self, method: str, route: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else (b"{}" if method == "POST" else None)
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/smops/api/{route}", data=data, method=method,
-                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
-
-    def start_job(self, method: str, route: str, body: Any) -> str:
-        code, accepted = self.call(method, route, body)
-        assert code == 202, accepted
-        return accepted["job"]["id"]
-
-    def wait_job(self, job_id: str, timeout: float = 120) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            code, job = self.call("GET", f"jobs/{job_id}")
-            assert code == 200, job
-            if job["state"] != "running":
-                return job
-            time.sleep(0.05)
-        raise AssertionError(f"job {job_id} still running")
+        _STARTED[0] += 1
+        super().__init__(root, env, config=SERVER_CONFIG, config_path=root.parent / "fault_server_config.py",
+                         log_path=root.parent / f"server-{_STARTED[0]}.log", token=TOKEN)
 
     def died(self, timeout: float = 60) -> bool:
         """Wait for the injected kill; True when the server was SIGKILLed."""
@@ -124,18 +74,6 @@ class Server:
             return self.proc.wait(timeout) == -signal.SIGKILL
         except subprocess.TimeoutExpired:
             return False
-
-    def stop(self) -> str:
-        """SIGTERM (a normal stop, as Ctrl+C twice); returns the server's log."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.log_path.read_text(errors="replace")
 
 
 def home_processes(home: Path) -> list[int]:

@@ -21,16 +21,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from server_process import ServerProcess
 
 pytest.importorskip("schemathesis", reason="schemathesis is in the test extras (pip install -e '.[test]')")
 
@@ -78,72 +76,17 @@ checks.negative_data_rejection.expected-statuses = ["400", "401", "403", "404", 
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Server:
+class _Server(ServerProcess):
     def __init__(self, tmp: Path, env: dict):
-        self.root = tmp / "root"
-        self.root.mkdir()
-        self.port = _free_port()
-        self.log_path = tmp / "server.log"
-        config = tmp / "server_config.py"
-        config.write_text(SERVER_CONFIG)
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", f"--config={config}", f"--ServerApp.root_dir={self.root}",
-             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if self.call("GET", "status")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"the server did not start: {self.log_path.read_text()[-3000:]}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def call(self, method: str, route: str, body=None, timeout: float = 60):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.url}/smops/api/{route}", data=data, method=method,
-                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+        root = tmp / "root"
+        root.mkdir()
+        super().__init__(root, env, config=SERVER_CONFIG, config_path=tmp / "server_config.py",
+                         log_path=tmp / "server.log", token=TOKEN)
 
     def run_job(self, method: str, route: str, body) -> dict:
-        code, accepted = self.call(method, route, body)
-        assert code == 202, accepted
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            code, job = self.call("GET", f"jobs/{accepted['job']['id']}")
-            if job["state"] != "running":
-                assert job["state"] == "succeeded", job
-                return job
-            time.sleep(0.1)
-        raise AssertionError(f"job still running: {job}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        job = self.wait_job(self.start_job(method, route, body))
+        assert job["state"] == "succeeded", job
+        return job
 
 
 @pytest.fixture
