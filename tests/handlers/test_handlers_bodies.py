@@ -13,23 +13,15 @@ import json
 
 import pytest
 
+from raw_http_helpers import chunk as _chunk
+from raw_http_helpers import json_error as _error
+
 from jupyter_smops.core.limits import MAX_PAYLOAD_BYTES
 from jupyter_smops.handlers.base import MAX_DRAIN, MAX_JSON_BODY
 
 PIECE = b"x" * 65536
 OVER = 10 * 1024 * 1024  # over both limits, under MAX_DRAIN
 ROUTES = ["models", "packages", "endpoints", "cleanup", "endpoints/iris-v1/invocations"]
-
-
-def _error(headers: dict, body: bytes) -> dict:
-    assert headers["Content-Type"].startswith("application/json"), headers
-    data = json.loads(body)
-    assert set(data) == {"error"} and {"code", "message"} <= set(data["error"]), data
-    return data["error"]
-
-
-def _chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
 async def _closed(reader, writer) -> None:

@@ -12,6 +12,9 @@ import json
 
 import pytest
 
+from raw_http_helpers import chunk as _chunk
+from raw_http_helpers import json_error as _error
+
 from jupyter_smops.core.config import SmopsConfig
 from jupyter_smops.core.endpoints.base import MAX_PAYLOAD_BYTES
 from smops_testing.fakes import FakeEndpoints
@@ -27,17 +30,6 @@ def serving(smops_home, fake_endpoints, store_version):
     store_version("iris")
     FakeEndpoints(SmopsConfig()).seed(2, "iris", 1, "tester")
     return "iris-ep-0001"
-
-
-def _error(headers: dict, body: bytes) -> dict:
-    assert headers["Content-Type"].startswith("application/json"), headers
-    data = json.loads(body)
-    assert set(data) == {"error"} and {"code", "message"} <= set(data["error"]), data
-    return data["error"]
-
-
-def _chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
 async def test_content_length_over_the_limit_is_413_before_the_body_arrives(raw_http, serving):
